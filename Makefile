@@ -1,0 +1,59 @@
+# coso — the two commands of the quick start are `make run` and `make test`.
+PYTHON ?= python3
+VENV ?= .venv
+BIN := $(VENV)/bin
+PORT ?= 5000
+FLASK := $(BIN)/flask --app app
+
+.PHONY: run test test-fast lint format install translations extract-messages bench clean
+
+$(BIN)/activate:
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install -q --upgrade pip
+
+$(VENV)/.installed: pyproject.toml $(BIN)/activate
+	$(BIN)/pip install -q -e .
+	touch $@
+
+$(VENV)/.test-installed: pyproject.toml $(VENV)/.installed
+	$(BIN)/pip install -q -e '.[test]'
+	touch $@
+
+install: $(VENV)/.installed
+
+# Compiled catalogues are build output: made from the .po files, never committed.
+translations: $(VENV)/.installed
+	$(BIN)/pybabel compile -f -d coso/translations --statistics
+
+extract-messages: $(VENV)/.installed
+	$(BIN)/pybabel extract -F babel.cfg -k _l -k lazy_gettext -o coso/translations/messages.pot .
+	$(BIN)/pybabel update -i coso/translations/messages.pot -d coso/translations --no-fuzzy-matching
+
+## make run: environment, migrations, demo data on an empty database, then serve.
+run: install translations
+	$(FLASK) db upgrade
+	$(FLASK) seed-demo --if-empty
+	$(FLASK) run --host 127.0.0.1 --port $(PORT)
+
+## make test: everything the tests need, then every test (browser tests too when Chromium is there).
+test: $(VENV)/.test-installed translations
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+	$(BIN)/pytest
+
+test-fast: $(VENV)/.test-installed translations
+	$(BIN)/pytest -m "not browser and not slow" -x -q
+
+lint: $(VENV)/.test-installed
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+
+format: $(VENV)/.test-installed
+	$(BIN)/ruff check --fix .
+	$(BIN)/ruff format .
+
+bench: $(VENV)/.test-installed translations
+	$(BIN)/python -m bench
+
+clean:
+	rm -rf $(VENV) .pytest_cache coso/translations/*/LC_MESSAGES/*.mo

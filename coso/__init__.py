@@ -1,0 +1,69 @@
+"""coso: inspect Youth Union branch meetings in the field, offline, and act on what was found."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+from flask import Flask
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def create_app(test_config: dict[str, Any] | None = None) -> Flask:
+    """Build the application: config, extensions, blueprints, commands.
+
+    :param test_config: a mapping that overrides the environment's config
+        (tests pass their database URL here).
+    """
+    app = Flask(
+        __name__,
+        instance_path=str(ROOT / "instance"),
+        template_folder=str(ROOT / "templates"),
+        static_folder=str(ROOT / "static"),
+    )
+    from coso import config
+
+    app.config.from_mapping(config.from_environment(Path(app.instance_path)))
+    if test_config:
+        app.config.from_mapping(test_config)
+
+    from coso import (
+        admin,
+        api,
+        assets,
+        auth,
+        cli,
+        dashboard,
+        errors,
+        evaluations,
+        feedback,
+        health,
+        home,
+        i18n,
+        offline,
+        visits,
+    )
+    from coso.extensions import compress, csrf, db, init_db_events, limiter, migrate
+
+    init_db_events()
+    db.init_app(app)
+    migrate.init_app(app, db, directory=str(ROOT / "migrations"))
+    csrf.init_app(app)
+    compress.init_app(app)
+    limiter.init_app(app)
+    i18n.init_app(app)
+    auth.init_app(app)
+    assets.init_app(app)
+    errors.init_app(app)
+    health.init_app(app)
+    home.init_app(app)
+    admin.init_app(app)
+    evaluations.init_app(app)
+    feedback.init_app(app)
+    dashboard.init_app(app)
+    visits.init_app(app)
+    api.init_app(app)
+    offline.init_app(app)
+    cli.init_app(app)
+    return app

@@ -1,0 +1,191 @@
+"""The audit log: who did what, when, to what, with before/after; filtered and exported.
+
+An administrator sees the events about units of their subtree and the events of
+users whose home unit lies there; an administrator at the top of the tree
+sees everything (failed sign-ins of unknown names and command-line imports too).
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, date, datetime, time, timedelta
+from typing import Any
+from zoneinfo import ZoneInfo
+
+import sqlalchemy as sa
+from flask import current_app, request
+from flask.typing import ResponseReturnValue
+from flask_login import current_user, login_required
+from marshmallow import ValidationError
+
+from coso import scope
+from coso.admin.common import PAGE_SIZE, bp, csv_response, page_arg, render_page
+from coso.admin.forms import AUDIT_KINDS, AuditFilterSchema, form_data
+from coso.evaluations.schema import plain_errors
+from coso.extensions import db
+from coso.models import AuditEvent, Unit, User
+
+ACTION = "administer"
+MAX_EXPORT = 50_000
+FILTERS = ("user", "unit", "kind", "date_from", "date_to")
+#: Kinds offered in the filter, and the action names each covers.
+KINDS: dict[str, tuple[str, ...]] = {
+    "login": ("login", "login.", "logout"),
+    "unit": ("unit.", "units."),
+    "user": ("user.", "users."),
+}
+KINDS.update({kind: (kind + ".",) for kind in AUDIT_KINDS if kind not in KINDS})
+
+
+def _local_start(day: date) -> datetime:
+    """Midnight of ``day`` where the users are, as UTC."""
+    zone = ZoneInfo(current_app.config.get("BABEL_DEFAULT_TIMEZONE") or "UTC")
+    return datetime.combine(day, time.min, tzinfo=zone).astimezone(UTC)
+
+
+def _prefix(column: Any, prefix: str) -> sa.ColumnElement[bool]:
+    """``column`` starts with ``prefix`` as an index-friendly range."""
+    return sa.and_(column >= prefix, column < prefix[:-1] + chr(ord(prefix[-1]) + 1))
+
+
+def _under(column: Any, path: str) -> sa.ColumnElement[bool]:
+    return _prefix(column, path)
+
+
+def events_query(user: User, filters: dict[str, Any]) -> tuple[sa.Select[Any], dict[str, str]]:
+    """Audit events the user may see, filtered; returns the query and problems by field."""
+    event_unit = sa.orm.aliased(Unit)
+    actor = sa.orm.aliased(User)
+    actor_unit = sa.orm.aliased(Unit)
+    query = (
+        sa.select(AuditEvent, actor, event_unit)
+        .outerjoin(actor, actor.id == AuditEvent.user_id)
+        .outerjoin(event_unit, event_unit.id == AuditEvent.unit_id)
+        .outerjoin(actor_unit, actor_unit.id == actor.unit_id)
+    )
+    home = user.unit
+    if home.parent_id is not None:
+        query = query.where(
+            sa.or_(_under(event_unit.path, home.path), _under(actor_unit.path, home.path))
+        )
+    problems: dict[str, str] = {}
+    if filters.get("user"):
+        name = filters["user"].strip().lower()
+        query = query.where(actor.username == name)
+    if filters.get("unit"):
+        unit = db.session.scalar(sa.select(Unit).where(Unit.code == filters["unit"].strip()))
+        if unit is None or not scope.in_scope(user, unit):
+            problems["unit"] = "unknown"
+            query = query.where(sa.false())
+        else:
+            query = query.where(_under(event_unit.path, unit.path))
+    if filters.get("kind"):
+        prefixes = KINDS[filters["kind"]]
+        query = query.where(
+            sa.or_(
+                *[
+                    AuditEvent.action.like(p + "%") if p.endswith(".") else AuditEvent.action == p
+                    for p in prefixes
+                ]
+            )
+        )
+    if filters.get("date_from"):
+        query = query.where(AuditEvent.at >= _local_start(filters["date_from"]))
+    if filters.get("date_to"):
+        query = query.where(AuditEvent.at < _local_start(filters["date_to"] + timedelta(days=1)))
+    return query.order_by(AuditEvent.at.desc(), AuditEvent.id.desc()), problems
+
+
+def _filters() -> tuple[dict[str, Any], dict[str, Any], dict[str, Any]]:
+    """The filter form: (raw values, loaded filters, errors)."""
+    raw = form_data(request.args, FILTERS)
+    values = {key: value or "" for key, value in raw.items()}
+    try:
+        return values, AuditFilterSchema().load(raw), {}
+    except ValidationError as exc:
+        return values, {}, plain_errors(exc.messages)
+
+
+def describe_details(details: dict[str, Any]) -> list[tuple[str, Any, Any]]:
+    """(field, before, after) rows for a change; other details as (key, None, value)."""
+    rows: list[tuple[str, Any, Any]] = []
+    before, after = details.get("before"), details.get("after")
+    if isinstance(before, dict) or isinstance(after, dict):
+        before = before if isinstance(before, dict) else {}
+        after = after if isinstance(after, dict) else {}
+        for key in list(dict.fromkeys([*before, *after])):
+            rows.append((str(key), before.get(key), after.get(key)))
+    for key, value in details.items():
+        if key not in ("before", "after"):
+            rows.append((str(key), None, value))
+    return rows
+
+
+@bp.get("/audit")
+@login_required
+def audit() -> ResponseReturnValue:
+    """The log, newest first, filtered by user, unit, kind and dates."""
+    scope.require(current_user, ACTION)
+    values, filters, errors = _filters()
+    events: list[Any] = []
+    page = page_arg()
+    more = False
+    if not errors:
+        query, problems = events_query(current_user, filters)
+        if problems.get("unit"):
+            errors["unit"] = [_unit_problem()]
+        rows = db.session.execute(query.offset((page - 1) * PAGE_SIZE).limit(PAGE_SIZE + 1)).all()
+        more = len(rows) > PAGE_SIZE
+        events = rows[:PAGE_SIZE]
+    return render_page(
+        "admin/audit.html",
+        "admin/_audit.html",
+        422 if errors else 200,
+        events=events,
+        values=values,
+        errors=errors,
+        page=page,
+        more=more,
+        kinds=list(AUDIT_KINDS),
+        describe=describe_details,
+        query_args={key: value for key, value in values.items() if value},
+    )
+
+
+def _unit_problem() -> str:
+    from flask_babel import gettext as _
+
+    return _("No unit of your area has this code.")
+
+
+@bp.get("/audit.csv")
+@login_required
+def audit_export() -> ResponseReturnValue:
+    """The filtered log as CSV (UTF-8 with BOM for Excel), newest first."""
+    scope.require(current_user, ACTION)
+    _values, filters, errors = _filters()
+    if errors:
+        return audit()
+    query, _problems = events_query(current_user, filters)
+    zone = ZoneInfo(current_app.config.get("BABEL_DEFAULT_TIMEZONE") or "UTC")
+
+    def rows() -> Any:
+        for event, actor, unit in db.session.execute(query.limit(MAX_EXPORT)):
+            yield [
+                event.at.astimezone(zone).strftime("%Y-%m-%d %H:%M:%S"),
+                actor.username if actor else "",
+                event.action,
+                event.object_type or "",
+                event.object_id or "",
+                unit.code if unit else "",
+                event.remote_addr or "",
+                _json(event.details),
+            ]
+
+    header = ("at", "user", "action", "object_type", "object_id", "unit", "address", "details")
+    return csv_response("audit.csv", header, rows())
+
+
+def _json(value: Any) -> str:
+    import json
+
+    return json.dumps(value or {}, ensure_ascii=False, sort_keys=True, default=str)

@@ -1,0 +1,214 @@
+"""Re-judging branch states after a province changes its thresholds.
+
+A branch's state comes from the compliance of its latest run of evaluations
+(coso.flags). When a threshold changes, that run is scored again — each
+evaluation on the template version it was filled on, with the settings now in
+force — walking back from the newest until one disagrees with it, which is
+exactly how far the state looks. Older evaluations keep the judgement they got
+under the rules of their day, and branches whose run did not change are left
+alone, so the cost follows what changed, not the size of the history.
+
+Known limit: when guided-topic coverage forced C1 to fail, the stored answer
+is that fail (the cadre's own answer was not kept), so lowering the content
+floor cannot turn it back into a pass.
+"""
+
+from __future__ import annotations
+
+from collections import Counter, defaultdict
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import date
+from typing import Any
+
+import sqlalchemy as sa
+
+from coso import clock, flags, status
+from coso.checklists import item_specs
+from coso.extensions import db
+from coso.models import (
+    ChecklistTemplate,
+    Evaluation,
+    EvaluationAnswer,
+    Guidance,
+    Unit,
+    UnitSettings,
+)
+from coso.scoring import Outcome, Settings, score_evaluation
+
+_CHUNK = 500
+
+
+@dataclass
+class RejudgeSummary:
+    """What a re-judgement changed."""
+
+    evaluations: int = 0  # evaluations whose judgement changed
+    branches: int = 0  # branches whose state was recomputed
+    before: Counter[str] = field(default_factory=Counter)
+    after: Counter[str] = field(default_factory=Counter)
+
+    def as_dict(self) -> dict[str, Any]:
+        return {
+            "evaluations": self.evaluations,
+            "branches": self.branches,
+            "before": dict(self.before),
+            "after": dict(self.after),
+        }
+
+
+def rescore(
+    evaluation: Evaluation, template: ChecklistTemplate, topics_total: int, settings: Settings
+) -> Outcome:
+    """Score a stored evaluation again on its own template version."""
+    answers = {answer.item_code: answer.value for answer in evaluation.answers}
+    return score_evaluation(
+        item_specs(template),
+        answers,
+        members_total=evaluation.members_total,
+        members_present=evaluation.members_present,
+        topics_total=topics_total,
+        topics_covered=len(set(evaluation.topics_covered or ())),
+        settings=settings,
+    )
+
+
+def _store_outcome(evaluation: Evaluation, outcome: Outcome) -> bool:
+    """Write a new judgement onto the evaluation; True when anything changed."""
+    new = {
+        "score": outcome.score,
+        "procedure_score": outcome.procedure_score,
+        "content_score": outcome.content_score,
+        "compliant": outcome.compliant,
+        "serious": outcome.serious,
+        "attendance": outcome.attendance,
+        "topic_coverage": outcome.topic_coverage,
+        "reasons": [reason.as_dict() for reason in outcome.reasons],
+    }
+    changed = any(getattr(evaluation, key) != value for key, value in new.items())
+    if changed:
+        for key, value in new.items():
+            setattr(evaluation, key, value)
+    stored = {answer.item_code: answer for answer in evaluation.answers}
+    for code, value in outcome.effective.items():
+        answer: EvaluationAnswer | None = stored.get(code)
+        if answer is not None and answer.value != value:
+            answer.value = value  # the computed attendance item and a forced C1
+            changed = True
+    return changed
+
+
+def rejudge(root: Unit, today: date | None = None) -> RejudgeSummary:
+    """Re-judge the latest run of every branch under ``root`` and recompute changed states.
+
+    Runs in the caller's transaction; returns effective-state counts before and after.
+    """
+    today = today or clock.today()
+    summary = RejudgeSummary(before=_counts(root, today))
+    candidates = _runs_newest_first(root)
+    settings_of = _settings_lookup()
+    templates: dict[int, ChecklistTemplate] = {}
+    topics: dict[int, int] = {}
+    changed_branches: set[int] = set()
+    agreed: dict[int, bool] = {}  # branch -> the newest evaluation's new compliance
+    step = 0
+    active = {branch_id for branch_id, ids in candidates.items() if ids}
+    while active:
+        wanted = {branch_id: candidates[branch_id][step] for branch_id in active}
+        for evaluation in _load(list(wanted.values())):
+            branch = evaluation.branch
+            template = templates.get(evaluation.template_id) or evaluation.template
+            templates[template.id] = template
+            if evaluation.guidance_id and evaluation.guidance_id not in topics:
+                guidance: Guidance | None = evaluation.guidance
+                topics[evaluation.guidance_id] = len(guidance.topics) if guidance else 0
+            try:
+                outcome = rescore(
+                    evaluation,
+                    template,
+                    topics.get(evaluation.guidance_id or 0, 0),
+                    settings_of(branch),
+                )
+            except ValueError:
+                # A malformed old evaluation keeps its judgement and ends the walk.
+                active.discard(branch.id)
+                continue
+            if _store_outcome(evaluation, outcome):
+                summary.evaluations += 1
+                changed_branches.add(branch.id)
+            first = agreed.setdefault(branch.id, outcome.compliant)
+            if outcome.compliant != first or step + 1 >= len(candidates[branch.id]):
+                active.discard(branch.id)
+        step += 1
+        active = {branch_id for branch_id in active if step < len(candidates[branch_id])}
+    db.session.flush()
+    for branch_id in sorted(changed_branches):
+        status.recompute(branch_id)
+    summary.branches = len(changed_branches)
+    db.session.flush()
+    summary.after = _counts(root, today)
+    return summary
+
+
+def _settings_lookup() -> Callable[[Unit], Settings]:
+    """Settings per unit from one read of the (small) overrides table, as settings_for_path."""
+    overrides = {row.unit_id: row.values for row in db.session.scalars(sa.select(UnitSettings))}
+    cache: dict[tuple[int, ...], Settings] = {}
+
+    def settings_of(unit: Unit) -> Settings:
+        key = tuple(uid for uid in unit.ancestor_ids if uid in overrides)
+        if key not in cache:
+            merged: dict[str, object] = {}
+            for uid in key:  # root first, so deeper units override
+                merged.update(overrides[uid])
+            cache[key] = Settings.from_mapping(merged)
+        return cache[key]
+
+    return settings_of
+
+
+def _runs_newest_first(root: Unit) -> dict[int, list[int]]:
+    """Per branch under ``root``: ids of its evaluations still in force, newest meeting first."""
+    corrected = sa.select(Evaluation.supersedes_id).where(Evaluation.supersedes_id.is_not(None))
+    rows = db.session.execute(
+        sa.select(
+            Evaluation.id,
+            Evaluation.branch_id,
+            Evaluation.meeting_date,
+            Evaluation.submitted_at,
+            Evaluation.uuid,
+        )
+        .join(Unit, Unit.id == Evaluation.branch_id)
+        .where(root.subtree_clause(), Evaluation.id.not_in(corrected.scalar_subquery()))
+    ).all()
+    by_branch: dict[int, list[tuple[Any, int]]] = defaultdict(list)
+    for ev_id, branch_id, meeting, submitted, uuid in rows:
+        key = flags.sort_key(
+            flags.EvalSummary(ev_id, meeting, submitted, uuid, compliant=True, serious=False)
+        )
+        by_branch[branch_id].append((key, ev_id))
+    return {
+        branch_id: [ev_id for _key, ev_id in sorted(items, reverse=True)]
+        for branch_id, items in by_branch.items()
+    }
+
+
+def _load(ids: list[int]) -> list[Evaluation]:
+    out: list[Evaluation] = []
+    for start in range(0, len(ids), _CHUNK):
+        chunk = ids[start : start + _CHUNK]
+        out.extend(
+            db.session.scalars(
+                sa.select(Evaluation)
+                .where(Evaluation.id.in_(chunk))
+                .options(
+                    sa.orm.joinedload(Evaluation.branch),
+                    sa.orm.selectinload(Evaluation.answers),
+                )
+            )
+        )
+    return out
+
+
+def _counts(root: Unit, today: date) -> Counter[str]:
+    return Counter({k: v for k, v in status.count_states(root, today).items() if v})

@@ -1,0 +1,165 @@
+"""Province settings: the thresholds and windows of the flag rules, and the visit-day target.
+
+A unit stores only what differs from what it inherits (the nearest override
+above, else domain.md's defaults). Saving re-judges the branches under the unit
+(coso.admin.rejudge) in the same transaction, so the province view is right at
+once. Needs ``publish`` on the unit.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import sqlalchemy as sa
+from flask import abort, flash, redirect, request, url_for
+from flask.typing import ResponseReturnValue
+from flask_babel import gettext as _
+from flask_login import current_user, login_required
+from marshmallow import ValidationError
+
+from coso import audit, scope
+from coso.admin.common import bp, changes, render_page, unit_in_scope
+from coso.admin.forms import SETTING_FIELDS, SettingsSchema, form_data, share_text
+from coso.admin.rejudge import RejudgeSummary, rejudge
+from coso.evaluations.schema import plain_errors
+from coso.extensions import db
+from coso.models import Unit, UnitSettings, User
+from coso.scoring import Settings
+from coso.settings import settings_for_path
+
+ACTION = "publish"
+SHARES = ("attendance_ratio", "attendance_floor", "content_floor")
+
+
+class SettingsProblem(Exception):
+    """Settings that contradict each other, in words."""
+
+
+# --- Rules
+
+
+def inherited(unit: Unit) -> Settings:
+    """What ``unit`` would have without its own overrides."""
+    if unit.parent is None:
+        return Settings()
+    return settings_for_path(unit.parent.path)
+
+
+def change_settings(unit: Unit, data: dict[str, Any], user: User) -> RejudgeSummary | None:
+    """Store ``unit``'s settings and re-judge its branches; None when nothing changed.
+
+    :raise SettingsProblem: the values contradict each other (coso.scoring.Settings says so).
+    """
+    before = settings_for_path(unit.path)
+    try:
+        after = Settings.from_mapping(data)
+    except ValueError as exc:
+        raise SettingsProblem(_("These settings contradict each other.")) from exc
+    if after == before:
+        return None
+    base = inherited(unit).as_dict()
+    overrides = {key: value for key, value in after.as_dict().items() if base[key] != value}
+    row = db.session.get(UnitSettings, unit.id)
+    if row is None:
+        row = UnitSettings(unit_id=unit.id)
+        db.session.add(row)
+    row.values = overrides
+    row.updated_by_id = user.id
+    db.session.flush()
+    summary = rejudge(unit)
+    audit.record(
+        "settings.update",
+        obj=row,
+        unit_id=unit.id,
+        rejudged=summary.as_dict(),
+        **changes(before.as_dict(), after.as_dict()),
+    )
+    return summary
+
+
+def form_values(settings: Settings) -> dict[str, str]:
+    """Settings as the form shows them: shares as 2/3, numbers without trailing zeros."""
+    values = {}
+    for key, value in settings.as_dict().items():
+        if key in SHARES:
+            values[key] = share_text(float(value))
+        else:
+            values[key] = f"{value:g}".replace(".", ",")
+    return values
+
+
+# --- Views
+
+
+@bp.get("/settings")
+@login_required
+def settings_home() -> ResponseReturnValue:
+    scope.require(current_user, ACTION)
+    return redirect(url_for("admin.settings", unit_id=current_user.unit_id))
+
+
+def settings_unit(unit_id: int) -> Unit:
+    unit = unit_in_scope(unit_id, ACTION)
+    if unit.is_branch:
+        abort(404)
+    return unit
+
+
+def _page(unit: Unit, values: dict[str, str], status: int = 200, **extra: Any) -> Any:
+    row = db.session.get(UnitSettings, unit.id)
+    context: dict[str, Any] = {
+        "unit": unit,
+        "values": values,
+        "errors": {},
+        "defaults": form_values(inherited(unit)),
+        "overridden": set((row.values if row else {}).keys()),
+        "children_with_own": _children_with_own(unit),
+    }
+    context.update(extra)
+    return render_page("admin/settings.html", "admin/_settings.html", status, **context)
+
+
+def _children_with_own(unit: Unit) -> list[Unit]:
+    """Units below that keep settings of their own (they override what is set here)."""
+    return list(
+        db.session.scalars(
+            sa.select(Unit)
+            .join(UnitSettings, UnitSettings.unit_id == Unit.id)
+            .where(unit.subtree_clause(), Unit.id != unit.id)
+            .order_by(Unit.depth, Unit.name)
+            .limit(50)
+        )
+    )
+
+
+@bp.route("/settings/<int:unit_id>", methods=["GET", "POST"])
+@login_required
+def settings(unit_id: int) -> ResponseReturnValue:
+    """See and change the settings in force for a unit and everything under it."""
+    unit = settings_unit(unit_id)
+    if request.method == "GET":
+        return _page(unit, form_values(settings_for_path(unit.path)))
+    raw = form_data(request.form, SETTING_FIELDS)
+    values = {key: value or "" for key, value in raw.items()}
+    try:
+        data = SettingsSchema().load(raw)
+    except ValidationError as exc:
+        return _page(unit, values, 422, errors=plain_errors(exc.messages))
+    try:
+        summary = change_settings(unit, data, current_user._get_current_object())
+    except SettingsProblem as exc:
+        db.session.rollback()
+        return _page(unit, values, 422, errors={"_form": [str(exc)]})
+    if summary is None:
+        flash(_("Nothing changed."), "info")
+    else:
+        db.session.commit()
+        flash(
+            _(
+                "Saved. %(b)s branch states were recomputed (%(e)s evaluations judged again).",
+                b=summary.branches,
+                e=summary.evaluations,
+            ),
+            "info",
+        )
+    return redirect(url_for("admin.settings", unit_id=unit.id), code=303)

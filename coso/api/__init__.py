@@ -1,0 +1,113 @@
+"""The JSON API under /api/v1: session, field pack, sync (design.md, "The sync API")."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from flask import Blueprint, Flask, current_app, jsonify, request
+from flask.typing import ResponseReturnValue
+from flask_babel import gettext as _
+from flask_login import current_user
+from flask_wtf.csrf import generate_csrf
+
+from coso import field_pack, scope
+from coso.evaluations import service
+from coso.extensions import csrf, db, limiter, login_manager
+
+MAX_BATCH = 100
+
+bp = Blueprint("api", __name__, url_prefix="/api/v1")
+
+
+@bp.before_request
+def authenticate_then_check_csrf() -> ResponseReturnValue | None:
+    """Anonymous calls are 401 whatever else is wrong; then POSTs need the CSRF token."""
+    if request.endpoint == "api.openapi":
+        return None  # the contract is public
+    if not current_user.is_authenticated:
+        return login_manager.unauthorized()
+    csrf.protect()
+    return None
+
+
+def user_dict() -> dict[str, object]:
+    user = current_user
+    return {
+        "id": user.id,
+        "username": user.username,
+        "display_name": user.display_name,
+        "roles": user.role_list,
+        "unit_id": user.unit_id,
+    }
+
+
+@bp.get("/session")
+def session_info() -> ResponseReturnValue:
+    """Who is signed in, and a fresh CSRF token for the outbox's next POST."""
+    return jsonify(user=user_dict(), csrf_token=generate_csrf())
+
+
+@bp.get("/field-pack")
+def get_field_pack() -> ResponseReturnValue:
+    """What the phone needs offline; an unchanged pack answers 304 to its ETag."""
+    pack = field_pack.build(current_user._get_current_object())
+    etag = field_pack.fingerprint(pack)
+    if etag in request.if_none_match:
+        response = current_app.response_class(status=304)
+    else:
+        response = jsonify(field_pack.stamp(pack))
+    response.set_etag(etag)
+    response.cache_control.private = True
+    response.cache_control.no_cache = True
+    return response
+
+
+@bp.get("/openapi.json")
+def openapi() -> ResponseReturnValue:
+    """The API contract, generated from the same schemas that validate requests."""
+    from coso.api.docs import build_spec
+
+    return jsonify(build_spec(current_app.config["MAX_CONTENT_LENGTH"]))
+
+
+def bad_request(message: str) -> ResponseReturnValue:
+    return jsonify(error="bad_request", message=message), 400
+
+
+def read_json() -> Any:
+    """The request body as JSON, or None when it is not JSON at all."""
+    try:
+        return json.loads(request.get_data(cache=False) or b"null")
+    except (ValueError, RecursionError):
+        return None
+
+
+def _user_key() -> str:
+    return f"user:{current_user.get_id()}" if current_user.is_authenticated else "anon"
+
+
+@bp.post("/sync")
+@limiter.limit(lambda: current_app.config["SYNC_LIMIT"], key_func=_user_key)
+def sync() -> ResponseReturnValue:
+    """Store a batch of queued evaluations; one result per item, in order."""
+    if not scope.can(current_user, "evaluate"):
+        return jsonify(error="forbidden", message=_("Your role may not submit evaluations.")), 403
+    body = read_json()
+    if not isinstance(body, dict):
+        return bad_request(_("The body must be a JSON object."))
+    items = body.get("evaluations")
+    if not isinstance(items, list) or not 1 <= len(items) <= MAX_BATCH:
+        return bad_request(_("Send between 1 and %(n)s evaluations.", n=MAX_BATCH))
+    device_id = body.get("device_id")
+    if device_id is not None and (not isinstance(device_id, str) or len(device_id) > 100):
+        return bad_request(_("device_id must be a string of at most 100 characters."))
+    results = service.submit_batch(items, current_user._get_current_object(), device_id=device_id)
+    db.session.commit()
+    return jsonify(results=[result.as_dict() for result in results])
+
+
+def init_app(app: Flask) -> None:
+    # CSRF is checked by the blueprint itself, after authentication.
+    csrf.exempt(bp)
+    app.register_blueprint(bp)

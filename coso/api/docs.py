@@ -1,0 +1,236 @@
+"""The OpenAPI document of /api/v1, generated from the marshmallow schemas (apispec)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from apispec import APISpec
+from apispec.ext.marshmallow import MarshmallowPlugin
+from marshmallow import Schema, fields
+
+from coso.evaluations.schema import AnswerSchema, EvaluationSchema
+
+STATUSES = ("created", "duplicate", "conflict", "rejected")
+
+
+class ErrorSchema(Schema):
+    error = fields.String(required=True)
+    message = fields.String(required=True)
+
+
+class SessionUserSchema(Schema):
+    id = fields.Integer(required=True)
+    username = fields.String(required=True)
+    display_name = fields.String(required=True)
+    roles = fields.List(fields.String(), required=True)
+    unit_id = fields.Integer(required=True)
+
+
+class SessionSchema(Schema):
+    user = fields.Nested(SessionUserSchema, required=True)
+    csrf_token = fields.String(required=True)
+
+
+class SyncRequestSchema(Schema):
+    device_id = fields.String(allow_none=True, metadata={"maxLength": 100})
+    evaluations = fields.List(
+        fields.Nested(EvaluationSchema),
+        required=True,
+        metadata={"minItems": 1, "maxItems": 100},
+    )
+
+
+class ReasonSchema(Schema):
+    rule = fields.String(required=True)
+    items = fields.List(fields.String(), required=True)
+    value = fields.Float(allow_none=True)
+    threshold = fields.Float(allow_none=True)
+
+
+class OutcomeSchema(Schema):
+    compliant = fields.Boolean(required=True)
+    serious = fields.Boolean(required=True)
+    score = fields.Float(required=True, allow_none=True)
+    procedure_score = fields.Float(required=True, allow_none=True)
+    content_score = fields.Float(required=True, allow_none=True)
+    reasons = fields.List(fields.Nested(ReasonSchema), required=True)
+
+
+class SyncResultSchema(Schema):
+    uuid = fields.String(required=True)
+    status = fields.String(required=True, metadata={"enum": list(STATUSES)})
+    id = fields.Integer(required=True, allow_none=True)
+    errors = fields.Dict(required=True, allow_none=True)
+    outcome = fields.Nested(OutcomeSchema, required=True, allow_none=True)
+
+
+class SyncResponseSchema(Schema):
+    results = fields.List(fields.Nested(SyncResultSchema), required=True)
+
+
+class LastEvaluationSchema(Schema):
+    id = fields.Integer(required=True)
+    meeting_date = fields.Date(required=True)
+    score = fields.Float(required=True, allow_none=True)
+    compliant = fields.Boolean(required=True)
+
+
+class PackBranchSchema(Schema):
+    id = fields.Integer(required=True)
+    code = fields.String(required=True)
+    name = fields.String(required=True)
+    parent_name = fields.String(required=True, allow_none=True)
+    state = fields.String(
+        required=True, metadata={"enum": ["ok", "flagged", "repeat", "overdue", "never"]}
+    )
+    members = fields.Integer(required=True, allow_none=True)
+    guidance_id = fields.Integer(required=True, allow_none=True)
+    template_id = fields.Integer(required=True, allow_none=True)
+    last_evaluation = fields.Nested(LastEvaluationSchema, required=True, allow_none=True)
+    open_actions = fields.Integer(required=True)
+
+
+class PackItemSchema(Schema):
+    code = fields.String(required=True)
+    section = fields.String(required=True, metadata={"enum": ["procedure", "content"]})
+    text = fields.String(required=True)
+    text_vi = fields.String(required=True)
+    text_en = fields.String(required=True)
+    weight = fields.Integer(required=True)
+    critical = fields.Boolean(required=True)
+    kind = fields.String(required=True, metadata={"enum": ["choice", "computed"]})
+
+
+class PackTemplateSchema(Schema):
+    id = fields.Integer(required=True)
+    name = fields.String(required=True)
+    version = fields.Integer(required=True)
+    items = fields.List(fields.Nested(PackItemSchema), required=True)
+
+
+class TopicSchema(Schema):
+    code = fields.String(required=True)
+    title = fields.String(required=True)
+
+
+class PackGuidanceSchema(Schema):
+    id = fields.Integer(required=True)
+    unit_id = fields.Integer(required=True)
+    period = fields.String(required=True)
+    title = fields.String(required=True)
+    link = fields.String(required=True, allow_none=True)
+    topics = fields.List(fields.Nested(TopicSchema), required=True)
+
+
+class FieldPackSchema(Schema):
+    generated_at = fields.DateTime(required=True)
+    user = fields.Nested(SessionUserSchema, required=True)
+    period = fields.String(required=True)
+    branches = fields.List(fields.Nested(PackBranchSchema), required=True)
+    templates = fields.List(fields.Nested(PackTemplateSchema), required=True)
+    guidance = fields.List(fields.Nested(PackGuidanceSchema), required=True)
+    settings = fields.Dict(keys=fields.String(), values=fields.Float(), required=True)
+
+
+def _error(description: str) -> dict[str, Any]:
+    return {"description": description, "content": {"application/json": {"schema": "Error"}}}
+
+
+def build_spec(max_body: int) -> dict[str, Any]:
+    """The OpenAPI 3 document as a dict."""
+    spec = APISpec(
+        title="coso sync API",
+        version="1.0.0",
+        openapi_version="3.0.3",
+        plugins=[MarshmallowPlugin()],
+        info={
+            "description": "Authentication is the browser session opened at /login. Every POST "
+            "sends the CSRF token from GET /api/v1/session in the X-CSRFToken header."
+        },
+        components={
+            "securitySchemes": {
+                "session": {"type": "apiKey", "in": "cookie", "name": "session"},
+                "csrf": {"type": "apiKey", "in": "header", "name": "X-CSRFToken"},
+            }
+        },
+        security=[{"session": []}],
+    )
+    for name, schema in (
+        ("Error", ErrorSchema),
+        ("Answer", AnswerSchema),
+        ("Evaluation", EvaluationSchema()),
+        ("SyncRequest", SyncRequestSchema),
+        ("SyncResponse", SyncResponseSchema),
+        ("Session", SessionSchema),
+        ("FieldPack", FieldPackSchema),
+    ):
+        spec.components.schema(name, schema=schema)
+    unauthorized = _error("Not signed in.")
+    spec.path(
+        path="/api/v1/session",
+        operations={
+            "get": {
+                "summary": "Who is signed in, and a fresh CSRF token.",
+                "responses": {
+                    "200": {
+                        "description": "Signed in.",
+                        "content": {"application/json": {"schema": "Session"}},
+                    },
+                    "401": unauthorized,
+                },
+            }
+        },
+    )
+    spec.path(
+        path="/api/v1/field-pack",
+        operations={
+            "get": {
+                "summary": "Everything needed to fill a checklist offline.",
+                "parameters": [
+                    {
+                        "in": "header",
+                        "name": "If-None-Match",
+                        "schema": {"type": "string"},
+                        "required": False,
+                    }
+                ],
+                "responses": {
+                    "200": {
+                        "description": "The pack, with an ETag.",
+                        "headers": {"ETag": {"schema": {"type": "string"}}},
+                        "content": {"application/json": {"schema": "FieldPack"}},
+                    },
+                    "304": {"description": "Unchanged since the ETag sent."},
+                    "401": unauthorized,
+                },
+            }
+        },
+    )
+    spec.path(
+        path="/api/v1/sync",
+        operations={
+            "post": {
+                "summary": "Store 1 to 100 queued evaluations; one result per item, in order.",
+                "security": [{"session": [], "csrf": []}],
+                "requestBody": {
+                    "required": True,
+                    "content": {"application/json": {"schema": "SyncRequest"}},
+                },
+                "responses": {
+                    "200": {
+                        "description": "created | duplicate | conflict | rejected per item.",
+                        "content": {"application/json": {"schema": "SyncResponse"}},
+                    },
+                    "400": _error("Malformed JSON or shape, or more than 100 items."),
+                    "401": unauthorized,
+                    "403": _error("Bad CSRF token, or a role that may not submit."),
+                    "413": _error(f"Body over {max_body} bytes."),
+                    "429": {
+                        **_error("Rate-limited; retry after the Retry-After seconds."),
+                        "headers": {"Retry-After": {"schema": {"type": "integer"}}},
+                    },
+                },
+            }
+        },
+    )
+    return spec.to_dict()

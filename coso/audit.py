@@ -1,0 +1,39 @@
+"""Recording audit events in the caller's transaction."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from flask import has_request_context, request
+from flask_login import current_user
+
+from coso.extensions import db
+from coso.models import AuditEvent, User
+
+
+def record(
+    action: str,
+    *,
+    obj: Any = None,
+    unit_id: int | None = None,
+    user: User | None = None,
+    **details: Any,
+) -> AuditEvent:
+    """Add an audit event to the session; it commits with the change it describes.
+
+    :param action: a short verb phrase, e.g. ``login``, ``evaluation.create``.
+    :param obj: the model instance acted on (its class name and id are kept).
+    """
+    if user is None and has_request_context() and current_user.is_authenticated:
+        user = current_user._get_current_object()
+    event = AuditEvent(
+        action=action,
+        user_id=user.id if user else None,
+        object_type=type(obj).__name__ if obj is not None else None,
+        object_id=str(getattr(obj, "id", "")) if obj is not None else None,
+        unit_id=unit_id,
+        remote_addr=request.remote_addr if has_request_context() else None,
+        details=details,
+    )
+    db.session.add(event)
+    return event

@@ -1,0 +1,94 @@
+"""Configuration: plain data read from the environment, nothing else."""
+
+from __future__ import annotations
+
+import os
+import secrets
+from pathlib import Path
+from typing import Any
+
+ENVIRONMENTS = ("development", "production", "testing")
+
+
+def _instance_secret(instance_path: Path) -> str:
+    """Return a secret key kept in ``instance/secret_key``, generating it once.
+
+    Only for local use: production must set ``SECRET_KEY`` so that every
+    process behind the load balancer signs sessions with the same key.
+    """
+    path = instance_path / "secret_key"
+    if not path.exists():
+        instance_path.mkdir(parents=True, exist_ok=True)
+        path.write_text(secrets.token_hex(32))
+        path.chmod(0o600)
+    return path.read_text().strip()
+
+
+def _database_url(instance_path: Path) -> str:
+    """``DATABASE_URL`` with the psycopg 3 driver, or a SQLite file in instance/."""
+    url = os.environ.get("DATABASE_URL", "").strip()
+    if not url:
+        return f"sqlite:///{instance_path / 'coso.sqlite'}"
+    # Hosting platforms hand out postgres:// URLs; SQLAlchemy wants the driver named.
+    for prefix in ("postgres://", "postgresql://"):
+        if url.startswith(prefix):
+            return "postgresql+psycopg://" + url[len(prefix) :]
+    return url
+
+
+def from_environment(instance_path: Path) -> dict[str, Any]:
+    """Build the config mapping from the process environment."""
+    env = os.environ.get("COSO_ENV", "development").strip() or "development"
+    if env not in ENVIRONMENTS:
+        raise RuntimeError(f"COSO_ENV must be one of {', '.join(ENVIRONMENTS)}, not {env!r}")
+    secret = os.environ.get("SECRET_KEY", "").strip()
+    if not secret:
+        if env == "production":
+            raise RuntimeError("SECRET_KEY must be set when COSO_ENV=production")
+        secret = _instance_secret(instance_path)
+    secure_cookies = os.environ.get(
+        "COSO_SECURE_COOKIES", "1" if env == "production" else "0"
+    ).lower() in ("1", "true", "yes")
+    redis_url = os.environ.get("REDIS_URL", "").strip()
+    pinned_today = os.environ.get("COSO_TODAY", "").strip() if env != "production" else ""
+    return {
+        "COSO_TODAY": pinned_today or None,
+        "COSO_ENV": env,
+        "SECRET_KEY": secret,
+        "SQLALCHEMY_DATABASE_URI": _database_url(instance_path),
+        "SQLALCHEMY_ENGINE_OPTIONS": {"pool_pre_ping": True},
+        "SESSION_COOKIE_HTTPONLY": True,
+        "SESSION_COOKIE_SAMESITE": "Lax",
+        "SESSION_COOKIE_SECURE": secure_cookies,
+        "REMEMBER_COOKIE_HTTPONLY": True,
+        "REMEMBER_COOKIE_SAMESITE": "Lax",
+        "REMEMBER_COOKIE_SECURE": secure_cookies,
+        "PERMANENT_SESSION_LIFETIME": 60 * 60 * 24 * 14,
+        # Sync bodies hold at most 100 evaluations of a few KB each.
+        "MAX_CONTENT_LENGTH": int(os.environ.get("COSO_MAX_CONTENT_LENGTH", 2 * 1024 * 1024)),
+        "WTF_CSRF_TIME_LIMIT": None,  # a checklist can stay open through a long meeting
+        "WTF_CSRF_SSL_STRICT": secure_cookies,
+        "BABEL_DEFAULT_LOCALE": "vi",
+        "BABEL_DEFAULT_TIMEZONE": "Asia/Ho_Chi_Minh",
+        "LANGUAGES": ("vi", "en"),
+        "REDIS_URL": redis_url,
+        "RATELIMIT_STORAGE_URI": redis_url or "memory://",
+        "RATELIMIT_HEADERS_ENABLED": True,
+        "LOGIN_FAIL_LIMITS": os.environ.get(
+            "COSO_LOGIN_FAIL_LIMITS", "5 per 5 minutes;20 per hour"
+        ),
+        # A hundred phones reconnecting after a training day each send a few batches.
+        "SYNC_LIMIT": os.environ.get("COSO_SYNC_LIMIT", "120 per minute"),
+        "LOGIN_FAIL_LIMITS_PER_ADDRESS": os.environ.get(
+            "COSO_LOGIN_FAIL_LIMITS_PER_ADDRESS", "30 per 5 minutes"
+        ),
+        "COMPRESS_MIMETYPES": [
+            "text/html",
+            "text/css",
+            "text/javascript",
+            "application/javascript",
+            "application/json",
+            "application/manifest+json",
+            "image/svg+xml",
+        ],
+    }

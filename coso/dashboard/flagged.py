@@ -1,0 +1,284 @@
+"""The flagged-branches list: one row per branch, read from the branch-status rows.
+
+Every query here starts from ``Unit`` (the subtree is one indexed path range)
+outer-joined to ``BranchStatus``; the page's deciding evaluations are then read
+by primary key, so no evaluation is scanned to draw the list. The
+per-branch alert counts (actions, unacknowledged evaluations) come from the
+feedback area's grouped queries, restricted to the branch ids of the page.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field, replace
+from datetime import date, timedelta
+from typing import Any
+
+import sqlalchemy as sa
+from sqlalchemy.orm import aliased
+
+from coso import feedback, flags, status
+from coso.extensions import db
+from coso.feedback import Alerts
+from coso.models import BranchStatus, Evaluation, Unit, User
+
+PAGE_SIZE = 25
+#: Filters of the state select: everything needing attention, everything, or one state.
+ATTENTION, ALL = "attention", "all"
+STATE_FILTERS = (ATTENTION, ALL, *flags.STATES)
+#: States that need the province's attention (all but ok).
+ATTENTION_STATES = (flags.REPEAT, flags.FLAGGED, flags.OVERDUE, flags.NEVER)
+#: Rules a flag can carry (the "serious" rules have their own filter).
+RULES = ("score", "critical", "attendance", "content")
+SORTS = ("state", "since", "score", "name")
+#: Worst first: the order of ``sort=state``.
+SEVERITY = {flags.REPEAT: 0, flags.FLAGGED: 1, flags.OVERDUE: 2, flags.NEVER: 3, flags.OK: 4}
+_ITEM_CODE = re.compile(r"^[A-Za-z0-9.\-]{1,10}$")
+
+
+@dataclass(frozen=True)
+class Filters:
+    """What the list shows: a subtree and the narrowing the user chose."""
+
+    unit: Unit
+    state: str = ATTENTION
+    reason: str = ""  # "" | "rule:<rule>" | "item:<code>"
+    serious: bool = False
+    since_from: date | None = None
+    since_to: date | None = None
+    sort: str = "state"
+    descending: bool = False
+    page: int = 1
+
+    def args(self, **changes: Any) -> dict[str, Any]:
+        """Query-string arguments reproducing these filters (with ``changes``), for links."""
+        f = replace(self, **changes) if changes else self
+        out: dict[str, Any] = {"unit": f.unit.id, "state": f.state}
+        if f.reason:
+            out["reason"] = f.reason
+        if f.serious:
+            out["serious"] = "1"
+        if f.since_from:
+            out["from"] = f.since_from.isoformat()
+        if f.since_to:
+            out["to"] = f.since_to.isoformat()
+        out["sort"] = ("-" if f.descending else "") + f.sort
+        if f.page > 1:
+            out["page"] = f.page
+        return out
+
+
+@dataclass
+class Row:
+    """One branch of the list."""
+
+    branch_id: int
+    name: str
+    code: str
+    parent_id: int | None
+    parent_name: str | None
+    state: str
+    since: date | None
+    reasons: list[dict[str, Any]]
+    serious: bool
+    streak: int
+    last_date: date | None
+    score: float | None
+    evaluation_id: int | None
+    cadre: str | None
+    alerts: Alerts = field(default_factory=Alerts)
+
+
+@dataclass
+class Page:
+    rows: list[Row]
+    total: int
+    page: int
+    pages: int
+
+
+def since_expr(today: date, overdue_days: int) -> sa.ColumnElement[date]:
+    """Since when the effective state holds, as SQL (``status.effective_state`` in a query).
+
+    An overdue branch is overdue since its last meeting plus the overdue window.
+    """
+    cutoff = today - timedelta(days=overdue_days)
+    return sa.case(
+        (BranchStatus.last_meeting_date.is_(None), sa.null()),
+        (
+            BranchStatus.last_meeting_date < cutoff,
+            _plus_days(BranchStatus.last_meeting_date, overdue_days),
+        ),
+        else_=BranchStatus.since,
+    )
+
+
+def _plus_days(column: Any, days: int) -> sa.ColumnElement[date]:
+    """``column + days`` for a date column, in the dialect's own words."""
+    if db.session.get_bind().dialect.name == "sqlite":
+        return sa.func.date(column, f"+{int(days)} days", type_=sa.Date)
+    return sa.cast(column + sa.literal(int(days)), sa.Date)
+
+
+def reason_clause(reason: str) -> sa.ColumnElement[bool] | None:
+    """Rows whose stored reasons carry a rule or an item, by a LIKE on the JSON text.
+
+    Rule names and item codes only ever appear as JSON strings (quoted), so the
+    quoted token matches exactly on SQLite's JSON text and PostgreSQL's ``jsonb::text``
+    alike ("P1" never matches "P10", "critical" never "serious_critical").
+    """
+    kind, _, value = reason.partition(":")
+    if not ((kind == "rule" and value in RULES) or (kind == "item" and _ITEM_CODE.match(value))):
+        return None
+    escaped = value.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+    return sa.cast(BranchStatus.reasons, sa.Text).like(f'%"{escaped}"%', escape="\\")
+
+
+def valid_reason(reason: str) -> bool:
+    return reason == "" or reason_clause(reason) is not None
+
+
+def _query(filters: Filters, today: date, overdue_days: int) -> sa.Select[Any]:
+    state = status.effective_state_expr(today, overdue_days)
+    since = since_expr(today, overdue_days)
+    parent = aliased(Unit)
+    query = (
+        sa.select(
+            Unit.id,
+            Unit.name,
+            Unit.code,
+            Unit.parent_id,
+            parent.name,
+            state.label("state"),
+            since.label("since"),
+            BranchStatus.reasons,
+            BranchStatus.serious,
+            BranchStatus.streak,
+            BranchStatus.last_meeting_date,
+            BranchStatus.score,
+            BranchStatus.evaluation_id,
+        )
+        .select_from(Unit)
+        .outerjoin(BranchStatus, BranchStatus.branch_id == Unit.id)
+        .outerjoin(parent, parent.id == Unit.parent_id)
+        .where(filters.unit.subtree_clause(), Unit.kind == "branch", Unit.active.is_(True))
+    )
+    if filters.state == ATTENTION:
+        query = query.where(state.in_(ATTENTION_STATES))
+    elif filters.state in flags.STATES:
+        query = query.where(state == filters.state)
+    clause = reason_clause(filters.reason) if filters.reason else None
+    if clause is not None:
+        query = query.where(clause)
+    if filters.serious:
+        query = query.where(BranchStatus.serious.is_(True))
+    if filters.since_from:
+        query = query.where(since >= filters.since_from)
+    if filters.since_to:
+        query = query.where(since <= filters.since_to)
+    return query.order_by(*_order(filters, state, since))
+
+
+def _order(filters: Filters, state: Any, since: Any) -> list[Any]:
+    """The chosen order, then a stable one (name, id) so pages never overlap."""
+    severity = sa.case(SEVERITY, value=state, else_=9)
+    if filters.sort == "since":
+        key, nulls = since, since.is_(None)
+    elif filters.sort == "score":
+        key, nulls = BranchStatus.score, BranchStatus.score.is_(None)
+    elif filters.sort == "name":
+        key, nulls = Unit.name, sa.false()
+    else:
+        key, nulls = severity, sa.false()
+    primary = key.desc() if filters.descending else key.asc()
+    order = [sa.case((nulls, 1), else_=0), primary]
+    if filters.sort == "state":  # within a state, the longest-standing first
+        order += [sa.case((since.is_(None), 1), else_=0), since.asc()]
+    return [*order, Unit.name.asc(), Unit.id.asc()]
+
+
+def _row(values: Any) -> Row:
+    return Row(
+        branch_id=values[0],
+        name=values[1],
+        code=values[2],
+        parent_id=values[3],
+        parent_name=values[4],
+        state=values[5],
+        since=values[6],
+        reasons=list(values[7] or []),
+        serious=bool(values[8]),
+        streak=values[9] or 0,
+        last_date=values[10],
+        score=values[11],
+        evaluation_id=values[12],
+        cadre=None,
+    )
+
+
+def page(filters: Filters, today: date, overdue_days: int) -> Page:
+    """One page of the list, with its alerts, and how many rows and pages there are."""
+    query = _query(filters, today, overdue_days)
+    total = db.session.scalar(
+        sa.select(sa.func.count()).select_from(query.order_by(None).subquery())
+    )
+    pages = max(1, -(-(total or 0) // PAGE_SIZE))
+    number = min(max(1, filters.page), pages)
+    rows = [
+        _row(values)
+        for values in db.session.execute(
+            query.limit(PAGE_SIZE).offset((number - 1) * PAGE_SIZE)
+        ).all()
+    ]
+    _attach_details(rows, today)
+    return Page(rows=rows, total=total or 0, page=number, pages=pages)
+
+
+def all_rows(filters: Filters, today: date, overdue_days: int) -> list[Row]:
+    """Every row matching the filters, in the list's order (for exports)."""
+    rows = [_row(values) for values in db.session.execute(_query(filters, today, overdue_days))]
+    _attach_details(rows, today)
+    return rows
+
+
+def _attach_details(rows: list[Row], today: date) -> None:
+    """The deciding evaluation's cadre (by primary key) and the alerts, for these rows only.
+
+    Joined in the list query instead, PostgreSQL would hash-join every evaluation
+    before sorting and cutting the page.
+    """
+    found = alerts_for([row.branch_id for row in rows], today)
+    evaluation_ids = [row.evaluation_id for row in rows if row.evaluation_id]
+    cadres: dict[int, str] = {}
+    for start in range(0, len(evaluation_ids), 500):
+        chunk = evaluation_ids[start : start + 500]
+        for evaluation_id, name in db.session.execute(
+            sa.select(Evaluation.id, User.display_name)
+            .join(User, User.id == Evaluation.cadre_id)
+            .where(Evaluation.id.in_(chunk))
+        ):
+            cadres[evaluation_id] = name
+    for row in rows:
+        row.alerts = found.get(row.branch_id, Alerts())
+        row.cadre = cadres.get(row.evaluation_id) if row.evaluation_id else None
+
+
+def alerts_for(branch_ids: list[int], today: date) -> dict[int, Alerts]:
+    """Open and overdue corrective actions and unacknowledged evaluations per branch.
+
+    The feedback area owns these rules (``coso.feedback.alerts_for``: grouped
+    queries over the given branches only); the list shows its counts.
+    """
+    return feedback.alerts_for(branch_ids, today)
+
+
+def not_superseded() -> sa.ColumnElement[bool]:
+    """Evaluations no correction has replaced.
+
+    ``NOT IN`` the few corrected ids (read from the non-null part of the unique
+    ``supersedes_id`` index), not ``NOT EXISTS``: over a period's many rows
+    PostgreSQL turns the latter into a hash anti-join that scans every evaluation.
+    """
+    later = aliased(Evaluation)
+    corrected = sa.select(later.supersedes_id).where(later.supersedes_id.is_not(None))
+    return Evaluation.id.not_in(corrected)

@@ -1,0 +1,417 @@
+"""The province's pages: flagged branches, where to act, good practices, unit and branch pages.
+
+Views parse the query string, ask coso.scope, call the queries and render; every
+URL answers a full page, or its partial when htmx asks (``HX-Request``).
+"""
+
+from __future__ import annotations
+
+from dataclasses import replace
+from datetime import date
+from typing import Any
+
+import sqlalchemy as sa
+from flask import Blueprint, Flask, abort, render_template, request
+from flask.typing import ResponseReturnValue
+from flask_babel import get_locale
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
+from flask_login import current_user, login_required
+from werkzeug.datastructures import MultiDict
+
+from coso import clock, exports, scope, status
+from coso.checklists import current_template
+from coso.dashboard import analysis, charts, flagged, pace, timeline
+from coso.dashboard.words import form_label, kind_label, reasons_in_words, rule_label, state_label
+from coso.extensions import db
+from coso.models import BranchStatus, Unit
+from coso.settings import settings_for_path
+
+bp = Blueprint("dashboard", __name__)
+
+Errors = dict[str, list[str]]
+#: Bars in the rates chart: the weakest units (a province may have a hundred).
+CHART_BARS = 25
+
+
+def wants_fragment() -> bool:
+    """An htmx request for a piece of the page (a history restore needs the whole page)."""
+    return (
+        request.headers.get("HX-Request") == "true"
+        and request.headers.get("HX-History-Restore-Request") != "true"
+    )
+
+
+def _locale() -> str:
+    return str(get_locale())
+
+
+# ------------------------------------------------------------------- parsing
+
+
+def unit_options(user: Any) -> list[tuple[Unit, int]]:
+    """The units above branch level in the user's subtree, in tree order, with their depth."""
+    units = db.session.scalars(
+        sa.select(Unit).where(
+            scope.scope_clause(user), Unit.kind != "branch", Unit.active.is_(True)
+        )
+    ).all()
+    by_parent: dict[int | None, list[Unit]] = {}
+    for unit in units:
+        by_parent.setdefault(unit.parent_id, []).append(unit)
+    out: list[tuple[Unit, int]] = []
+
+    def walk(unit: Unit, depth: int) -> None:
+        out.append((unit, depth))
+        for child in sorted(by_parent.get(unit.id, []), key=lambda u: (u.name, u.id)):
+            walk(child, depth + 1)
+
+    root = user.unit
+    if root.kind == "branch":
+        return [(root, 0)]
+    walk(root, 0)
+    return out
+
+
+def unit_arg(args: MultiDict[str, str], errors: Errors) -> Unit:
+    """The ``unit`` argument: my own unit when absent; 404 unknown, 403 outside my area."""
+    raw = args.get("unit", "").strip()
+    if not raw:
+        return current_user.unit
+    if not raw.isdigit() or len(raw) > 9:
+        errors["unit"] = [_("Choose a unit from the list.")]
+        return current_user.unit
+    return scope.unit_or_403(current_user, int(raw))
+
+
+def _date_arg(args: MultiDict[str, str], name: str, errors: Errors) -> date | None:
+    raw = args.get(name, "").strip()
+    if not raw:
+        return None
+    try:
+        return date.fromisoformat(raw)
+    except ValueError:
+        errors[name] = [_("Enter a date as dd/mm/yyyy.")]
+        return None
+
+
+def parse_filters(args: MultiDict[str, str]) -> tuple[flagged.Filters, Errors]:
+    """The flagged list's filters from the query string, and a message for each bad one."""
+    errors: Errors = {}
+    unit = unit_arg(args, errors)
+    state = args.get("state", "").strip() or flagged.ATTENTION
+    if state not in flagged.STATE_FILTERS:
+        errors["state"] = [_("Choose a state from the list.")]
+        state = flagged.ATTENTION
+    reason = args.get("reason", "").strip()
+    if not flagged.valid_reason(reason):
+        errors["reason"] = [_("Choose a reason from the list.")]
+        reason = ""
+    since_from = _date_arg(args, "from", errors)
+    since_to = _date_arg(args, "to", errors)
+    if since_from and since_to and since_to < since_from:
+        errors["to"] = [_("The end date must not be before the start date.")]
+        since_to = None
+    sort = args.get("sort", "").strip() or "state"
+    descending = sort.startswith("-")
+    sort = sort.lstrip("-")
+    if sort not in flagged.SORTS:
+        errors["sort"] = [_("Choose an order from the list.")]
+        sort, descending = "state", False
+    raw_page = args.get("page", "").strip() or "1"
+    page = int(raw_page) if raw_page.isdigit() and len(raw_page) < 7 else 0
+    if page < 1:
+        errors["page"] = [_("The page number is not valid.")]
+        page = 1
+    filters = flagged.Filters(
+        unit=unit,
+        state=state,
+        reason=reason,
+        serious=args.get("serious", "") in ("1", "on", "true", "yes"),
+        since_from=since_from,
+        since_to=since_to,
+        sort=sort,
+        descending=descending,
+        page=page,
+    )
+    return filters, errors
+
+
+def parse_period(args: MultiDict[str, str], errors: Errors, today: date) -> pace.Period:
+    """The period of a rate: ``month`` (YYYY-MM) or ``from``/``to``; last full month by default."""
+    default = pace.previous_month(today)
+    try:
+        return pace.parse_period(args.get("month"), args.get("from"), args.get("to"), default)
+    except pace.PeriodError as exc:
+        messages = {
+            "invalid": _("Enter a month as mm/yyyy.")
+            if exc.field == "month"
+            else _("Enter a date as dd/mm/yyyy."),
+            "order": _("The end date must not be before the start date."),
+            "too_long": _("A period can be at most two years long."),
+        }
+        errors[exc.field] = [messages[exc.problem]]
+        return default
+
+
+def _reason_options(unit: Unit) -> list[tuple[str, str]]:
+    """The reason filter's choices: each rule, then each critical item of the checklist."""
+    options = [(f"rule:{rule}", rule_label(rule)) for rule in flagged.RULES]
+    template = current_template(unit)
+    if template is not None:
+        for item in template.items:
+            if item.critical:
+                options.append((f"item:{item.code}", f"{item.code} · {item.text(_locale())}"))
+    return options
+
+
+# ----------------------------------------------------------------- dashboard
+
+
+@bp.get("/dashboard")
+@login_required
+def index() -> ResponseReturnValue:
+    """Counts per state for a subtree and the branches needing attention, filtered and sorted."""
+    scope.require(current_user, "evaluate_view")
+    filters, errors = parse_filters(request.args)
+    today = clock.today()
+    overdue_days = settings_for_path(filters.unit.path).overdue_days
+    result = flagged.page(filters, today, overdue_days)
+    context = {
+        "filters": replace(filters, page=result.page),
+        "errors": errors,
+        "result": result,
+        "counts": status.count_states(filters.unit, today),
+        "units": unit_options(current_user),
+        "reasons": _reason_options(filters.unit),
+        "template": current_template(filters.unit),
+        "today": today,
+        "locale": _locale(),
+        "state_filters": flagged.STATE_FILTERS,
+        "reasons_in_words": reasons_in_words,
+        # Filters changed through the form keep it open while the list is redrawn.
+        "filters_open": request.headers.get("HX-Trigger") == "flagged-filters",
+    }
+    code = 422 if errors else 200
+    if wants_fragment():
+        return render_template("dashboard/_flagged.html", **context), code
+    return render_template("dashboard/index.html", **context), code
+
+
+def _flagged_columns(today: date, template: Any) -> list[exports.Column]:
+    def reasons(row: flagged.Row) -> str:
+        texts = reasons_in_words(row.state, row.reasons, row.last_date, today, template, "vi")
+        return " ".join(texts)
+
+    return [
+        exports.Column(_l("Branch"), lambda r: r.name, width=34),
+        exports.Column(_l("Code"), lambda r: r.code, width=14),
+        exports.Column(_l("Parent unit"), lambda r: r.parent_name, width=30),
+        exports.Column(_l("State"), lambda r: state_label(r.state), width=18),
+        exports.Column(_l("Since"), lambda r: r.since, "date", 12),
+        exports.Column(_l("Reasons"), reasons, width=60),
+        exports.Column(_l("Serious"), lambda r: r.serious, width=10),
+        exports.Column(_l("Last evaluation"), lambda r: r.last_date, "date", 14),
+        exports.Column(_l("Score"), lambda r: r.score, "number", 8),
+        exports.Column(_l("Evaluated by"), lambda r: r.cadre, width=24),
+        exports.Column(_l("Open actions"), lambda r: r.alerts.open_actions, "int", 10),
+        exports.Column(_l("Overdue actions"), lambda r: r.alerts.overdue_actions, "int", 10),
+        exports.Column(
+            _l("Unacknowledged evaluations"), lambda r: r.alerts.unacknowledged, "int", 12
+        ),
+    ]
+
+
+@bp.get("/dashboard/flagged.<fmt>")
+@login_required
+def export_flagged(fmt: str) -> ResponseReturnValue:
+    """The flagged list with the page's filters, every page of it, as CSV or XLSX."""
+    scope.require(current_user, "evaluate_view")
+    if fmt not in exports.FORMATS:
+        abort(404)
+    filters, errors = parse_filters(request.args)
+    if errors:
+        return index()
+    today = clock.today()
+    rows = flagged.all_rows(filters, today, settings_for_path(filters.unit.path).overdue_days)
+    columns = _flagged_columns(today, current_template(filters.unit))
+    name = f"chi-doan-can-chu-y-{filters.unit.code}-{today.isoformat()}"
+    return exports.response(fmt, columns, rows, name, "Chi đoàn")
+
+
+# ------------------------------------------------------------- where to act
+
+
+def _where_context() -> tuple[dict[str, Any], Errors]:
+    errors: Errors = {}
+    unit = unit_arg(request.args, errors)
+    today = clock.today()
+    period = parse_period(request.args, errors, today)
+    rates, total = analysis.child_rates(unit, period)
+    trend = analysis.monthly_trend(unit, period.end)
+    context = {
+        "unit": unit,
+        "period": period,
+        "errors": errors,
+        "rates": rates,
+        "total": total,
+        # The chart stays small: the weakest units; the table lists them all.
+        "rate_chart": charts.horizontal_bars(
+            [(r.unit.name, r.rate) for r in rates[:CHART_BARS]]  # type: ignore[union-attr]
+        ),
+        "chart_bars": CHART_BARS,
+        "trend": trend,
+        "trend_chart": charts.vertical_bars([(m.label, m.rate) for m in trend]),
+        "items": analysis.failing_items(unit, period, total.evaluations, _locale()),
+        "units": unit_options(current_user),
+        "today": today,
+        "kind_label": kind_label,
+    }
+    return context, errors
+
+
+def period_args(unit: Unit, period: pace.Period) -> dict[str, Any]:
+    """Query-string arguments that reproduce a unit and a period."""
+    if period.month:
+        return {"unit": unit.id, "month": period.month}
+    return {"unit": unit.id, "from": period.start.isoformat(), "to": period.end.isoformat()}
+
+
+@bp.get("/dashboard/where")
+@login_required
+def where() -> ResponseReturnValue:
+    """Where to act: compliance per child unit, the monthly trend, the items failing most."""
+    scope.require(current_user, "evaluate_view")
+    context, errors = _where_context()
+    code = 422 if errors else 200
+    if wants_fragment():
+        return render_template("dashboard/_where.html", **context), code
+    return render_template("dashboard/where.html", **context), code
+
+
+def _rate_columns(period: pace.Period) -> list[exports.Column]:
+    def name(r: analysis.Rate) -> str:
+        return r.unit.name if r.unit is not None else ""
+
+    return [
+        exports.Column(_l("Unit"), name, width=34),
+        exports.Column(_l("Branches"), lambda r: r.branches, "int", 10),
+        exports.Column(_l("Branches evaluated"), lambda r: r.evaluated, "int", 12),
+        exports.Column(_l("Coverage"), lambda r: r.coverage, "percent", 10),
+        exports.Column(_l("Evaluations"), lambda r: r.evaluations, "int", 10),
+        exports.Column(_l("Compliant"), lambda r: r.compliant, "int", 10),
+        exports.Column(_l("Compliance rate"), lambda r: r.rate, "percent", 12),
+        exports.Column(_l("From"), lambda r: period.start, "date", 12),
+        exports.Column(_l("To"), lambda r: period.end, "date", 12),
+    ]
+
+
+@bp.get("/dashboard/rates.<fmt>")
+@login_required
+def export_rates(fmt: str) -> ResponseReturnValue:
+    """The per-unit rates of the chosen period (the table's rows, then its total)."""
+    scope.require(current_user, "evaluate_view")
+    if fmt not in exports.FORMATS:
+        abort(404)
+    context, errors = _where_context()
+    if errors:
+        return render_template("dashboard/where.html", **context), 422
+    period, unit = context["period"], context["unit"]
+    rows = [*context["rates"], context["total"]]
+    label = period.month or f"{period.start.isoformat()}_{period.end.isoformat()}"
+    return exports.response(
+        fmt, _rate_columns(period), rows, f"ty-le-dat-{unit.code}-{label}", "Tỷ lệ đạt"
+    )
+
+
+# ------------------------------------------------------------ good practices
+
+
+@bp.get("/dashboard/practices")
+@login_required
+def practices() -> ResponseReturnValue:
+    """Good practices cadres recommended for spreading, newest first."""
+    scope.require(current_user, "evaluate_view")
+    errors: Errors = {}
+    unit = unit_arg(request.args, errors)
+    raw_page = request.args.get("page", "1").strip() or "1"
+    number = int(raw_page) if raw_page.isdigit() and len(raw_page) < 7 else 1
+    rows, more = analysis.good_practices(unit, number)
+    context = {
+        "unit": unit,
+        "rows": rows,
+        "page": number,
+        "more": more,
+        "units": unit_options(current_user),
+        "errors": errors,
+    }
+    code = 422 if errors else 200
+    if wants_fragment():
+        return render_template("dashboard/_practices.html", **context), code
+    return render_template("dashboard/practices.html", **context), code
+
+
+# ----------------------------------------------------------- unit and branch
+
+
+def unit_page(unit_id: int) -> ResponseReturnValue:
+    """A unit with its children and their states, or a branch with its timeline.
+
+    Served at ``/units/<id>`` (``home.unit``) for every role, inside its scope.
+    """
+    unit = scope.unit_or_403(current_user, unit_id)
+    today = clock.today()
+    overdue_days = settings_for_path(unit.path).overdue_days
+    parent = unit.parent if unit.parent and scope.in_scope(current_user, unit.parent) else None
+    common = {
+        "unit": unit,
+        "parent": parent,
+        "today": today,
+        "locale": _locale(),
+        "kind_label": kind_label,
+        "can_dashboard": scope.can(current_user, "evaluate_view"),
+        "can_evaluate": scope.may(current_user, "evaluate", unit),
+    }
+    if unit.is_branch:
+        return _branch_page(unit, today, overdue_days, common)
+    rows, total = analysis.child_summaries(unit, today, overdue_days)
+    return render_template(
+        "dashboard/unit.html", children=rows, total=total, counts=total.counts, **common
+    )
+
+
+def _branch_page(
+    branch: Unit, today: date, overdue_days: int, common: dict[str, Any]
+) -> ResponseReturnValue:
+    row = db.session.get(BranchStatus, branch.id)
+    state, since = status.effective_state(row, today, overdue_days)
+    template = current_template(branch)
+    reasons = reasons_in_words(
+        state,
+        list(row.reasons or []) if row else [],
+        row.last_meeting_date if row else None,
+        today,
+        template,
+        _locale(),
+    )
+    story = timeline.branch_timeline(branch, show_all=request.args.get("all") == "1")
+    return render_template(
+        "dashboard/branch.html",
+        status_row=row,
+        state=state,
+        since=since,
+        reasons=reasons,
+        alerts=flagged.alerts_for([branch.id], today).get(branch.id, flagged.Alerts()),
+        timeline=story,
+        template=template,
+        **common,
+    )
+
+
+def init_app(app: Flask) -> None:
+    app.register_blueprint(bp)
+    app.jinja_env.globals.update(
+        state_label=state_label,
+        form_label=form_label,
+        dashboard_period_args=period_args,
+    )

@@ -1,0 +1,328 @@
+"""The one schema that validates an evaluation, from the HTML form and the sync API alike.
+
+Shape and types are checked by marshmallow fields; references (branch in the
+user's scope, a published template, answers for exactly its items, topics of
+the guidance that applies) by ``validates_schema`` against a ``Catalog`` that
+is loaded once per request, so a batch of 100 costs a handful of queries.
+"""
+
+from __future__ import annotations
+
+import uuid as uuid_module
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from datetime import UTC, date, datetime, timedelta
+from typing import Any
+
+import sqlalchemy as sa
+from flask_babel import lazy_gettext as _l
+from marshmallow import EXCLUDE, Schema, ValidationError, fields, validate, validates_schema
+
+from coso import scope
+from coso.extensions import db
+from coso.models import ChecklistTemplate, Evaluation, Guidance, Unit, User
+from coso.models.evaluations import MEETING_TYPES, MODES
+from coso.scoring import VALUES
+
+MAX_ITEMS = 100  # answers per evaluation: far above any real checklist
+MAX_NOTE = 1000
+MAX_TEXT = 4000
+MAX_MEMBERS = 5000
+CLOCK_SKEW = timedelta(days=1)
+OLDEST_MEETING = timedelta(days=400)
+
+
+def _msgs(**extra: Any) -> dict[str, Any]:
+    """Error messages for a field, in the user's language."""
+    messages = {
+        "required": _l("This field is required."),
+        "null": _l("This field is required."),
+        "invalid": _l("This value is not valid."),
+        "type": _l("This value is not valid."),
+    }
+    messages.update(extra)
+    return messages
+
+
+def _text(max_length: int) -> fields.String:
+    return fields.String(
+        load_default=None,
+        allow_none=True,
+        error_messages=_msgs(),
+        validate=validate.Length(
+            max=max_length, error=_l("At most %(n)s characters.", n=max_length)
+        ),
+    )
+
+
+class AnswerSchema(Schema):
+    class Meta:
+        unknown = EXCLUDE
+
+    item = fields.String(
+        required=True, error_messages=_msgs(), validate=validate.Length(min=1, max=10)
+    )
+    value = fields.String(
+        required=True,
+        error_messages=_msgs(),
+        validate=validate.OneOf(VALUES, error=_l("Choose pass, partial, fail or not applicable.")),
+    )
+    note = _text(MAX_NOTE)
+
+
+@dataclass
+class Catalog:
+    """What validating a batch needs from the database, loaded once for the whole batch."""
+
+    user: User
+    branches: dict[int, Unit] = field(default_factory=dict)
+    templates: dict[int, ChecklistTemplate] = field(default_factory=dict)
+    guidance: dict[int, Guidance] = field(default_factory=dict)
+    own: dict[str, Evaluation] = field(default_factory=dict)
+
+    @classmethod
+    def load(cls, user: User, items: Iterable[dict[str, Any]]) -> Catalog:
+        items = [item for item in items if isinstance(item, dict)]
+
+        def ids(key: str) -> set[int]:
+            return {v for item in items if isinstance(v := item.get(key), int) and v > 0}
+
+        catalog = cls(user=user)
+        branch_ids = ids("branch_id")
+        if branch_ids:
+            catalog.branches = {
+                unit.id: unit
+                for unit in db.session.scalars(
+                    sa.select(Unit).where(
+                        Unit.id.in_(branch_ids), scope.scope_clause(user), Unit.active.is_(True)
+                    )
+                )
+            }
+        template_ids = ids("template_id")
+        if template_ids:
+            catalog.templates = {
+                t.id: t
+                for t in db.session.scalars(
+                    sa.select(ChecklistTemplate).where(ChecklistTemplate.id.in_(template_ids))
+                )
+            }
+        guidance_ids = ids("guidance_id")
+        if guidance_ids:
+            catalog.guidance = {
+                g.id: g
+                for g in db.session.scalars(
+                    sa.select(Guidance).where(Guidance.id.in_(guidance_ids))
+                )
+            }
+        supersedes = {
+            s for item in items if isinstance(s := item.get("supersedes"), str) and len(s) <= 36
+        }
+        if supersedes:
+            catalog.own = {
+                ev.uuid: ev
+                for ev in db.session.scalars(
+                    sa.select(Evaluation).where(
+                        Evaluation.uuid.in_(supersedes), Evaluation.cadre_id == user.id
+                    )
+                )
+            }
+        return catalog
+
+
+class EvaluationSchema(Schema):
+    """An evaluation as a client submits it (design.md, ``POST /api/v1/sync``)."""
+
+    class Meta:
+        unknown = EXCLUDE
+
+    uuid = fields.UUID(required=True, error_messages=_msgs(invalid_uuid=_l("Not a valid UUID.")))
+    branch_id = fields.Integer(
+        required=True, strict=True, error_messages=_msgs(), validate=validate.Range(min=1)
+    )
+    template_id = fields.Integer(
+        required=True, strict=True, error_messages=_msgs(), validate=validate.Range(min=1)
+    )
+    guidance_id = fields.Integer(
+        load_default=None, allow_none=True, strict=True, error_messages=_msgs()
+    )
+    meeting_date = fields.Date(required=True, error_messages=_msgs())
+    meeting_type = fields.String(
+        required=True,
+        error_messages=_msgs(),
+        validate=validate.OneOf(MEETING_TYPES, error=_l("Choose a meeting type.")),
+    )
+    mode = fields.String(
+        required=True,
+        error_messages=_msgs(),
+        validate=validate.OneOf(MODES, error=_l("Choose in person or online.")),
+    )
+    members_total = fields.Integer(
+        required=True,
+        strict=True,
+        error_messages=_msgs(),
+        validate=validate.Range(
+            min=1, max=MAX_MEMBERS, error=_l("Enter a number from 1 to %(n)s.", n=MAX_MEMBERS)
+        ),
+    )
+    members_present = fields.Integer(
+        required=True,
+        strict=True,
+        error_messages=_msgs(),
+        validate=validate.Range(
+            min=0, max=MAX_MEMBERS, error=_l("Enter a number from 0 to %(n)s.", n=MAX_MEMBERS)
+        ),
+    )
+    answers = fields.List(
+        fields.Nested(AnswerSchema),
+        required=True,
+        error_messages=_msgs(),
+        validate=validate.Length(max=MAX_ITEMS),
+    )
+    topics_covered = fields.List(
+        fields.String(validate=validate.Length(max=10)),
+        load_default=list,
+        error_messages=_msgs(),
+        validate=validate.Length(max=50),
+    )
+    notes = _text(MAX_TEXT)
+    good_practice = _text(MAX_TEXT)
+    recommend_practice = fields.Boolean(load_default=False, error_messages=_msgs())
+    supersedes = fields.UUID(load_default=None, allow_none=True, error_messages=_msgs())
+    started_at = fields.AwareDateTime(
+        load_default=None, allow_none=True, default_timezone=UTC, error_messages=_msgs()
+    )
+    submitted_at = fields.AwareDateTime(
+        load_default=None, allow_none=True, default_timezone=UTC, error_messages=_msgs()
+    )
+
+    def __init__(
+        self, catalog: Catalog | None = None, *, now: datetime | None = None, **kwargs: Any
+    ) -> None:
+        super().__init__(**kwargs)
+        self.catalog = catalog  # None only when the schema documents the API
+        self.now = now or datetime.now(UTC)
+
+    @validates_schema(skip_on_field_errors=False)
+    def check_references(self, data: dict[str, Any], **kwargs: Any) -> None:
+        """Everything that needs the database or several fields at once."""
+        if self.catalog is None:
+            raise ValueError("EvaluationSchema needs a Catalog to validate")
+        errors: dict[str, Any] = {}
+        today = self.now.date()
+        meeting = data.get("meeting_date")
+        if isinstance(meeting, date):
+            if meeting > (self.now + CLOCK_SKEW).date():
+                errors["meeting_date"] = [_l("The meeting date cannot be in the future.")]
+            elif meeting < today - OLDEST_MEETING:
+                errors["meeting_date"] = [_l("The meeting date is too far in the past.")]
+        for key in ("started_at", "submitted_at"):
+            stamp = data.get(key)
+            if isinstance(stamp, datetime) and stamp > self.now + CLOCK_SKEW:
+                errors[key] = [_l("This time is in the future.")]
+        total, present = data.get("members_total"), data.get("members_present")
+        if isinstance(total, int) and isinstance(present, int) and present > total:
+            errors["members_present"] = [_l("Members present cannot exceed members on the roll.")]
+
+        branch = self.catalog.branches.get(data.get("branch_id", 0))
+        if "branch_id" in data and branch is None:
+            errors["branch_id"] = [_l("This branch is not in your area.")]
+        elif branch is not None and not branch.is_branch:
+            errors["branch_id"] = [_l("Only a branch can be evaluated.")]
+
+        template = self.catalog.templates.get(data.get("template_id", 0))
+        # A retired version still takes what was filled on it while it was published.
+        if "template_id" in data and (template is None or template.published_at is None):
+            errors["template_id"] = [_l("This checklist is not published.")]
+            template = None
+        if template is not None and branch is not None:
+            if template.unit_id not in branch.ancestor_ids:
+                errors["template_id"] = [_l("This checklist does not apply to this branch.")]
+            elif isinstance(data.get("answers"), list):
+                answer_errors = self._check_answers(template, data["answers"])
+                if answer_errors:
+                    errors["answers"] = answer_errors
+
+        guidance_id = data.get("guidance_id")
+        guidance = self.catalog.guidance.get(guidance_id) if guidance_id else None
+        if guidance_id and guidance is None:
+            errors["guidance_id"] = [_l("This guidance does not exist.")]
+        elif guidance is not None and branch is not None:
+            if guidance.unit_id not in branch.ancestor_ids:
+                errors["guidance_id"] = [_l("This guidance does not apply to this branch.")]
+            elif isinstance(meeting, date) and guidance.period != f"{meeting:%Y-%m}":
+                errors["guidance_id"] = [_l("This guidance is for another month.")]
+        topics = data.get("topics_covered") or []
+        if topics:
+            known = {topic.code for topic in guidance.topics} if guidance else set()
+            unknown = sorted(set(topics) - known)
+            if unknown:
+                errors["topics_covered"] = [
+                    _l("Unknown topics: %(codes)s", codes=", ".join(unknown[:10]))
+                ]
+        if data.get("supersedes") is not None:
+            problem = self._check_correction(data, branch)
+            if problem:
+                errors["supersedes"] = [problem]
+        if errors:
+            raise ValidationError(errors)
+
+    @staticmethod
+    def _check_answers(
+        template: ChecklistTemplate, answers: list[dict[str, Any]]
+    ) -> dict[str, Any]:
+        """An answer for every choice item of this template, and nothing else."""
+        expected = {item.code for item in template.items if item.kind == "choice"}
+        computed = {item.code for item in template.items if item.kind != "choice"}
+        errors: dict[str, list[Any]] = {}
+        seen: set[str] = set()
+        for answer in answers:
+            code = answer.get("item", "")
+            if code in seen:
+                errors.setdefault(code, []).append(_l("Answered twice."))
+            elif code in computed:
+                errors.setdefault(code, []).append(
+                    _l("This item is computed from the attendance counts.")
+                )
+            elif code not in expected:
+                errors.setdefault(code[:10] or "?", []).append(_l("Not an item of this checklist."))
+            seen.add(code)
+        for code in sorted(expected - seen):
+            errors.setdefault(code, []).append(_l("Choose an answer."))
+        return errors
+
+    def _check_correction(self, data: dict[str, Any], branch: Unit | None) -> Any:
+        from coso.settings import settings_for_path
+
+        original = self.catalog.own.get(str(data["supersedes"]))
+        if original is None:
+            return _l("You can only correct your own evaluation.")
+        if branch is not None and original.branch_id != branch.id:
+            return _l("A correction must be for the same branch.")
+        if original.superseded_by is not None:
+            return _l("This evaluation has already been corrected.")
+        if str(data.get("uuid")) == original.uuid:
+            return _l("A correction needs a new identifier.")
+        hours = settings_for_path(original.branch.path).correction_hours
+        filed = data.get("submitted_at") or self.now
+        if filed - original.submitted_at > timedelta(hours=hours):
+            return _l("The correction window of %(h)s hours has passed.", h=hours)
+        return None
+
+
+def plain_errors(errors: Any) -> Any:
+    """Errors as ``{field: [message, ...]}`` with plain strings (lazy translations resolved).
+
+    marshmallow keeps a lone lazy message unwrapped, so every leaf becomes a list.
+    """
+    if isinstance(errors, dict):
+        return {str(key): plain_errors(value) for key, value in errors.items()}
+    if isinstance(errors, list | tuple):
+        out: list[Any] = []
+        for value in errors:
+            out.extend(plain_errors(value) if isinstance(value, list | tuple) else [str(value)])
+        return out
+    return [str(errors)]
+
+
+def new_uuid() -> str:
+    return str(uuid_module.uuid4())

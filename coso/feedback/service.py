@@ -1,0 +1,202 @@
+"""Writing a branch's answer: acknowledgements, replies and corrective actions.
+
+Each function works in the caller's transaction (the view commits) and records
+an audit event beside its change. Who may call them is decided by the views
+through :mod:`coso.scope`; what the data must look like by
+:mod:`coso.feedback.schema`; which status changes are allowed by
+:mod:`coso.feedback.rules`.
+"""
+
+from __future__ import annotations
+
+from datetime import date
+from typing import Any
+
+import sqlalchemy as sa
+from sqlalchemy.exc import IntegrityError
+
+from coso import audit
+from coso.extensions import db
+from coso.feedback import rules
+from coso.models import CorrectiveAction, Evaluation, Feedback, User
+from coso.models.feedback import DECLINED, DONE, OPEN, PROPOSED
+from coso.models.types import utcnow
+
+
+def _feedback(evaluation_id: int) -> Feedback | None:
+    return db.session.scalar(sa.select(Feedback).where(Feedback.evaluation_id == evaluation_id))
+
+
+def acknowledge(evaluation: Evaluation, user: User) -> Feedback:
+    """Mark an evaluation read for its branch; the first acknowledgement stands.
+
+    Two secretaries acknowledging at once store one row: the unique constraint
+    on ``evaluation_id`` decides, and the loser gets the winner's row.
+    """
+    existing = _feedback(evaluation.id)
+    if existing is not None:
+        return existing
+    feedback = Feedback(evaluation_id=evaluation.id, user_id=user.id, acknowledged_at=utcnow())
+    try:
+        with db.session.begin_nested():
+            db.session.add(feedback)
+    except IntegrityError:
+        winner = _feedback(evaluation.id)
+        assert winner is not None
+        return winner
+    audit.record(
+        "feedback.acknowledge",
+        obj=feedback,
+        unit_id=evaluation.branch_id,
+        user=user,
+        evaluation_id=evaluation.id,
+    )
+    return feedback
+
+
+def reply(evaluation: Evaluation, user: User, text: str) -> Feedback:
+    """Store (or replace) the branch's reply; replying also acknowledges.
+
+    A changed reply is unread again for the cadre, who sees the new text.
+    """
+    feedback = acknowledge(evaluation, user)
+    feedback.reply = text
+    feedback.replied_at = utcnow()
+    feedback.reply_read_at = None
+    audit.record(
+        "feedback.reply",
+        obj=feedback,
+        unit_id=evaluation.branch_id,
+        user=user,
+        evaluation_id=evaluation.id,
+    )
+    return feedback
+
+
+def mark_reply_read(feedback: Feedback) -> bool:
+    """The cadre has seen the reply; False when there was nothing new to read."""
+    if feedback.reply is None or feedback.reply_read_at is not None:
+        return False
+    feedback.reply_read_at = utcnow()
+    return True
+
+
+def mark_replies_read(feedback_ids: list[int]) -> int:
+    """Mark several replies read at once (the cadre's replies page was shown)."""
+    if not feedback_ids:
+        return 0
+    result = db.session.execute(
+        sa.update(Feedback)
+        .where(
+            Feedback.id.in_(feedback_ids),
+            Feedback.reply.is_not(None),
+            Feedback.reply_read_at.is_(None),
+        )
+        .values(reply_read_at=utcnow())
+    )
+    return int(result.rowcount or 0)  # type: ignore[attr-defined]
+
+
+def create_action(evaluation: Evaluation, user: User, data: dict[str, Any]) -> CorrectiveAction:
+    """A secretary's corrective action: open at once, accepted by its author."""
+    now = utcnow()
+    action = CorrectiveAction(
+        branch_id=evaluation.branch_id,
+        evaluation_id=evaluation.id,
+        item_code=data.get("item_code"),
+        description=data["description"],
+        owner=data["owner"],
+        due_date=data["due_date"],
+        status=OPEN,
+        created_by_id=user.id,
+        created_at=now,
+        accepted_by_id=user.id,
+        accepted_at=now,
+    )
+    db.session.add(action)
+    db.session.flush()
+    audit.record(
+        "action.create",
+        obj=action,
+        unit_id=evaluation.branch_id,
+        user=user,
+        evaluation_id=evaluation.id,
+        due_date=action.due_date.isoformat(),
+    )
+    return action
+
+
+def propose_action(evaluation: Evaluation, user: User, data: dict[str, Any]) -> CorrectiveAction:
+    """A cadre's proposal on a failed item, waiting for a secretary to accept or decline it."""
+    action = CorrectiveAction(
+        branch_id=evaluation.branch_id,
+        evaluation_id=evaluation.id,
+        item_code=data["item_code"],
+        description=data["description"],
+        owner=data["owner"],
+        due_date=data["due_date"],
+        status=PROPOSED,
+        created_by_id=user.id,
+        created_at=utcnow(),
+    )
+    db.session.add(action)
+    db.session.flush()
+    audit.record(
+        "action.propose",
+        obj=action,
+        unit_id=evaluation.branch_id,
+        user=user,
+        evaluation_id=evaluation.id,
+        item=action.item_code,
+    )
+    return action
+
+
+def lock_action(action_id: int) -> CorrectiveAction | None:
+    """Load an action for a status change, locked until commit (PostgreSQL), fresh from the row."""
+    return db.session.scalar(
+        sa.select(CorrectiveAction)
+        .where(CorrectiveAction.id == action_id)
+        .with_for_update()
+        .execution_options(populate_existing=True)
+    )
+
+
+def accept(action: CorrectiveAction, user: User, data: dict[str, Any]) -> None:
+    """Accept a proposal (possibly with another owner or due date): it becomes open.
+
+    :raise rules.TransitionError: it is no longer a proposal.
+    """
+    action.status = rules.next_status("accept", action.status)
+    action.owner = data["owner"]
+    action.due_date = data["due_date"]
+    action.accepted_by_id = user.id
+    action.accepted_at = utcnow()
+    audit.record("action.accept", obj=action, unit_id=action.branch_id, user=user)
+
+
+def decline(action: CorrectiveAction, user: User, note: str | None) -> None:
+    """Decline a proposal, with an optional reason (kept as its closing note).
+
+    :raise rules.TransitionError: it is no longer a proposal.
+    """
+    action.status = rules.next_status("decline", action.status)
+    assert action.status == DECLINED
+    action.closed_by_id = user.id
+    action.closed_at = utcnow()
+    action.close_note = note
+    audit.record("action.decline", obj=action, unit_id=action.branch_id, user=user)
+
+
+def close(action: CorrectiveAction, user: User, note: str, today: date) -> None:
+    """Close an open action (overdue or not) with a short note on what was done.
+
+    :raise rules.TransitionError: it is not open.
+    """
+    was_overdue = rules.is_overdue(action.status, action.due_date, today)
+    action.status = rules.next_status("close", action.status)
+    assert action.status == DONE
+    action.closed_by_id = user.id
+    action.closed_at = utcnow()
+    action.close_note = note
+    audit.record("action.close", obj=action, unit_id=action.branch_id, user=user, late=was_overdue)

@@ -1,0 +1,194 @@
+"""The field pack: everything a phone needs to fill a checklist with no signal.
+
+design.md, "The offline path" and ``GET /api/v1/field-pack``. Built from the
+branch-status rows and indexed look-ups: one query per kind of thing, however
+many branches the user's area holds.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from collections import defaultdict
+from datetime import UTC, datetime
+from typing import Any
+
+import sqlalchemy as sa
+from flask_babel import get_locale
+
+from coso import clock, scope, status
+from coso.extensions import db
+from coso.guidance import period_of, previous_period
+from coso.models import (
+    BranchStatus,
+    ChecklistTemplate,
+    CorrectiveAction,
+    Evaluation,
+    Guidance,
+    Unit,
+    User,
+)
+from coso.models.checklists import PUBLISHED
+from coso.models.feedback import OPEN
+from coso.settings import settings_for_path
+
+
+def build(user: User) -> dict[str, Any]:
+    """The pack for ``user``; ``generated_at`` is left out so the content can be fingerprinted."""
+    today = clock.today()
+    settings = settings_for_path(user.unit.path)
+    locale = str(get_locale())
+    branches = _branches(user, today, settings.overdue_days)
+    unit_ids = {int(part) for b, *_ in branches for part in b.path.strip("/").split("/")}
+    unit_ids |= set(user.unit.ancestor_ids)
+    period = period_of(today)
+    guidance = _guidance(unit_ids, (period, previous_period(period)))
+    templates = _templates(unit_ids)
+    open_actions = _open_actions([b.id for b, *_ in branches])
+    by_unit_period = {(g.unit_id, g.period): g for g in guidance}
+    template_by_unit: dict[int, ChecklistTemplate] = {}
+    for template in templates:  # newest version per issuing unit
+        template_by_unit.setdefault(template.unit_id, template)
+
+    items = []
+    used_templates: dict[int, ChecklistTemplate] = {}
+    for branch, parent_name, state, latest in branches:
+        ancestors = list(reversed(branch.ancestor_ids))  # nearest first
+        applying = next(
+            (by_unit_period[(uid, period)] for uid in ancestors if (uid, period) in by_unit_period),
+            None,
+        )
+        template = next(
+            (template_by_unit[uid] for uid in ancestors if uid in template_by_unit), None
+        )
+        if template is not None:
+            used_templates[template.id] = template
+        items.append(
+            {
+                "id": branch.id,
+                "code": branch.code,
+                "name": branch.name,
+                "parent_name": parent_name,
+                "state": state,
+                "members": branch.member_count,
+                "guidance_id": applying.id if applying else None,
+                "template_id": template.id if template else None,
+                "last_evaluation": (
+                    {
+                        "id": latest.id,
+                        "meeting_date": latest.meeting_date.isoformat(),
+                        "score": latest.score,
+                        "compliant": latest.compliant,
+                    }
+                    if latest is not None
+                    else None
+                ),
+                "open_actions": open_actions.get(branch.id, 0),
+            }
+        )
+    return {
+        "user": {
+            "id": user.id,
+            "username": user.username,
+            "display_name": user.display_name,
+            "roles": user.role_list,
+            "unit_id": user.unit_id,
+        },
+        "period": period,
+        "branches": items,
+        "templates": [_template_dict(t, locale) for t in used_templates.values()],
+        "guidance": [_guidance_dict(g) for g in guidance],
+        "settings": settings.as_dict(),
+    }
+
+
+def fingerprint(pack: dict[str, Any]) -> str:
+    """A strong ETag for the pack's content."""
+    canonical = json.dumps(pack, sort_keys=True, separators=(",", ":"), default=str)
+    return hashlib.sha256(canonical.encode()).hexdigest()[:32]
+
+
+def stamp(pack: dict[str, Any]) -> dict[str, Any]:
+    return {"generated_at": datetime.now(UTC).isoformat(timespec="seconds"), **pack}
+
+
+def _branches(
+    user: User, today: Any, overdue_days: int
+) -> list[tuple[Unit, str | None, str, Evaluation | None]]:
+    parent = sa.orm.aliased(Unit)
+    state = status.effective_state_expr(today, overdue_days)
+    rows = db.session.execute(
+        sa.select(Unit, parent.name, state, Evaluation)
+        .outerjoin(parent, parent.id == Unit.parent_id)
+        .outerjoin(BranchStatus, BranchStatus.branch_id == Unit.id)
+        .outerjoin(Evaluation, Evaluation.id == BranchStatus.evaluation_id)
+        .where(scope.scope_clause(user), Unit.kind == "branch", Unit.active.is_(True))
+        .order_by(Unit.path)
+    ).all()
+    return [(unit, parent_name, st, ev) for unit, parent_name, st, ev in rows]
+
+
+def _guidance(unit_ids: set[int], periods: tuple[str, str]) -> list[Guidance]:
+    return list(
+        db.session.scalars(
+            sa.select(Guidance)
+            .where(Guidance.unit_id.in_(unit_ids), Guidance.period.in_(periods))
+            .order_by(Guidance.period.desc(), Guidance.id)
+        )
+    )
+
+
+def _templates(unit_ids: set[int]) -> list[ChecklistTemplate]:
+    return list(
+        db.session.scalars(
+            sa.select(ChecklistTemplate)
+            .where(ChecklistTemplate.unit_id.in_(unit_ids), ChecklistTemplate.status == PUBLISHED)
+            .order_by(ChecklistTemplate.version.desc())
+        )
+    )
+
+
+def _open_actions(branch_ids: list[int]) -> dict[int, int]:
+    if not branch_ids:
+        return {}
+    counts: dict[int, int] = defaultdict(int)
+    rows = db.session.execute(
+        sa.select(CorrectiveAction.branch_id, sa.func.count())
+        .where(CorrectiveAction.status == OPEN, CorrectiveAction.branch_id.in_(branch_ids))
+        .group_by(CorrectiveAction.branch_id)
+    )
+    for branch_id, n in rows:
+        counts[branch_id] = n
+    return counts
+
+
+def _template_dict(template: ChecklistTemplate, locale: str) -> dict[str, Any]:
+    return {
+        "id": template.id,
+        "name": template.name,
+        "version": template.version,
+        "items": [
+            {
+                "code": item.code,
+                "section": item.section,
+                "text": item.text(locale),
+                "text_vi": item.text_vi,
+                "text_en": item.text_en,
+                "weight": item.weight,
+                "critical": item.critical,
+                "kind": item.kind,
+            }
+            for item in template.items
+        ],
+    }
+
+
+def _guidance_dict(guidance: Guidance) -> dict[str, Any]:
+    return {
+        "id": guidance.id,
+        "unit_id": guidance.unit_id,
+        "period": guidance.period,
+        "title": guidance.title,
+        "link": guidance.link,
+        "topics": [{"code": t.code, "title": t.title} for t in guidance.topics],
+    }

@@ -1,0 +1,67 @@
+"""The role-aware home page and the unit drill-down shared by every role."""
+
+from __future__ import annotations
+
+import sqlalchemy as sa
+from flask import Blueprint, Flask, render_template
+from flask.typing import ResponseReturnValue
+from flask_login import current_user, login_required
+
+from coso import scope, status
+from coso.extensions import db
+from coso.models import Evaluation, Unit
+from coso.models.users import ADMIN, CADRE, PROVINCE, SECRETARY
+
+bp = Blueprint("home", __name__)
+
+
+@bp.get("/")
+@login_required
+def index() -> ResponseReturnValue:
+    """Send each role to what it came for; several roles see several panels."""
+    user = current_user
+    panels = [role for role in (CADRE, SECRETARY, PROVINCE, ADMIN) if user.has_role(role)]
+    counts = status.count_states(user.unit)
+    recent = db.session.scalars(
+        sa.select(Evaluation)
+        .join(Unit, Unit.id == Evaluation.branch_id)
+        .where(scope.scope_clause(user))
+        .order_by(Evaluation.received_at.desc())
+        .limit(10)
+    ).all()
+    mine: list[Evaluation] = []
+    branches: list[tuple[Unit, str]] = []
+    if CADRE in panels:
+        from coso.evaluations.views import branches_in_scope
+
+        mine = list(
+            db.session.scalars(
+                sa.select(Evaluation)
+                .where(Evaluation.cadre_id == user.id)
+                .order_by(Evaluation.received_at.desc())
+                .limit(10)
+            )
+        )
+        branches = branches_in_scope(limit=10)
+    return render_template(
+        "home/index.html",
+        panels=panels,
+        counts=counts,
+        recent=recent,
+        unit=user.unit,
+        mine=mine,
+        branches=branches,
+    )
+
+
+@bp.get("/units/<int:unit_id>")
+@login_required
+def unit(unit_id: int) -> ResponseReturnValue:
+    """A unit with its children and their states, or a branch with its timeline (dashboard area)."""
+    from coso.dashboard.views import unit_page
+
+    return unit_page(unit_id)
+
+
+def init_app(app: Flask) -> None:
+    app.register_blueprint(bp)

@@ -1,0 +1,97 @@
+"""The union's organisation tree: units of any depth under a province."""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+
+import sqlalchemy as sa
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from coso.extensions import db
+from coso.models.types import PathString, UTCDateTime, utcnow
+
+#: Kinds of unit, from the top of a province down; a tree may skip levels.
+UNIT_KINDS = (
+    "province",
+    "bloc",
+    "commune",
+    "ward",
+    "school",
+    "enterprise",
+    "agency",
+    "interbranch",
+    "branch",
+)
+
+
+class Unit(db.Model):
+    """A node of the union tree.
+
+    ``path`` is the chain of ids from the root, ``/1/5/17/``: the subtree of a
+    unit is every row whose path starts with its own, one indexed range scan.
+    """
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    code: Mapped[str] = mapped_column(sa.String(40), unique=True)
+    name: Mapped[str] = mapped_column(sa.String(200))
+    kind: Mapped[str] = mapped_column(sa.String(20), index=True)
+    parent_id: Mapped[int | None] = mapped_column(sa.ForeignKey("unit.id"), index=True)
+    path: Mapped[str] = mapped_column(PathString, index=True, default="")
+    depth: Mapped[int] = mapped_column(default=0)
+    active: Mapped[bool] = mapped_column(default=True)
+    # Branch profile (domain.md: a Party-member secretary tends to stay longer).
+    secretary_name: Mapped[str | None] = mapped_column(sa.String(120))
+    secretary_since: Mapped[date | None]
+    secretary_party_member: Mapped[bool | None]
+    member_count: Mapped[int | None]
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+    parent: Mapped[Unit | None] = relationship(remote_side=[id], back_populates="children")
+    children: Mapped[list[Unit]] = relationship(back_populates="parent", order_by="Unit.name")
+
+    @property
+    def is_branch(self) -> bool:
+        return self.kind == "branch"
+
+    @property
+    def ancestor_ids(self) -> list[int]:
+        """Ids from the root down to and including this unit."""
+        return [int(part) for part in self.path.strip("/").split("/") if part]
+
+    def subtree_clause(self) -> sa.ColumnElement[bool]:
+        """A WHERE clause matching this unit and every unit under it."""
+        return subtree_of(self.path)
+
+    def __repr__(self) -> str:
+        return f"<Unit {self.code} {self.kind}>"
+
+
+def subtree_of(path: str) -> sa.ColumnElement[bool]:
+    """Units whose path starts with ``path`` as a B-tree range.
+
+    Paths are digits and slashes; every string with the prefix ``/1/5/`` sorts
+    at or after it and before ``/1/50`` ('0' is the character after '/').
+    """
+    upper = path[:-1] + chr(ord(path[-1]) + 1)
+    return sa.and_(Unit.path >= path, Unit.path < upper)
+
+
+def place(unit: Unit, parent: Unit | None) -> None:
+    """Set ``unit`` under ``parent`` and compute its path (flushes for the id)."""
+    unit.parent = parent
+    if unit.id is None:
+        db.session.add(unit)
+        db.session.flush()
+    unit.path = f"{parent.path if parent else '/'}{unit.id}/"
+    unit.depth = parent.depth + 1 if parent else 0
+
+
+class SecretaryTerm(db.Model):
+    """One secretary's term at a branch, so turnover can be counted."""
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    branch_id: Mapped[int] = mapped_column(sa.ForeignKey("unit.id"), index=True)
+    name: Mapped[str] = mapped_column(sa.String(120))
+    party_member: Mapped[bool] = mapped_column(default=False)
+    started_on: Mapped[date | None]
+    ended_on: Mapped[date | None]

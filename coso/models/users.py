@@ -1,0 +1,68 @@
+"""People who sign in, their roles and the unit that bounds what they see."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+import sqlalchemy as sa
+from flask import current_app
+from flask_login import UserMixin
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+from werkzeug.security import check_password_hash, generate_password_hash
+
+from coso.extensions import db
+from coso.models.types import UTCDateTime, utcnow
+from coso.models.units import Unit
+
+ADMIN, PROVINCE, CADRE, SECRETARY = "admin", "province", "cadre", "secretary"
+ROLES = (ADMIN, PROVINCE, CADRE, SECRETARY)
+
+
+class User(UserMixin, db.Model):
+    """A signed-in person. ``roles`` is a space-separated subset of ``ROLES``."""
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    username: Mapped[str] = mapped_column(sa.String(60), unique=True)
+    password_hash: Mapped[str] = mapped_column(sa.String(255))
+    display_name: Mapped[str] = mapped_column(sa.String(120))
+    roles: Mapped[str] = mapped_column(sa.String(60), default="")
+    unit_id: Mapped[int] = mapped_column(sa.ForeignKey("unit.id"), index=True)
+    active: Mapped[bool] = mapped_column(default=True)
+    locale: Mapped[str | None] = mapped_column(sa.String(5))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    last_login_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+    unit: Mapped[Unit] = relationship(lazy="joined")
+
+    def set_password(self, password: str) -> None:
+        # The method is a setting only so tests can use a cheap hash; scrypt by default.
+        method = (
+            current_app.config.get("PASSWORD_HASH_METHOD", "scrypt") if current_app else "scrypt"
+        )
+        self.password_hash = generate_password_hash(password, method=method)
+
+    def check_password(self, password: str) -> bool:
+        return check_password_hash(self.password_hash, password)
+
+    @property
+    def role_list(self) -> list[str]:
+        return [role for role in self.roles.split() if role in ROLES]
+
+    @role_list.setter
+    def role_list(self, roles: list[str]) -> None:
+        unknown = set(roles) - set(ROLES)
+        if unknown:
+            raise ValueError(f"unknown roles: {', '.join(sorted(unknown))}")
+        self.roles = " ".join(role for role in ROLES if role in roles)
+
+    def has_role(self, *roles: str) -> bool:
+        """True when the user holds any of ``roles``."""
+        mine = set(self.role_list)
+        return any(role in mine for role in roles)
+
+    @property
+    def is_active(self) -> bool:  # Flask-Login refuses sessions of inactive users
+        return self.active
+
+    def __repr__(self) -> str:
+        return f"<User {self.username}>"

@@ -1,0 +1,37 @@
+"""A cadre's days at the grassroots (the "1+2" policy counts them)."""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+
+import sqlalchemy as sa
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from coso.extensions import db
+from coso.models.types import UTCDateTime, utcnow
+from coso.models.units import Unit
+from coso.models.users import User
+
+#: Forms a visit day can take (domain.md, "Going to the grassroots").
+VISIT_FORMS = ("meeting", "inspection", "coorganise", "field_study", "research")
+
+
+class Visit(db.Model):
+    """One stay at the grassroots; a branch-meeting evaluation makes one of a day."""
+
+    __table_args__ = (sa.Index("ix_visit_user_start", "user_id", "start_date"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    user_id: Mapped[int] = mapped_column(sa.ForeignKey("user.id"))
+    unit_id: Mapped[int] = mapped_column(sa.ForeignKey("unit.id"), index=True)
+    form: Mapped[str] = mapped_column(sa.String(12))
+    start_date: Mapped[date]
+    end_date: Mapped[date]
+    days: Mapped[int] = mapped_column(default=1)
+    report: Mapped[str | None] = mapped_column(sa.Text)
+    reported_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    evaluation_id: Mapped[int | None] = mapped_column(sa.ForeignKey("evaluation.id"), unique=True)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+    user: Mapped[User] = relationship()
+    unit: Mapped[Unit] = relationship()

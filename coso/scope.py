@@ -1,0 +1,59 @@
+"""The one place that decides what a user may see and do.
+
+Every view and API call asks here; nothing else compares unit paths.
+"""
+
+from __future__ import annotations
+
+import sqlalchemy as sa
+from flask import abort
+from flask_babel import gettext as _
+
+from coso.extensions import db
+from coso.models import Unit, User
+from coso.models.units import subtree_of
+from coso.models.users import ADMIN, CADRE, PROVINCE, SECRETARY
+
+#: What each role may do inside its home unit's subtree.
+PERMISSIONS: dict[str, frozenset[str]] = {
+    ADMIN: frozenset({"view", "administer", "manage_users", "publish", "evaluate_view"}),
+    PROVINCE: frozenset({"view", "publish", "manage_users", "evaluate_view"}),
+    CADRE: frozenset({"view", "evaluate"}),
+    SECRETARY: frozenset({"view", "respond"}),
+}
+
+
+def can(user: User, action: str) -> bool:
+    """True when any of the user's roles grants ``action``."""
+    return any(action in PERMISSIONS.get(role, ()) for role in user.role_list)
+
+
+def in_scope(user: User, unit: Unit) -> bool:
+    """True when ``unit`` is the user's home unit or lies under it."""
+    return user.active and unit.path.startswith(user.unit.path)
+
+
+def may(user: User, action: str, unit: Unit) -> bool:
+    """May ``user`` do ``action`` on ``unit``? Both the role and the scope must allow it."""
+    return in_scope(user, unit) and can(user, action)
+
+
+def scope_clause(user: User) -> sa.ColumnElement[bool]:
+    """A WHERE clause on ``Unit`` limiting a query to the user's subtree."""
+    return subtree_of(user.unit.path)
+
+
+def unit_or_403(user: User, unit_id: int, action: str = "view") -> Unit:
+    """Load a unit for a view, answering 404 if unknown and 403 if out of scope."""
+    unit = db.session.get(Unit, unit_id)
+    if unit is None:
+        abort(404)
+    if not may(user, action, unit):
+        abort(403, description=_("This unit is outside your area."))
+    return unit
+
+
+def require(user: User, action: str) -> None:
+    """Abort with 403 unless one of the user's roles grants ``action``."""
+    if not can(user, action):
+        abort(403, description=_("Your role does not allow this."))

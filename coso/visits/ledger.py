@@ -1,0 +1,156 @@
+"""The visit-day ledger: each cadre's days at the grassroots this year, by form, against the target.
+
+Visits are read per cadre through the ``(user_id, start_date)`` index, one
+year (plus the longest visit that could reach into it) at a time; the days are
+counted by :func:`coso.dashboard.pace.count_visit_days` (distinct dates).
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from datetime import date, timedelta
+from typing import NamedTuple, Protocol
+
+import sqlalchemy as sa
+
+from coso.dashboard.pace import VisitDays, count_visit_days, expected_days, report_missing
+from coso.extensions import db
+from coso.models import Unit, User, Visit
+from coso.models.users import CADRE
+from coso.settings import settings_for_path
+
+#: How far before 1 January a visit may start and still reach into the year.
+LOOKBACK = timedelta(days=366)
+
+
+class Span(NamedTuple):
+    """What the ledger needs of a visit (a ``Visit`` has the same attributes)."""
+
+    form: str
+    start_date: date
+    end_date: date
+    report: str | None
+
+
+class VisitLike(Protocol):
+    form: str
+    start_date: date
+    end_date: date
+    report: str | None
+
+
+@dataclass
+class LedgerRow:
+    """One cadre's year."""
+
+    user: User
+    year: int
+    target: int
+    expected: float
+    days: VisitDays = field(default_factory=VisitDays)
+    missing_reports: int = 0
+    visits: int = 0
+
+    @property
+    def behind(self) -> bool:
+        return self.days.total < self.expected
+
+    @property
+    def share(self) -> float | None:
+        return self.days.total / self.target if self.target else None
+
+    def form_days(self, form: str) -> int:
+        return self.days.by_form.get(form, 0)
+
+
+def cadres_under(unit: Unit) -> list[User]:
+    """Active users with the cadre role whose home unit lies in ``unit``'s subtree, by name."""
+    users = db.session.scalars(
+        sa.select(User)
+        .join(Unit, Unit.id == User.unit_id)
+        .where(unit.subtree_clause(), User.active.is_(True), User.roles.like(f"%{CADRE}%"))
+        .order_by(User.display_name, User.id)
+    ).all()
+    return [user for user in users if user.has_role(CADRE)]
+
+
+def _touching(user_ids: list[int], year: int) -> sa.ColumnElement[bool]:
+    first, last = date(year, 1, 1), date(year, 12, 31)
+    return sa.and_(
+        Visit.user_id.in_(user_ids),
+        Visit.start_date >= first - LOOKBACK,
+        Visit.start_date <= last,
+        Visit.end_date >= first,
+    )
+
+
+def year_visits(user_ids: list[int], year: int) -> dict[int, list[Visit]]:
+    """The visits of these users that touch ``year``, per user, oldest first."""
+    out: dict[int, list[Visit]] = defaultdict(list)
+    for start in range(0, len(user_ids), 500):
+        for visit in db.session.scalars(
+            sa.select(Visit)
+            .where(_touching(user_ids[start : start + 500], year))
+            .order_by(Visit.start_date, Visit.id)
+        ):
+            out[visit.user_id].append(visit)
+    return out
+
+
+def year_spans(user_ids: list[int], year: int) -> dict[int, list[Span]]:
+    """Like :func:`year_visits`, as plain tuples without the report's text (for many cadres)."""
+    out: dict[int, list[Span]] = defaultdict(list)
+    reported = sa.case((Visit.report.is_(None), sa.null()), else_=sa.literal("x"))
+    for start in range(0, len(user_ids), 500):
+        for user_id, form, first, last, report in db.session.execute(
+            sa.select(Visit.user_id, Visit.form, Visit.start_date, Visit.end_date, reported).where(
+                _touching(user_ids[start : start + 500], year)
+            )
+        ):
+            out[user_id].append(Span(form, first, last, report))
+    return out
+
+
+def _target_for(user: User, cache: dict[str, int]) -> int:
+    path = user.unit.path
+    if path not in cache:
+        cache[path] = settings_for_path(path).visit_target
+    return cache[path]
+
+
+def row_for(
+    user: User, visits: Iterable[VisitLike], year: int, today: date, target: int
+) -> LedgerRow:
+    """One cadre's ledger line from their visits touching ``year``."""
+    visits = list(visits)
+    return LedgerRow(
+        user=user,
+        year=year,
+        target=target,
+        expected=expected_days(target, year, today),
+        days=count_visit_days(((v.form, v.start_date, v.end_date) for v in visits), year),
+        missing_reports=sum(report_missing(v.form, v.report, v.end_date, today) for v in visits),
+        visits=len(visits),
+    )
+
+
+def ledger(unit: Unit, year: int, today: date, behind_only: bool = False) -> list[LedgerRow]:
+    """Every cadre under ``unit`` with their days in ``year``: those behind the pace first."""
+    users = cadres_under(unit)
+    visits = year_spans([user.id for user in users], year)
+    targets: dict[str, int] = {}
+    rows = [
+        row_for(user, visits.get(user.id, []), year, today, _target_for(user, targets))
+        for user in users
+    ]
+    if behind_only:
+        rows = [row for row in rows if row.behind]
+    rows.sort(key=lambda r: (not r.behind, r.days.total, r.user.display_name, r.user.id))
+    return rows
+
+
+def target_for(user: User) -> int:
+    """The yearly visit-day target that applies to ``user`` (a setting, 60 by default)."""
+    return _target_for(user, {})

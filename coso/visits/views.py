@@ -1,0 +1,339 @@
+"""The visit log (cadres log their visits and reports) and the visit-day ledger (province)."""
+
+from __future__ import annotations
+
+from datetime import UTC, date, datetime
+from typing import Any
+
+import sqlalchemy as sa
+from flask import (
+    Blueprint,
+    Flask,
+    Response,
+    abort,
+    flash,
+    redirect,
+    render_template,
+    request,
+    url_for,
+)
+from flask.typing import ResponseReturnValue
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
+from flask_login import current_user, login_required
+from marshmallow import ValidationError
+
+from coso import audit, clock, exports, scope
+from coso.dashboard.pace import report_missing
+from coso.dashboard.views import unit_options, wants_fragment
+from coso.dashboard.words import form_label
+from coso.evaluations.schema import plain_errors
+from coso.extensions import db
+from coso.models import Unit, User, Visit
+from coso.models.visits import VISIT_FORMS
+from coso.visits import ledger
+from coso.visits.schema import LOGGED_FORMS, ReportSchema, VisitSchema
+
+bp = Blueprint("visits", __name__, url_prefix="/visits")
+PAGE_SIZE = 25
+Errors = dict[str, list[str]]
+
+
+def _year(errors: Errors, today: date) -> int:
+    raw = request.args.get("year", "").strip()
+    if not raw:
+        return today.year
+    if raw.isdigit() and len(raw) == 4 and 2000 <= int(raw) <= today.year + 1:
+        return int(raw)
+    errors["year"] = [_("Choose a year between 2000 and next year.")]
+    return today.year
+
+
+def _page() -> int:
+    raw = request.args.get("page", "1").strip() or "1"
+    return int(raw) if raw.isdigit() and len(raw) < 7 and int(raw) > 0 else 1
+
+
+# ------------------------------------------------------------------ my visits
+
+
+def _whose() -> User:
+    """The cadre whose visits are shown: me, or (province) a cadre in my area."""
+    raw = request.args.get("user", "").strip()
+    if not raw or raw == str(current_user.id):
+        scope.require(current_user, "evaluate")
+        return current_user._get_current_object()  # type: ignore[no-any-return]
+    scope.require(current_user, "evaluate_view")
+    user = db.session.get(User, int(raw)) if raw.isdigit() and len(raw) < 10 else None
+    if user is None:
+        abort(404)
+    if not scope.in_scope(current_user, user.unit):
+        abort(403, description=_("This cadre works outside your area."))
+    return user
+
+
+@bp.get("")
+@login_required
+def mine() -> ResponseReturnValue:
+    """A cadre's days this year against the target, and every visit with its report."""
+    user = _whose()
+    today = clock.today()
+    errors: Errors = {}
+    year = _year(errors, today)
+    visits = ledger.year_visits([user.id], year).get(user.id, [])
+    row = ledger.row_for(user, visits, year, today, ledger.target_for(user))
+    newest = sorted(visits, key=lambda v: (v.start_date, v.id), reverse=True)
+    pages = max(1, -(-len(newest) // PAGE_SIZE))
+    number = min(_page(), pages)
+    shown = newest[(number - 1) * PAGE_SIZE : number * PAGE_SIZE]
+    context = {
+        "person": user,
+        "own": user.id == current_user.id,
+        "row": row,
+        "visits": shown,
+        "page": number,
+        "pages": pages,
+        "year": year,
+        "today": today,
+        "errors": errors,
+        "forms": VISIT_FORMS,
+        "report_missing": report_missing,
+        "units": _unit_names({v.unit_id for v in shown}),
+    }
+    code = 422 if errors else 200
+    if wants_fragment():
+        return render_template("visits/_mine.html", **context), code
+    return render_template("visits/mine.html", **context), code
+
+
+def _unit_names(ids: set[int]) -> dict[int, Unit]:
+    if not ids:
+        return {}
+    return {u.id: u for u in db.session.scalars(sa.select(Unit).where(Unit.id.in_(ids)))}
+
+
+# --------------------------------------------------------------- log a visit
+
+
+def _form_data() -> dict[str, Any]:
+    """The submitted fields, stripped, with blanks left out so "required" speaks for them."""
+    data = {}
+    for name in ("unit_id", "form", "start_date", "end_date", "report"):
+        value = request.form.get(name, "").replace("\x00", "").strip()
+        if value:
+            data[name] = value
+    return data
+
+
+def _unit_choices(selected: Unit | None) -> list[tuple[Unit, int]]:
+    options = unit_options(current_user)
+    if selected is not None and all(unit.id != selected.id for unit, _ in options):
+        options.append((selected, 0))
+    return options
+
+
+@bp.route("/new", methods=["GET", "POST"])
+@login_required
+def new() -> ResponseReturnValue:
+    """Log a visit that is not a branch meeting: where, when, in which form, and the report."""
+    scope.require(current_user, "evaluate")
+    today = clock.today()
+    if request.method == "POST":
+        values = _form_data()
+        try:
+            data = VisitSchema(current_user._get_current_object(), today).load(values)
+        except ValidationError as exc:
+            errors = plain_errors(exc.messages)
+            selected = _selected_unit(values.get("unit_id"))
+            return _render_form(values, errors, selected, today), 422
+        _store(data)
+        db.session.commit()
+        flash(_("The visit was logged."), "info")
+        target = url_for("visits.mine")
+        if wants_fragment():  # a whole new page, not a piece of this one
+            return Response(status=204, headers={"HX-Redirect": target})
+        return redirect(target, code=303)
+    selected = _selected_unit(request.args.get("unit_id"))
+    values = {"unit_id": str(selected.id) if selected else "", "start_date": today.isoformat()}
+    return _render_form(values, {}, selected, today)
+
+
+def _selected_unit(raw: str | None) -> Unit | None:
+    raw = (raw or "").strip()
+    if not raw.isdigit() or len(raw) > 9:
+        return None
+    unit = db.session.get(Unit, int(raw))
+    return unit if unit is not None and scope.may(current_user, "evaluate", unit) else None
+
+
+def _render_form(values: dict[str, Any], errors: Errors, selected: Unit | None, today: date) -> str:
+    context = {
+        "values": values,
+        "errors": errors,
+        "units": _unit_choices(selected),
+        "forms": LOGGED_FORMS,
+        "today": today,
+        "max_days": 31,
+    }
+    if wants_fragment():
+        return render_template("visits/_form.html", **context)
+    return render_template("visits/new.html", **context)
+
+
+def _store(data: dict[str, Any]) -> Visit:
+    report = (data.get("report") or "").strip() or None
+    visit = Visit(
+        user_id=current_user.id,
+        unit_id=data["unit_id"],
+        form=data["form"],
+        start_date=data["start_date"],
+        end_date=data["end_date"],
+        days=(data["end_date"] - data["start_date"]).days + 1,
+        report=report,
+        reported_at=datetime.now(UTC) if report else None,
+    )
+    db.session.add(visit)
+    db.session.flush()
+    audit.record(
+        "visit.create",
+        obj=visit,
+        unit_id=visit.unit_id,
+        form=visit.form,
+        start=visit.start_date.isoformat(),
+        end=visit.end_date.isoformat(),
+        reported=report is not None,
+    )
+    return visit
+
+
+@bp.route("/<int:visit_id>/report", methods=["GET", "POST"])
+@login_required
+def report(visit_id: int) -> ResponseReturnValue:
+    """Write (or rewrite) the report of one of my visits."""
+    visit = db.session.get(Visit, visit_id)
+    if visit is None or visit.form == "meeting":
+        abort(404)  # a branch meeting's report is its evaluation
+    if visit.user_id != current_user.id or not scope.may(current_user, "view", visit.unit):
+        abort(403, description=_("Only the cadre who made this visit can report on it."))
+    today = clock.today()
+    errors: Errors = {}
+    text = visit.report or ""
+    if request.method == "POST":
+        text = request.form.get("report", "").replace("\x00", "")
+        try:
+            data = ReportSchema().load({"report": text})
+        except ValidationError as exc:
+            errors = plain_errors(exc.messages)
+        else:
+            first = visit.report is None
+            visit.report = data["report"].strip()
+            if first or visit.reported_at is None:
+                visit.reported_at = datetime.now(UTC)
+            audit.record("visit.report", obj=visit, unit_id=visit.unit_id, first=first)
+            db.session.commit()
+            flash(_("The report was saved."), "info")
+            return redirect(url_for("visits.mine"), code=303)
+    page = render_template(
+        "visits/report.html",
+        visit=visit,
+        text=text,
+        errors=errors,
+        today=today,
+        missing=report_missing(visit.form, visit.report, visit.end_date, today),
+    )
+    return page, 422 if errors else 200
+
+
+# -------------------------------------------------------------------- ledger
+
+
+def _ledger_context() -> tuple[dict[str, Any], Errors]:
+    from coso.dashboard.views import unit_arg
+
+    errors: Errors = {}
+    today = clock.today()
+    unit = unit_arg(request.args, errors)
+    year = _year(errors, today)
+    behind_only = request.args.get("behind", "") in ("1", "on", "true")
+    rows = ledger.ledger(unit, year, today, behind_only=behind_only)
+    context = {
+        "unit": unit,
+        "year": year,
+        "behind_only": behind_only,
+        "rows": rows,
+        "forms": VISIT_FORMS,
+        "today": today,
+        "errors": errors,
+        "units": unit_options(current_user),
+        "pace_date": min(today, date(year, 12, 31)) if year <= today.year else None,
+    }
+    return context, errors
+
+
+@bp.get("/ledger")
+@login_required
+def ledger_page() -> ResponseReturnValue:
+    """Each cadre's days at the grassroots this year by form, against the target and the pace."""
+    scope.require(current_user, "evaluate_view")
+    context, errors = _ledger_context()
+    code = 422 if errors else 200
+    if wants_fragment():
+        return render_template("visits/_ledger.html", **context), code
+    return render_template("visits/ledger.html", **context), code
+
+
+def _ledger_columns(year: int, today: date) -> list[exports.Column]:
+    columns = [
+        exports.Column(_l("Cadre"), lambda r: r.user.display_name, width=28),
+        exports.Column(_l("Unit"), lambda r: r.user.unit.name, width=28),
+    ]
+    for form in VISIT_FORMS:
+        columns.append(
+            exports.Column(_form_header(form), lambda r, f=form: r.form_days(f), "int", 12)
+        )
+    columns += [
+        exports.Column(_l("Days in all"), lambda r: r.days.total, "int", 10),
+        exports.Column(_l("Target"), lambda r: r.target, "int", 8),
+        exports.Column(_l("Expected by now"), lambda r: r.expected, "number", 12),
+        exports.Column(_l("Behind the pace"), lambda r: r.behind, width=10),
+        exports.Column(_l("Reports missing"), lambda r: r.missing_reports, "int", 10),
+        exports.Column(_l("Year"), lambda r: year, "int", 8),
+        exports.Column(_l("As of"), lambda r: today, "date", 12),
+    ]
+    return columns
+
+
+def _form_header(form: str) -> Any:
+    headers = {
+        "meeting": _l("Branch meeting (days)"),
+        "inspection": _l("Inspection and supervision (days)"),
+        "coorganise": _l("Co-organising an activity (days)"),
+        "field_study": _l("Field study (days)"),
+        "research": _l("Topic research (days)"),
+    }
+    return headers[form]
+
+
+@bp.get("/ledger.<fmt>")
+@login_required
+def export_ledger(fmt: str) -> ResponseReturnValue:
+    """The ledger with the page's filters as CSV or XLSX."""
+    scope.require(current_user, "evaluate_view")
+    if fmt not in exports.FORMATS:
+        abort(404)
+    context, errors = _ledger_context()
+    if errors:
+        return render_template("visits/ledger.html", **context), 422
+    unit, year = context["unit"], context["year"]
+    return exports.response(
+        fmt,
+        _ledger_columns(year, context["today"]),
+        context["rows"],
+        f"ngay-di-co-so-{unit.code}-{year}",
+        "Ngày đi cơ sở",
+    )
+
+
+def init_app(app: Flask) -> None:
+    app.register_blueprint(bp)
+    app.jinja_env.globals["visit_form_label"] = form_label

@@ -1,0 +1,165 @@
+/* coso on every page: the service worker, the outbox badge, and the triggers that drain the queue.
+ * On iOS Safari there is no Background Sync, so these page-side triggers are the main path:
+ * page load, coming back online, the tab becoming visible, and a backoff timer while items wait.
+ */
+(function () {
+  "use strict";
+  const O = window.CosoOutbox;
+  const body = document.body;
+  const signedIn = body.dataset.user !== undefined && body.dataset.user !== "";
+  const t = (key) => (document.getElementById("i18n") || { dataset: {} }).dataset[key] || key;
+
+  if ("serviceWorker" in navigator && body.dataset.sw) {
+    navigator.serviceWorker.register(body.dataset.sw, { scope: "/" }).catch(() => {});
+  }
+
+  async function renderBadge() {
+    const badge = document.getElementById("outbox-count") || { dataset: {} };
+    if (!O) return;
+    try {
+      const c = await O.counts();
+      badge.textContent = String(c.total);
+      badge.dataset.count = String(c.total);
+      const link = document.getElementById("outbox-link");
+      if (link) link.classList.toggle("has-items", c.total > 0);
+      link && link.classList.toggle("attention", c.attention > 0);
+      const note = document.getElementById("outbox-note");
+      if (note) { note.textContent = note.dataset.text.replace("%(n)s", c.total); note.hidden = c.total === 0; }
+      const auth = await O.get("meta", "auth_required");
+      const banner = document.getElementById("auth-banner");
+      if (banner) banner.hidden = !(auth && auth.value && c.total > 0);
+    } catch (e) { /* IndexedDB unavailable (private mode): the badge stays as rendered */ }
+  }
+
+  function renderProgress(detail) {
+    const out = document.getElementById("sync-status");
+    if (!out) return;
+    if (detail.type === "progress" && detail.total) {
+      if (detail.done < detail.total && !detail.stopped) {
+        out.textContent = t("sending").replace("%(done)s", detail.done).replace("%(total)s", detail.total);
+        out.hidden = false;
+      } else if (detail.stopped) {
+        out.textContent = t("retrying");
+        out.hidden = false;
+      } else {
+        out.textContent = t("sent");
+        setTimeout(() => { out.hidden = true; }, 3000);
+      }
+    }
+  }
+
+  function onMessage(detail) {
+    renderProgress(detail);
+    renderBadge();
+  }
+  window.addEventListener("coso:outbox", (e) => onMessage(e.detail));
+  if (typeof BroadcastChannel !== "undefined" && O) {
+    new BroadcastChannel(O.CHANNEL).onmessage = (e) => onMessage(e.data);
+  }
+
+  let draining = false;
+  async function drain() {
+    if (!O || !signedIn || draining) return;
+    draining = true;
+    try { await O.drain(); } catch (e) { /* next trigger tries again */ }
+    finally { draining = false; renderBadge(); }
+  }
+
+  // The backoff timer: wake up when the earliest waiting item is due.
+  setInterval(async () => {
+    if (!O || !signedIn) return;
+    try {
+      const items = await O.all("outbox");
+      const now = Date.now();
+      if (items.some((i) => i.state === "waiting" && (i.next_attempt_at || 0) <= now)) drain();
+    } catch (e) { /* ignore */ }
+  }, 3000);
+
+  window.addEventListener("online", drain);
+  document.addEventListener("visibilitychange", () => { if (document.visibilityState === "visible") drain(); });
+
+  // Signing out: cached pages hold this user's data; the queue stays (it belongs to its author).
+  document.addEventListener("submit", (e) => {
+    if (e.target && e.target.id === "logout-form" && "caches" in window) {
+      caches.delete("coso-pages");
+    }
+  });
+
+  // Field pack: fetched after login (the home page) and by "prepare for the field".
+  async function refreshPack(force) {
+    if (!O || !signedIn) return null;
+    const stored = await O.get("meta", "fieldpack");
+    const age = stored ? Date.now() - stored.fetched_at : Infinity;
+    if (!force && age < 60 * 60 * 1000) return stored;
+    const headers = stored && stored.etag ? { "If-None-Match": stored.etag } : {};
+    const res = await fetch("/api/v1/field-pack", { credentials: "same-origin", cache: "no-store", headers });
+    if (res.status === 304 && stored) {
+      stored.fetched_at = Date.now();
+      await O.put("meta", stored);
+      return stored;
+    }
+    if (!res.ok) throw new Error("field pack " + res.status);
+    const pack = { key: "fieldpack", etag: res.headers.get("ETag"), fetched_at: Date.now(), value: await res.json() };
+    await O.put("meta", pack);
+    return pack;
+  }
+
+  function precachePages() {
+    return new Promise((resolve) => {
+      if (!("serviceWorker" in navigator)) return resolve(false);
+      navigator.serviceWorker.ready.then((reg) => {
+        const ch = new MessageChannel();
+        ch.port1.onmessage = (e) => resolve(e.data && e.data.ok);
+        reg.active.postMessage({ type: "precache" }, [ch.port2]);
+        setTimeout(() => resolve(false), 20000);
+      });
+    });
+  }
+
+  function describePack(stored) {
+    const out = document.getElementById("field-ready");
+    if (!out || !stored) return;
+    const p = stored.value;
+    const template = p.templates[0];
+    const months = Array.from(new Set(p.guidance.map((g) => g.period))).join(", ");
+    const when = new Date(stored.fetched_at);
+    out.textContent = t("ready")
+      .replace("%(branches)s", p.branches.length)
+      .replace("%(version)s", template ? template.version : "—")
+      .replace("%(months)s", months || "—")
+      .replace("%(time)s", when.toLocaleString(document.documentElement.lang === "vi" ? "vi-VN" : "en-GB"));
+    out.hidden = false;
+  }
+
+  async function prepare(button) {
+    const out = document.getElementById("field-ready");
+    button.disabled = true;
+    if (out) { out.hidden = false; out.textContent = t("preparing"); }
+    try {
+      if (navigator.storage && navigator.storage.persist) await navigator.storage.persist();
+      const stored = await refreshPack(true);
+      await precachePages();
+      describePack(stored);
+    } catch (e) {
+      if (out) out.textContent = t("prepareFailed");
+    } finally {
+      button.disabled = false;
+    }
+  }
+
+  document.addEventListener("click", (e) => {
+    const button = e.target.closest && e.target.closest("#prepare-field");
+    if (button) prepare(button);
+  });
+
+  document.addEventListener("DOMContentLoaded", async () => {
+    renderBadge();
+    if (!signedIn) return;
+    drain();
+    if (document.getElementById("prepare-field")) {
+      try { describePack(await refreshPack(false)); } catch (e) { /* offline: keep the old pack */ }
+    }
+  });
+
+  window.CosoApp = { drain, refreshPack, renderBadge };
+})();

@@ -1,0 +1,371 @@
+/* The checklist page: live hints (P4, topic share), drafts saved on every change, and submitting
+ * through the outbox — written to IndexedDB first, the form cleared only after that write, then sent.
+ * Offline, the service worker serves a generic copy of this page for any branch; it is completed
+ * here from the field pack (branch, guidance topics, last result).
+ */
+(function () {
+  "use strict";
+  const O = window.CosoOutbox;
+  const EPS = 1e-9;
+  const t = (key) => (document.getElementById("i18n") || { dataset: {} }).dataset[key] || key;
+  let form = null;
+  let saveTimer = null;
+
+  // ---- live hints (display only: the server's score is the one that counts) ----
+  function update() {
+    if (!form) return;
+    const ratio = parseFloat(form.dataset.ratio), floor = parseFloat(form.dataset.floor);
+    const total = parseInt(form.elements.members_total.value, 10);
+    const present = parseInt(form.elements.members_present.value, 10);
+    const out = document.getElementById("attendance");
+    if (out) {
+      if (total > 0 && present >= 0 && present <= total) {
+        const share = present / total;
+        const value = share + EPS >= ratio ? "pass" : share + EPS >= floor ? "partial" : "fail";
+        out.textContent = out.dataset.label + ": " + present + "/" + total + " = " +
+          Math.round(share * 100) + " % → " + out.dataset[value];
+        out.classList.toggle("warn", value === "fail");
+      } else {
+        out.textContent = "";
+      }
+    }
+    const topics = form.querySelectorAll("input[name=topics]");
+    const cov = document.getElementById("coverage");
+    if (cov && topics.length) {
+      const ticked = Array.prototype.filter.call(topics, (x) => x.checked).length;
+      const share = ticked / topics.length;
+      const low = share + EPS < parseFloat(form.dataset.contentFloor);
+      cov.textContent = cov.dataset.label + ": " + ticked + "/" + topics.length + " (" +
+        Math.round(share * 100) + " %)" + (low ? " — " + cov.dataset.warn : "");
+      cov.classList.toggle("warn", low);
+    }
+  }
+
+  // ---- the form as data, and back ----
+  function fields() {
+    const data = {};
+    new FormData(form).forEach((value, key) => {
+      if (key === "csrf_token") return;
+      if (key === "topics") (data.topics = data.topics || []).push(value);
+      else data[key] = value;
+    });
+    return data;
+  }
+
+  function fill(data) {
+    Array.prototype.forEach.call(form.elements, (el) => {
+      if (!el.name || el.name === "csrf_token") return;
+      if (el.type === "radio") el.checked = data[el.name] === el.value;
+      else if (el.type === "checkbox") {
+        el.checked = el.name === "topics" ? (data.topics || []).indexOf(el.value) >= 0 : !!data[el.name];
+      } else if (el.name in data) el.value = data[el.name];
+    });
+    update();
+  }
+
+  const intOrText = (v) => (v === undefined || v === "" ? null : /^-?\d+$/.test(v.trim()) ? parseInt(v, 10) : v);
+
+  function payload(data) {
+    const answers = [];
+    form.querySelectorAll("fieldset.item[id^=item-]").forEach((fs) => {
+      const code = fs.id.slice(5);
+      const value = data["answer-" + code];
+      if (value) answers.push({ item: code, value: value, note: data["note-" + code] || null });
+    });
+    return {
+      uuid: data.uuid,
+      branch_id: parseInt(form.dataset.branchId, 10),
+      template_id: parseInt(data.template_id, 10),
+      guidance_id: data.guidance_id ? parseInt(data.guidance_id, 10) : null,
+      meeting_date: data.meeting_date || null,
+      meeting_type: data.meeting_type || null,
+      mode: data.mode || null,
+      members_total: intOrText(data.members_total),
+      members_present: intOrText(data.members_present),
+      answers: answers,
+      topics_covered: data.topics || [],
+      notes: data.notes || null,
+      good_practice: data.good_practice || null,
+      recommend_practice: !!data.recommend_practice,
+      supersedes: data.supersedes || null,
+      started_at: data.started_at || null,
+      submitted_at: new Date().toISOString(),
+    };
+  }
+
+  // ---- errors beside the fields, in the same markup the server renders ----
+  function clearErrors() {
+    form.querySelectorAll(".field-error.js, .error-summary.js").forEach((el) => el.remove());
+    form.querySelectorAll("[aria-invalid]").forEach((el) => el.removeAttribute("aria-invalid"));
+    form.querySelectorAll("fieldset.item.invalid").forEach((el) => el.classList.remove("invalid"));
+  }
+
+  function showErrors(errors) {
+    clearErrors();
+    const summary = document.createElement("div");
+    summary.className = "error-summary js";
+    summary.setAttribute("role", "alert");
+    summary.tabIndex = -1;
+    const strong = document.createElement("p");
+    strong.innerHTML = "<strong></strong>";
+    strong.firstChild.textContent = t("fixBelow");
+    summary.appendChild(strong);
+    const place = (anchor, messages, id) => {
+      const p = document.createElement("p");
+      p.className = "field-error js";
+      p.id = id;
+      p.textContent = [].concat(messages).join(" ");
+      anchor.insertAdjacentElement("afterend", p);
+    };
+    Object.keys(errors || {}).forEach((key) => {
+      const messages = errors[key];
+      if (key === "answers" && messages && !Array.isArray(messages)) {
+        Object.keys(messages).forEach((code) => {
+          const fs = document.getElementById("item-" + code);
+          if (fs) {
+            fs.classList.add("invalid");
+            place(fs.querySelector(".choices"), messages[code], "err-item-" + code);
+          } else {
+            const p = document.createElement("p"); p.textContent = code + ": " + [].concat(messages[code]).join(" "); summary.appendChild(p);
+          }
+        });
+        return;
+      }
+      const input = form.elements[key === "topics_covered" ? "topics" : key];
+      const el = input && (input.length && !input.tagName ? input[0].closest("fieldset") : input);
+      if (el && el.type !== "hidden") {
+        if (el.setAttribute) el.setAttribute("aria-invalid", "true");
+        place(el, messages, "err-" + key);
+      } else {
+        const p = document.createElement("p"); p.textContent = [].concat(messages).join(" "); summary.appendChild(p);
+      }
+    });
+    form.insertBefore(summary, form.firstChild.nextSibling);
+    summary.focus();
+  }
+
+  function checkLocally(data) {
+    const errors = {};
+    const answers = {};
+    form.querySelectorAll("fieldset.item[id^=item-]").forEach((fs) => {
+      const code = fs.id.slice(5);
+      if (!data["answer-" + code]) answers[code] = [t("chooseAnswer")];
+    });
+    if (Object.keys(answers).length) errors.answers = answers;
+    const total = intOrText(data.members_total), present = intOrText(data.members_present);
+    if (!Number.isInteger(total) || total < 1) errors.members_total = [t("enterNumber")];
+    if (!Number.isInteger(present) || present < 0) errors.members_present = [t("enterNumber")];
+    else if (Number.isInteger(total) && present > total) errors.members_present = [t("presentOverTotal")];
+    if (!data.meeting_date) errors.meeting_date = [t("required")];
+    return errors;
+  }
+
+  // ---- drafts ----
+  function draftKey() {
+    const sup = form.elements.supersedes ? ":" + form.elements.supersedes.value : "";
+    return "draft:" + form.dataset.branchId + sup;
+  }
+
+  function saveDraft() {
+    if (!O || !form) return;
+    clearTimeout(saveTimer);
+    saveTimer = null;
+    O.put("drafts", { key: draftKey(), branch_id: form.dataset.branchId, saved_at: Date.now(), data: fields() })
+      .catch((e) => showStorageError(e));
+  }
+
+  function scheduleSave() {
+    clearTimeout(saveTimer);
+    saveTimer = setTimeout(saveDraft, 200);
+  }
+
+  async function offerDraft() {
+    const draft = await O.get("drafts", draftKey());
+    if (!draft) return;
+    const box = document.getElementById("draft-offer");
+    if (!box) return;
+    box.querySelector(".when").textContent = new Date(draft.saved_at).toLocaleString(
+      document.documentElement.lang === "vi" ? "vi-VN" : "en-GB");
+    box.hidden = false;
+    box.querySelector("[data-action=restore]").onclick = () => { fill(draft.data); box.hidden = true; };
+    box.querySelector("[data-action=discard]").onclick = async () => {
+      await O.del("drafts", draftKey()); box.hidden = true;
+    };
+  }
+
+  function showStorageError(err) {
+    const box = document.getElementById("submit-status");
+    if (!box) return;
+    box.hidden = false;
+    box.className = "flash flash-error";
+    box.textContent = err && err.name === "QuotaExceededError" ? t("quotaFull") : t("storageFailed");
+  }
+
+  // ---- submit: outbox first, then send ----
+  async function submit(e) {
+    e.preventDefault();
+    e.stopImmediatePropagation();
+    const data = fields();
+    const errors = checkLocally(data);
+    if (Object.keys(errors).length) { showErrors(errors); return; }
+    clearErrors();
+    const item = {
+      uuid: data.uuid,
+      user_id: parseInt(document.body.dataset.user, 10),
+      branch_id: parseInt(form.dataset.branchId, 10),
+      branch_name: form.dataset.branchName || "",
+      payload: payload(data),
+    };
+    const status = document.getElementById("submit-status");
+    if (navigator.storage && navigator.storage.persist) navigator.storage.persist().catch(() => {});
+    try {
+      await O.enqueue(item);
+    } catch (err) {
+      showStorageError(err); // nothing was cleared: the cadre can try again or export
+      return;
+    }
+    // Written and confirmed: only now clear the draft and the form.
+    clearTimeout(saveTimer);
+    await O.del("drafts", draftKey()).catch(() => {});
+    form.reset();
+    form.elements.uuid.value = O.newUuid();
+    update();
+    if (navigator.serviceWorker && navigator.serviceWorker.ready) {
+      navigator.serviceWorker.ready.then((reg) => reg.sync && reg.sync.register("coso-outbox")).catch(() => {});
+    }
+    status.hidden = false;
+    status.className = "flash";
+    status.textContent = t("sendingOne");
+    if (window.CosoApp) await window.CosoApp.drain();
+    const sent = await O.get("sent", item.uuid);
+    if (sent) { window.location.href = "/evaluations/" + sent.id; return; }
+    const queued = await O.get("outbox", item.uuid);
+    if (queued && queued.state === "attention") {
+      fill(Object.assign(dataFromPayload(queued.payload), { uuid: queued.uuid }));
+      showErrors(queued.errors || {});
+      status.hidden = true;
+      return;
+    }
+    document.getElementById("saved-panel").hidden = false;
+    status.hidden = true;
+    form.hidden = true;
+    window.scrollTo(0, 0);
+  }
+
+  function dataFromPayload(p) {
+    const data = {
+      uuid: p.uuid, template_id: String(p.template_id), guidance_id: p.guidance_id ? String(p.guidance_id) : "",
+      meeting_date: p.meeting_date || "", meeting_type: p.meeting_type || "", mode: p.mode || "",
+      members_total: p.members_total == null ? "" : String(p.members_total),
+      members_present: p.members_present == null ? "" : String(p.members_present),
+      topics: p.topics_covered || [], notes: p.notes || "", good_practice: p.good_practice || "",
+      recommend_practice: p.recommend_practice ? "1" : "", supersedes: p.supersedes || "",
+      started_at: p.started_at || "",
+    };
+    (p.answers || []).forEach((a) => { data["answer-" + a.item] = a.value; if (a.note) data["note-" + a.item] = a.note; });
+    return data;
+  }
+
+  // ---- offline shell: fill in the branch from the field pack ----
+  async function hydrate() {
+    const match = /^\/evaluate\/(\d+)/.exec(location.pathname);
+    const stored = await O.get("meta", "fieldpack");
+    const pack = stored && stored.value;
+    const branch = match && pack && pack.branches.find((b) => b.id === parseInt(match[1], 10));
+    const heading = document.getElementById("branch-name");
+    if (!branch) {
+      heading.textContent = t("noBranchOffline");
+      form.hidden = true;
+      return;
+    }
+    form.dataset.branchId = String(branch.id);
+    form.dataset.branchName = branch.name;
+    form.action = "/evaluate/" + branch.id;
+    heading.textContent = branch.name;
+    document.getElementById("branch-meta").textContent = branch.code + (branch.parent_name ? " · " + branch.parent_name : "");
+    if (branch.members && !form.elements.members_total.value) form.elements.members_total.value = branch.members;
+    const s = pack.settings || {};
+    form.dataset.ratio = s.attendance_ratio; form.dataset.floor = s.attendance_floor; form.dataset.contentFloor = s.content_floor;
+    renderTopics(pack, branch);
+  }
+
+  function renderTopics(pack, branch) {
+    const box = document.getElementById("topics");
+    if (!box || !pack) return;
+    const date = form.elements.meeting_date.value || new Date().toISOString().slice(0, 10);
+    const period = date.slice(0, 7);
+    const ancestors = (pack.guidance || []).filter((g) => g.period === period);
+    // The branch's guidance for this month is named in the pack; for another month, the
+    // nearest issuer is not known offline, so take the one issued highest up the tree.
+    let g = ancestors.find((x) => x.id === branch.guidance_id) || ancestors[0];
+    box.textContent = "";
+    if (!g) {
+      const p = document.createElement("p"); p.className = "muted"; p.textContent = t("noGuidance"); box.appendChild(p);
+      return;
+    }
+    const hidden = document.createElement("input");
+    hidden.type = "hidden"; hidden.name = "guidance_id"; hidden.value = g.id;
+    const fs = document.createElement("fieldset");
+    const legend = document.createElement("legend");
+    legend.textContent = t("topicsOf").replace("%(period)s", g.period) + ": " + g.title;
+    fs.appendChild(legend);
+    g.topics.forEach((topic) => {
+      const label = document.createElement("label"); label.className = "check";
+      const box2 = document.createElement("input"); box2.type = "checkbox"; box2.name = "topics"; box2.value = topic.code;
+      label.appendChild(box2); label.appendChild(document.createTextNode(" " + topic.title));
+      fs.appendChild(label);
+    });
+    const cov = document.createElement("p");
+    cov.className = "computed"; cov.id = "coverage"; cov.setAttribute("aria-live", "polite");
+    cov.dataset.label = t("topicsCovered"); cov.dataset.warn = t("underFloor");
+    fs.appendChild(cov);
+    box.appendChild(hidden); box.appendChild(fs);
+    update();
+  }
+
+  async function loadFromOutbox(uuid) {
+    const queued = await O.get("outbox", uuid);
+    if (!queued) return;
+    fill(Object.assign(dataFromPayload(queued.payload), { uuid: queued.uuid }));
+    if (queued.errors) showErrors(queued.errors);
+  }
+
+  async function init() {
+    form = document.getElementById("checklist");
+    if (!form) return;
+    update();
+    if (!O) return; // no IndexedDB: the plain form POST still works
+    form.addEventListener("submit", submit, true);
+    form.addEventListener("input", scheduleSave);
+    form.addEventListener("change", scheduleSave);
+    window.addEventListener("pagehide", () => { if (saveTimer) saveDraft(); });
+    document.addEventListener("visibilitychange", () => { if (document.visibilityState === "hidden" && saveTimer) saveDraft(); });
+    if (form.dataset.generic) await hydrate();
+    if (!form.elements.uuid.value) form.elements.uuid.value = O.newUuid();
+    const params = new URLSearchParams(location.search);
+    if (params.get("outbox")) await loadFromOutbox(params.get("outbox"));
+    else await offerDraft();
+    // Offline, the topics for another month come from the pack instead of the server.
+    form.elements.meeting_date.addEventListener("change", async () => {
+      if (navigator.onLine && !form.dataset.generic) return; // htmx asks the server
+      const stored = await O.get("meta", "fieldpack");
+      const id = parseInt(form.dataset.branchId, 10);
+      const branch = stored && stored.value.branches.find((b) => b.id === id);
+      if (branch) renderTopics(stored.value, branch);
+    });
+  }
+
+  document.addEventListener("input", (e) => { if (e.target.closest && e.target.closest("#checklist")) update(); });
+  document.addEventListener("change", (e) => { if (e.target.closest && e.target.closest("#checklist")) update(); });
+  document.addEventListener("htmx:afterSettle", update);
+  document.addEventListener("htmx:sendError", async (e) => {
+    // The topics request failed (no signal): render them from the pack.
+    if (!form || !e.detail || !e.detail.elt || e.detail.elt.name !== "meeting_date") return;
+    const stored = await O.get("meta", "fieldpack");
+    const id = parseInt(form.dataset.branchId, 10);
+    const branch = stored && stored.value.branches.find((b) => b.id === id);
+    if (branch) renderTopics(stored.value, branch);
+  });
+  if (document.readyState === "loading") document.addEventListener("DOMContentLoaded", init);
+  else init();
+})();

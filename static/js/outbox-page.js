@@ -1,0 +1,97 @@
+/* The outbox page: every waiting evaluation with its state, and what the cadre can do about it. */
+(function () {
+  "use strict";
+  const O = window.CosoOutbox;
+  const t = (key) => (document.getElementById("i18n") || { dataset: {} }).dataset[key] || key;
+  const me = parseInt(document.body.dataset.user, 10);
+
+  function errorsText(errors) {
+    const parts = [];
+    Object.keys(errors || {}).forEach((key) => {
+      const v = errors[key];
+      if (Array.isArray(v)) parts.push(v.join(" "));
+      else if (v && typeof v === "object") Object.keys(v).forEach((k) => parts.push(k + ": " + [].concat(v[k]).join(" ")));
+    });
+    return parts.join(" · ");
+  }
+
+  function button(label, action, uuid, primary) {
+    const b = document.createElement("button");
+    b.type = "button"; b.textContent = label; b.dataset.action = action; b.dataset.uuid = uuid;
+    if (primary) b.className = "primary";
+    return b;
+  }
+
+  async function render() {
+    const list = document.getElementById("outbox-list");
+    const sentList = document.getElementById("sent-list");
+    const items = (await O.all("outbox")).sort((a, b) => a.created_at - b.created_at);
+    list.textContent = "";
+    if (!items.length) {
+      const li = document.createElement("li"); li.className = "muted"; li.textContent = t("empty"); list.appendChild(li);
+    }
+    items.forEach((item) => {
+      const li = document.createElement("li");
+      li.className = "outbox-item state-" + item.state;
+      li.dataset.uuid = item.uuid;
+      const name = document.createElement("strong"); name.textContent = item.branch_name || ("#" + item.branch_id);
+      const meta = document.createElement("span"); meta.className = "muted"; meta.textContent = item.payload.meeting_date || "";
+      const state = document.createElement("span");
+      state.className = "state " + (item.state === "attention" ? "state-flagged" : "state-overdue");
+      state.textContent = item.state === "attention" ? t("attention") : item.state === "sending" ? t("stateSending") : t("waiting");
+      li.append(name, meta, state);
+      if (item.user_id !== me) {
+        const other = document.createElement("span"); other.className = "muted"; other.textContent = t("otherAccount"); li.appendChild(other);
+      }
+      if (item.state === "attention") {
+        const why = document.createElement("p"); why.className = "field-error reason"; why.textContent = errorsText(item.errors);
+        li.appendChild(why);
+        li.appendChild(button(t("fix"), "fix", item.uuid, true));
+      }
+      li.appendChild(button(t("discard"), "discard", item.uuid));
+      list.appendChild(li);
+    });
+    const sent = (await O.all("sent")).sort((a, b) => b.sent_at - a.sent_at).slice(0, 20);
+    sentList.textContent = "";
+    sent.forEach((s) => {
+      const li = document.createElement("li");
+      const a = document.createElement("a"); a.href = "/evaluations/" + s.id; a.textContent = s.branch_name || ("#" + s.branch_id);
+      const meta = document.createElement("span"); meta.className = "muted"; meta.textContent = s.meeting_date;
+      const state = document.createElement("span"); state.className = "state state-ok"; state.textContent = t("stateSent");
+      li.append(a, meta, state);
+      sentList.appendChild(li);
+    });
+  }
+
+  document.addEventListener("click", async (e) => {
+    const b = e.target.closest && e.target.closest("button[data-action]");
+    if (b) {
+      const item = await O.get("outbox", b.dataset.uuid);
+      if (!item) return render();
+      if (b.dataset.action === "fix") {
+        location.href = "/evaluate/" + item.branch_id + "?outbox=" + encodeURIComponent(item.uuid);
+      } else if (b.dataset.action === "discard" && window.confirm(t("confirmDiscard"))) {
+        await O.remove(item.uuid);
+        render();
+      }
+      return;
+    }
+    if (e.target.id === "send-now" && window.CosoApp) { await window.CosoApp.drain(); render(); }
+    if (e.target.id === "export-outbox") exportAll();
+  });
+
+  async function exportAll() {
+    const items = await O.all("outbox");
+    const blob = new Blob([JSON.stringify({ exported_at: new Date().toISOString(), evaluations: items }, null, 2)],
+      { type: "application/json" });
+    const a = document.createElement("a");
+    a.href = URL.createObjectURL(blob);
+    a.download = "coso-outbox-" + new Date().toISOString().slice(0, 19).replace(/[:T]/g, "-") + ".json";
+    document.body.appendChild(a); a.click(); a.remove();
+    setTimeout(() => URL.revokeObjectURL(a.href), 1000);
+  }
+
+  window.addEventListener("coso:outbox", render);
+  if (typeof BroadcastChannel !== "undefined") new BroadcastChannel(O.CHANNEL).addEventListener("message", render);
+  if (document.readyState === "loading") document.addEventListener("DOMContentLoaded", render); else render();
+})();

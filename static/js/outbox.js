@@ -1,0 +1,288 @@
+/* coso outbox: IndexedDB storage and the one sync sender, shared by pages and the service worker.
+ *
+ * design.md, "The offline path": an evaluation is written here before anything is sent and
+ * leaves only after the server confirmed it (created or duplicate). Rejected and conflicting
+ * items wait for the cadre ("attention") and never block the rest; network errors, 5xx and 429
+ * back off; 401/403 keep everything and ask for a new login. One sender at a time across tabs
+ * and the worker (Web Locks). Plain data only: WebKit has lost request bodies passed through
+ * service workers, so uploads are always built from what is stored here.
+ */
+(function (global) {
+  "use strict";
+  const DB_NAME = "coso";
+  const DB_VERSION = 1;
+  const CHANNEL = "coso-outbox";
+  const BATCH = 25;
+  const MAX_DELAY = 5 * 60 * 1000;
+  const STALE_SENDING = 60 * 1000;
+  let dbPromise = null;
+
+  function openDb() {
+    if (dbPromise) return dbPromise;
+    dbPromise = new Promise((resolve, reject) => {
+      const req = indexedDB.open(DB_NAME, DB_VERSION);
+      req.onupgradeneeded = () => {
+        const db = req.result;
+        if (!db.objectStoreNames.contains("outbox")) db.createObjectStore("outbox", { keyPath: "uuid" });
+        if (!db.objectStoreNames.contains("sent")) db.createObjectStore("sent", { keyPath: "uuid" });
+        if (!db.objectStoreNames.contains("drafts")) db.createObjectStore("drafts", { keyPath: "key" });
+        if (!db.objectStoreNames.contains("meta")) db.createObjectStore("meta", { keyPath: "key" });
+      };
+      req.onsuccess = () => {
+        const db = req.result;
+        // iOS and Chrome may close the database under us: forget it so the next call reopens.
+        db.onclose = () => { dbPromise = null; };
+        db.onversionchange = () => { db.close(); dbPromise = null; };
+        resolve(db);
+      };
+      req.onerror = () => { dbPromise = null; reject(req.error); };
+      req.onblocked = () => { dbPromise = null; reject(new Error("IndexedDB blocked")); };
+    });
+    return dbPromise;
+  }
+
+  async function tx(store, mode, work, retry = true) {
+    let db;
+    try {
+      db = await openDb();
+      return await new Promise((resolve, reject) => {
+        const t = db.transaction(store, mode);
+        let result;
+        Promise.resolve(work(t.objectStore(store))).then((r) => { result = r; }, reject);
+        t.oncomplete = () => resolve(result);
+        t.onerror = () => reject(t.error);
+        t.onabort = () => reject(t.error || new Error("transaction aborted"));
+      });
+    } catch (err) {
+      if (retry && err && (err.name === "InvalidStateError" || err.name === "TransactionInactiveError")) {
+        dbPromise = null; // the connection was closed: reopen once
+        return tx(store, mode, work, false);
+      }
+      throw err;
+    }
+  }
+
+  const wrap = (req) => new Promise((resolve, reject) => {
+    req.onsuccess = () => resolve(req.result);
+    req.onerror = () => reject(req.error);
+  });
+  const get = (store, key) => tx(store, "readonly", (s) => wrap(s.get(key)));
+  const all = (store) => tx(store, "readonly", (s) => wrap(s.getAll()));
+  const put = (store, value) => tx(store, "readwrite", (s) => wrap(s.put(value)));
+  const del = (store, key) => tx(store, "readwrite", (s) => wrap(s.delete(key)));
+
+  let channel = null;
+  function notify(message) {
+    try {
+      if (!channel && typeof BroadcastChannel !== "undefined") channel = new BroadcastChannel(CHANNEL);
+      if (channel) channel.postMessage(message);
+    } catch (e) { /* a closed channel must never stop a sync */ }
+    if (global.dispatchEvent && typeof CustomEvent !== "undefined") {
+      global.dispatchEvent(new CustomEvent("coso:outbox", { detail: message }));
+    }
+  }
+
+  async function enqueue(item) {
+    const now = Date.now();
+    const existing = await get("outbox", item.uuid);
+    const record = Object.assign({}, existing || {}, item, {
+      state: "waiting",
+      errors: null,
+      status: null,
+      attempts: 0,
+      next_attempt_at: 0,
+      created_at: (existing && existing.created_at) || now,
+      updated_at: now,
+    });
+    await put("outbox", record); // throws QuotaExceededError when the phone is full
+    notify({ type: "changed" });
+    return record;
+  }
+
+  async function remove(uuid) {
+    await del("outbox", uuid);
+    notify({ type: "changed" });
+  }
+
+  async function counts() {
+    const items = await all("outbox");
+    const c = { total: items.length, waiting: 0, sending: 0, attention: 0 };
+    items.forEach((i) => { c[i.state] = (c[i.state] || 0) + 1; });
+    return c;
+  }
+
+  function backoffDelay(attempts, retryAfter) {
+    if (retryAfter) return Math.min(MAX_DELAY, retryAfter * 1000);
+    const base = Math.min(MAX_DELAY, 2000 * Math.pow(2, Math.max(0, attempts - 1)));
+    return base / 2 + Math.random() * base / 2;
+  }
+
+  async function setStates(items, state, extra) {
+    const now = Date.now();
+    for (const item of items) {
+      const fresh = await get("outbox", item.uuid);
+      if (!fresh) continue; // discarded meanwhile
+      Object.assign(fresh, { state: state, updated_at: now }, extra ? extra(fresh) : {});
+      await put("outbox", fresh);
+    }
+    notify({ type: "changed" });
+  }
+
+  function backoff(items, retryAfter) {
+    return setStates(items, "waiting", (i) => {
+      const attempts = (i.attempts || 0) + 1;
+      return { attempts: attempts, next_attempt_at: Date.now() + backoffDelay(attempts, retryAfter) };
+    });
+  }
+
+  async function session() {
+    const res = await fetch("/api/v1/session", { credentials: "same-origin", cache: "no-store" });
+    if (res.status === 401) return { auth: false };
+    if (!res.ok) throw new Error("session " + res.status);
+    const body = await res.json();
+    return { auth: true, user: body.user, token: body.csrf_token };
+  }
+
+  async function deviceId() {
+    let meta = await get("meta", "device");
+    if (!meta) {
+      meta = { key: "device", value: newUuid() };
+      await put("meta", meta);
+    }
+    return meta.value;
+  }
+
+  function newUuid() {
+    if (global.crypto && crypto.randomUUID) return crypto.randomUUID();
+    const b = crypto.getRandomValues(new Uint8Array(16));
+    b[6] = (b[6] & 0x0f) | 0x40; b[8] = (b[8] & 0x3f) | 0x80;
+    const h = Array.from(b, (x) => x.toString(16).padStart(2, "0")).join("");
+    return h.slice(0, 8) + "-" + h.slice(8, 12) + "-" + h.slice(12, 16) + "-" + h.slice(16, 20) + "-" + h.slice(20);
+  }
+
+  async function post(batch, token, device) {
+    return fetch("/api/v1/sync", {
+      method: "POST",
+      credentials: "same-origin",
+      cache: "no-store",
+      headers: { "Content-Type": "application/json", "X-CSRFToken": token },
+      body: JSON.stringify({ device_id: device, evaluations: batch.map((i) => i.payload) }),
+    });
+  }
+
+  async function settle(batch, results) {
+    const byUuid = {};
+    results.forEach((r) => { byUuid[r.uuid] = r; });
+    for (const item of batch) {
+      const r = byUuid[item.uuid];
+      if (!r) continue;
+      if (r.status === "created" || r.status === "duplicate") {
+        await put("sent", {
+          uuid: item.uuid, id: r.id, branch_id: item.branch_id, branch_name: item.branch_name,
+          meeting_date: item.payload.meeting_date, outcome: r.outcome, sent_at: Date.now(),
+        });
+        await del("outbox", item.uuid); // only now, after the server confirmed it
+      } else {
+        await setStates([item], "attention", () => ({ status: r.status, errors: r.errors }));
+      }
+    }
+    await trimSent();
+  }
+
+  async function trimSent() {
+    const sent = await all("sent");
+    if (sent.length <= 50) return;
+    sent.sort((a, b) => a.sent_at - b.sent_at);
+    for (const old of sent.slice(0, sent.length - 50)) await del("sent", old.uuid);
+  }
+
+  async function run() {
+    const now = Date.now();
+    let items = (await all("outbox")).filter((i) =>
+      (i.state === "waiting" && (i.next_attempt_at || 0) <= now) ||
+      (i.state === "sending" && now - (i.updated_at || 0) > STALE_SENDING));
+    if (!items.length) return { sent: 0, left: 0 };
+    let me;
+    try {
+      me = await session();
+    } catch (e) {
+      await backoff(items);
+      return { offline: true };
+    }
+    if (!me.auth) {
+      await put("meta", { key: "auth_required", value: true });
+      notify({ type: "auth" });
+      return { auth: false };
+    }
+    await put("meta", { key: "auth_required", value: false });
+    // Items filled under another account wait for that account to sign in again.
+    items = items.filter((i) => i.user_id === me.user.id);
+    items.sort((a, b) => a.created_at - b.created_at);
+    const device = await deviceId();
+    const total = items.length;
+    let done = 0;
+    let size = BATCH;
+    let token = me.token;
+    notify({ type: "progress", done: 0, total: total });
+    while (items.length) {
+      const batch = items.slice(0, size);
+      await setStates(batch, "sending");
+      let res;
+      try {
+        res = await post(batch, token, device);
+      } catch (e) {
+        await backoff(items);
+        notify({ type: "progress", done: done, total: total, stopped: "network" });
+        return { offline: true };
+      }
+      if (res.status === 403 && token === me.token) {
+        // The token may have gone stale between the session call and now: fetch once more.
+        try { const again = await session(); if (again.auth) { token = again.token; } } catch (e) { /* next round */ }
+        if (token !== me.token) { await setStates(batch, "waiting"); continue; }
+      }
+      if (res.status === 401 || res.status === 403) {
+        await setStates(items, "waiting");
+        await put("meta", { key: "auth_required", value: true });
+        notify({ type: "auth" });
+        return { auth: false };
+      }
+      if (res.status === 429 || res.status >= 500) {
+        const retryAfter = parseInt(res.headers.get("Retry-After") || "0", 10) || 0;
+        await backoff(items, retryAfter);
+        notify({ type: "progress", done: done, total: total, stopped: "server" });
+        return { retry: true };
+      }
+      if ((res.status === 413 || res.status === 400) && batch.length > 1) {
+        size = 1; // find the one that does not fit, send the others
+        await setStates(batch, "waiting");
+        continue;
+      }
+      if (!res.ok) {
+        let message = "HTTP " + res.status;
+        try { message = (await res.json()).message || message; } catch (e) { /* not JSON */ }
+        await setStates(batch, "attention", () => ({ status: "rejected", errors: { _schema: [message] } }));
+      } else {
+        const body = await res.json();
+        await settle(batch, body.results || []);
+      }
+      items = items.slice(batch.length);
+      done += batch.length;
+      notify({ type: "progress", done: done, total: total });
+    }
+    notify({ type: "changed" });
+    return { sent: done };
+  }
+
+  function drain() {
+    if (global.navigator && navigator.locks && navigator.locks.request) {
+      return navigator.locks.request("coso-sync", { ifAvailable: true }, (lock) =>
+        lock ? run() : { busy: true });
+    }
+    return run();
+  }
+
+  global.CosoOutbox = {
+    openDb, get, all, put, del, enqueue, remove, counts, drain, newUuid, notify, CHANNEL,
+    _forget() { dbPromise = null; },
+  };
+})(self);

@@ -1,0 +1,102 @@
+/* coso service worker {{ version }}.
+ * Navigations: network first (with a timeout for weak signal), the last good copy when offline,
+ * and for any branch's checklist the generic checklist page. Static files: cache first (their
+ * URLs carry content hashes). Never cached: htmx fragments and the API.
+ * The outbox is drained here too (Background Sync, and whenever the worker starts) — but the
+ * page-side triggers are the main path, since iOS Safari has no Background Sync.
+ */
+const VERSION = "{{ version }}";
+const SHELL = "coso-shell-" + VERSION;
+const PAGES = "coso-pages";
+const ASSETS = {{ assets|tojson }};
+const SHELL_PAGES = {{ pages|tojson }};
+const NAV_TIMEOUT = 6000;
+importScripts({{ outbox_js|tojson }});
+
+async function cachePages() {
+  const cache = await caches.open(PAGES);
+  let ok = true;
+  await Promise.all(SHELL_PAGES.map(async (path) => {
+    try {
+      const res = await fetch(path, { credentials: "same-origin", cache: "no-store" });
+      if (res.ok && !res.redirected) await cache.put(path, res);
+      else ok = false;
+    } catch (e) { ok = false; }
+  }));
+  return ok;
+}
+
+self.addEventListener("install", (event) => {
+  event.waitUntil((async () => {
+    const cache = await caches.open(SHELL);
+    await cache.addAll(ASSETS);
+    await cachePages(); // best effort: a signed-out visitor has no pages to keep
+    await self.skipWaiting();
+  })());
+});
+
+self.addEventListener("activate", (event) => {
+  event.waitUntil((async () => {
+    const names = await caches.keys();
+    await Promise.all(names.filter((n) => n !== SHELL && n !== PAGES).map((n) => caches.delete(n)));
+    await self.clients.claim();
+    CosoOutbox.drain().catch(() => {});
+  })());
+});
+
+self.addEventListener("message", (event) => {
+  if (event.data && event.data.type === "precache") {
+    event.waitUntil(cachePages().then((ok) => event.ports[0] && event.ports[0].postMessage({ ok })));
+  }
+});
+
+self.addEventListener("sync", (event) => {
+  if (event.tag === "coso-outbox") event.waitUntil(CosoOutbox.drain());
+});
+
+function timeout(ms) {
+  return new Promise((_, reject) => setTimeout(() => reject(new Error("timeout")), ms));
+}
+
+async function navigate(request) {
+  const url = new URL(request.url);
+  const key = url.pathname + url.search;
+  try {
+    const res = await Promise.race([fetch(request), timeout(NAV_TIMEOUT)]);
+    const type = res.headers.get("Content-Type") || "";
+    if (res.ok && !res.redirected && type.indexOf("text/html") === 0) {
+      const copy = res.clone();
+      caches.open(PAGES).then((c) => c.put(key, copy));
+    }
+    return res;
+  } catch (e) {
+    const cache = await caches.open(PAGES);
+    const hit = (await cache.match(key)) || (await cache.match(url.pathname));
+    if (hit) return hit;
+    if (/^\/evaluate\/\d+$/.test(url.pathname)) {
+      const shell = await cache.match("/evaluate/form");
+      if (shell) return shell;
+    }
+    return (await cache.match("/offline")) || new Response("offline", { status: 503 });
+  }
+}
+
+async function asset(request) {
+  const cache = await caches.open(SHELL);
+  const hit = await cache.match(request);
+  if (hit) return hit;
+  const res = await fetch(request);
+  if (res.ok) cache.put(request, res.clone());
+  return res;
+}
+
+self.addEventListener("fetch", (event) => {
+  const request = event.request;
+  if (request.method !== "GET") return;
+  const url = new URL(request.url);
+  if (url.origin !== self.location.origin) return;
+  if (request.headers.get("HX-Request")) return; // fragments are never cached
+  if (url.pathname.startsWith("/api/")) return;
+  if (url.pathname.startsWith("/static/")) { event.respondWith(asset(request)); return; }
+  if (request.mode === "navigate") { event.respondWith(navigate(request)); return; }
+});

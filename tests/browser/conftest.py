@@ -1,0 +1,114 @@
+"""Real-browser fixtures: the app under gunicorn on a free port, Debian's Chromium via Playwright.
+
+Offline means ``context.set_offline(True)`` (the service worker's own fetches fail
+too, as on a phone with no signal); "the server is down" means stopping gunicorn.
+See ../shared/testing.md for why.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from tests.conftest import BACKENDS, PG_URL
+from tests.support import LiveServer, free_port, fresh_database
+
+CHROMIUM = os.environ.get("COSO_CHROMIUM", "/usr/bin/chromium")
+REQUIRE = os.environ.get("COSO_REQUIRE_BROWSER", "") not in ("", "0")
+PHONE = {"width": 360, "height": 740}
+CHROMIUM_ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--no-first-run",
+    "--disable-quic",
+    "--disable-dev-shm-usage",
+]
+
+os.environ.setdefault("PW_EXPERIMENTAL_SERVICE_WORKER_NETWORK_EVENTS", "1")
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    """Every test here is a browser test; without Chromium they skip, unless CI requires them."""
+    here = Path(__file__).parent
+    for item in items:
+        if here in Path(str(item.fspath)).parents:
+            item.add_marker(pytest.mark.browser)
+
+
+@pytest.fixture(scope="session", params=BACKENDS)
+def live_server(
+    request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[LiveServer]:
+    """The demo province (small) served by gunicorn, one per database backend."""
+    tmp = tmp_path_factory.mktemp(f"live-{request.param}")
+    port = free_port()
+    env = {
+        **os.environ,
+        "DATABASE_URL": fresh_database(request.param, tmp, PG_URL, "browser"),
+        "SECRET_KEY": "browser-test-secret",
+        "COSO_ENV": "development",
+        "HOME": str(tmp),
+    }
+    server = LiveServer(
+        url=f"http://127.0.0.1:{port}", port=port, env=env, log=tmp / "gunicorn.log"
+    )
+    server.flask("db", "upgrade")
+    server.flask("seed-demo", "--branches", "24", "--months", "4")
+    server.start()
+    yield server
+    server.stop()
+
+
+@pytest.fixture(scope="session")
+def playwright():  # type: ignore[no-untyped-def]
+    """One Playwright driver for the whole run (the sync API allows only one)."""
+    if not Path(CHROMIUM).exists() or shutil.which(CHROMIUM) is None:
+        if REQUIRE:
+            pytest.fail(f"Chromium not found at {CHROMIUM} and COSO_REQUIRE_BROWSER is set")
+        pytest.skip(f"Chromium not found at {CHROMIUM}")
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as pw:
+        yield pw
+
+
+@pytest.fixture(scope="session")
+def browser(playwright, tmp_path_factory: pytest.TempPathFactory):  # type: ignore[no-untyped-def]
+    home = tmp_path_factory.mktemp("chromium-home")
+    browser = playwright.chromium.launch(
+        executable_path=CHROMIUM,
+        headless=True,
+        args=CHROMIUM_ARGS,
+        env={**os.environ, "HOME": str(home)},
+    )
+    yield browser
+    browser.close()
+
+
+@pytest.fixture
+def context(browser, live_server: LiveServer):  # type: ignore[no-untyped-def]
+    """A fresh phone-sized browser profile."""
+    ctx = browser.new_context(viewport=PHONE, base_url=live_server.url, locale="vi-VN")
+    ctx.set_default_timeout(10_000)
+    yield ctx
+    ctx.close()
+
+
+@pytest.fixture
+def page(context):  # type: ignore[no-untyped-def]
+    return context.new_page()
+
+
+def login(page, username: str, password: str = "coso-demo") -> None:  # type: ignore[no-untyped-def]
+    page.goto("/login")
+    page.fill("#username", username)
+    page.fill("#password", password)
+    page.click("button[type=submit].primary")
+    page.wait_for_url(lambda url: "/login" not in url)

@@ -1,0 +1,72 @@
+"""The administration in a phone-sized Chromium: every page fits 360 px; a draft is started,
+previewed and discarded (the confirm dialog comes from admin.js)."""
+
+from __future__ import annotations
+
+import re
+
+from tests.browser.conftest import PHONE, LiveServer, login
+
+
+def _fits(page) -> None:  # type: ignore[no-untyped-def]
+    assert page.evaluate("document.documentElement.scrollWidth") <= PHONE["width"], page.url
+
+
+def test_admin_pages_fit_a_phone(page, live_server: LiveServer) -> None:  # type: ignore[no-untyped-def]
+    (province_id,) = live_server.sql("SELECT id FROM unit WHERE parent_id IS NULL")[0]
+    (branch_id,) = live_server.sql("SELECT id FROM unit WHERE kind = 'branch' ORDER BY id")[0]
+    (template_id,) = live_server.sql("SELECT id FROM checklist_template ORDER BY id")[0]
+    login(page, "admin")
+    for path in (
+        "/admin/",
+        f"/admin/units/{province_id}",
+        f"/admin/units/{branch_id}",
+        "/admin/units/search?q=chi",
+        "/admin/units/import",
+        "/admin/users",
+        "/admin/users/new",
+        "/admin/users/import",
+        "/admin/templates",
+        f"/admin/templates/{template_id}",
+        f"/admin/templates/{template_id}/preview",
+        "/admin/guidance",
+        f"/admin/settings/{province_id}",
+        "/admin/audit",
+    ):
+        response = page.goto(path)
+        assert response is not None and response.status == 200, path
+        _fits(page)
+
+
+def test_start_preview_and_discard_a_draft(page, live_server: LiveServer) -> None:  # type: ignore[no-untyped-def]
+    login(page, "province")
+    page.goto("/admin/templates")
+    page.locator("#in-force button[type=submit]").click()
+    page.wait_for_url(re.compile(r"/admin/templates/\d+$"))
+    draft_id = int(page.url.rsplit("/", 1)[1])
+    assert page.locator("fieldset.item-row").count() >= 21
+    _fits(page)
+    page.locator("a[href$='/preview']").first.click()
+    page.wait_for_url("**/preview")
+    assert page.locator("#preview-P1").is_visible()
+    _fits(page)
+    page.go_back()
+    answers = [False, True]  # dismiss the first question, accept the second
+    asked: list[str] = []
+
+    def answer(dialog) -> None:  # type: ignore[no-untyped-def]
+        asked.append(dialog.message)
+        dialog.accept() if answers[len(asked) - 1] else dialog.dismiss()
+
+    page.on("dialog", answer)
+    page.locator("form[action$='/discard'] button").click()
+    page.wait_for_timeout(300)
+    assert len(asked) == 1  # asked first; dismissing keeps the draft
+    assert live_server.sql(f"SELECT count(*) FROM checklist_template WHERE id = {draft_id}") == [
+        (1,)
+    ]
+    page.locator("form[action$='/discard'] button").click()
+    page.wait_for_url("**/admin/templates")
+    assert live_server.sql(f"SELECT count(*) FROM checklist_template WHERE id = {draft_id}") == [
+        (0,)
+    ]

@@ -1,0 +1,112 @@
+"""A real app server for browser tests and benchmarks: gunicorn on a free port, its own database."""
+
+from __future__ import annotations
+
+import re
+import signal
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import sqlalchemy as sa
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+def pg_url(url: str) -> str:
+    """A PostgreSQL URL with the psycopg 3 driver named."""
+    return re.sub(r"^postgres(ql)?(\+\w+)?://", "postgresql+psycopg://", url)
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def fresh_database(backend: str, tmp: Path, pg_base: str, suffix: str) -> str:
+    """An empty database: a SQLite file in ``tmp``, or ``<pg database>_<suffix>`` recreated."""
+    if backend == "sqlite":
+        return f"sqlite:///{tmp / (suffix + '.sqlite')}"
+    base = pg_url(pg_base)
+    name = base.rsplit("/", 1)[1].split("?")[0] + "_" + suffix
+    engine = sa.create_engine(base, isolation_level="AUTOCOMMIT")
+    with engine.connect() as conn:
+        conn.execute(sa.text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+        conn.execute(sa.text(f'CREATE DATABASE "{name}"'))
+    engine.dispose()
+    return base.rsplit("/", 1)[0] + "/" + name
+
+
+@dataclass
+class LiveServer:
+    """A gunicorn running the real app; can be stopped and started again on the same port."""
+
+    url: str
+    port: int
+    env: dict[str, str]
+    log: Path
+    proc: subprocess.Popen[bytes] | None = field(default=None)
+
+    def flask(self, *args: str) -> str:
+        result = subprocess.run(
+            [sys.executable, "-m", "flask", "--app", "app", *args],
+            cwd=ROOT,
+            env=self.env,
+            capture_output=True,
+            text=True,
+            timeout=300,
+        )
+        if result.returncode != 0:
+            raise RuntimeError(f"flask {' '.join(args)} failed:\n{result.stdout}\n{result.stderr}")
+        return result.stdout
+
+    def start(self, workers: int = 1, threads: int = 8) -> None:
+        gunicorn = [sys.executable, "-m", "gunicorn", "app:app", "--bind", f"127.0.0.1:{self.port}"]
+        gunicorn += [
+            "--workers",
+            str(workers),
+            "--threads",
+            str(threads),
+            "--worker-class",
+            "gthread",
+        ]
+        gunicorn += ["--no-control-socket", "--graceful-timeout", "2", "--log-level", "warning"]
+        with self.log.open("ab") as log:
+            self.proc = subprocess.Popen(gunicorn, cwd=ROOT, env=self.env, stdout=log, stderr=log)
+        deadline = time.monotonic() + 30
+        while time.monotonic() < deadline:
+            try:
+                with urllib.request.urlopen(self.url + "/healthz", timeout=2) as response:
+                    if response.status == 200:
+                        return
+            except OSError:
+                time.sleep(0.2)
+        raise RuntimeError("gunicorn did not start:\n" + self.log.read_text())
+
+    def stop(self) -> None:
+        if self.proc is not None:
+            self.proc.send_signal(signal.SIGTERM)
+            try:
+                self.proc.wait(timeout=10)
+            except subprocess.TimeoutExpired:
+                self.proc.kill()
+                self.proc.wait()
+            self.proc = None
+
+    def sql(self, statement: str) -> list[tuple]:
+        """Read the server's database directly (what the server really holds)."""
+        engine = sa.create_engine(
+            pg_url(self.env["DATABASE_URL"])
+            if "postgres" in self.env["DATABASE_URL"]
+            else self.env["DATABASE_URL"]
+        )
+        try:
+            with engine.connect() as conn:
+                return [tuple(row) for row in conn.execute(sa.text(statement))]
+        finally:
+            engine.dispose()

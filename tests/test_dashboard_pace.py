@@ -1,0 +1,160 @@
+"""The pure arithmetic behind the province's pages: periods, rates, visit days, pace, charts."""
+
+from __future__ import annotations
+
+from datetime import date
+
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+
+from coso.dashboard import charts, pace
+
+
+def test_month_period_covers_the_calendar_month() -> None:
+    period = pace.month_period("2024-02")
+    assert (period.start, period.end, period.month, period.days) == (
+        date(2024, 2, 1),
+        date(2024, 2, 29),
+        "2024-02",
+        29,
+    )
+    assert date(2024, 2, 29) in period and date(2024, 3, 1) not in period
+
+
+@pytest.mark.parametrize(
+    "text", ["2024-13", "2024-1", "24-01", "2024/01", "abcd-ef", "", "1899-01"]
+)
+def test_bad_months_are_refused(text: str) -> None:
+    with pytest.raises(pace.PeriodError) as exc:
+        pace.month_period(text)
+    assert exc.value.field == "month" and exc.value.problem == "invalid"
+
+
+def test_previous_month_and_months_ending() -> None:
+    assert pace.previous_month(date(2025, 1, 15)).month == "2024-12"
+    months = pace.months_ending(date(2025, 2, 10), 3)
+    assert [m.month for m in months] == ["2024-12", "2025-01", "2025-02"]
+
+
+def test_parse_period_month_range_and_default() -> None:
+    default = pace.month_period("2025-10")
+    assert pace.parse_period(None, None, None, default) == default
+    assert pace.parse_period("2025-09", "2025-01-01", None, default).month == "2025-09"
+    ranged = pace.parse_period("", "2025-09-15", "2025-10-14", default)
+    assert (ranged.start, ranged.end, ranged.month) == (date(2025, 9, 15), date(2025, 10, 14), None)
+    assert pace.parse_period("", "2025-10-20", "", default).end == date(2025, 10, 31)
+
+
+@pytest.mark.parametrize(
+    ("start", "end", "field", "problem"),
+    [
+        ("2025-13-01", "", "from", "invalid"),
+        ("", "tomorrow", "to", "invalid"),
+        ("2025-10-10", "2025-10-01", "to", "order"),
+        ("2020-01-01", "2025-01-01", "to", "too_long"),
+    ],
+)
+def test_parse_period_refuses(start: str, end: str, field: str, problem: str) -> None:
+    with pytest.raises(pace.PeriodError) as exc:
+        pace.parse_period(None, start, end, pace.month_period("2025-10"))
+    assert (exc.value.field, exc.value.problem) == (field, problem)
+
+
+def test_rate() -> None:
+    assert pace.rate(3, 4) == 0.75
+    assert pace.rate(0, 0) is None
+
+
+def test_visit_days_count_distinct_dates_per_form_and_overall() -> None:
+    visits = [
+        ("meeting", date(2025, 3, 1), date(2025, 3, 1)),
+        ("meeting", date(2025, 3, 1), date(2025, 3, 1)),  # two meetings, one date
+        ("inspection", date(2025, 3, 1), date(2025, 3, 2)),  # overlaps the meeting's date
+        ("field_study", date(2024, 12, 30), date(2025, 1, 2)),  # reaches into the year
+        ("research", date(2026, 1, 1), date(2026, 1, 3)),  # next year: not counted
+    ]
+    days = pace.count_visit_days(visits, 2025)
+    assert days.total == 1 + 1 + 2  # 1 and 2 March, 1 and 2 January
+    assert days.by_form == {"meeting": 1, "inspection": 2, "field_study": 2, "research": 0}
+
+
+@given(
+    st.lists(
+        st.tuples(
+            st.sampled_from(["meeting", "inspection", "research"]),
+            st.dates(date(2024, 12, 1), date(2026, 1, 31)),
+            st.integers(0, 30),
+        ),
+        max_size=30,
+    )
+)
+def test_visit_days_never_exceed_the_days_covered(raw: list[tuple[str, date, int]]) -> None:
+    from datetime import timedelta
+
+    visits = [(form, start, start + timedelta(days=n)) for form, start, n in raw]
+    days = pace.count_visit_days(visits, 2025)
+    assert days.total <= 365
+    assert all(n <= days.total for n in days.by_form.values())
+    assert days.total <= sum(days.by_form.values())
+
+
+@pytest.mark.parametrize(
+    ("year", "today", "expected"),
+    [
+        (2025, date(2025, 12, 31), 60.0),
+        (2025, date(2025, 7, 2), 60 * 183 / 365),
+        (2024, date(2024, 12, 31), 60.0),  # leap year: day 366 of 366
+        (2024, date(2025, 3, 1), 60.0),  # a past year owes the whole target
+        (2026, date(2025, 3, 1), 0.0),
+    ],
+)
+def test_expected_days(year: int, today: date, expected: float) -> None:
+    assert pace.expected_days(60, year, today) == pytest.approx(expected)
+
+
+def test_behind_the_pace() -> None:
+    # 1 July 2025 is day 182: 60 x 182/365 = 29.9 days expected.
+    assert pace.is_behind(29, 60, 2025, date(2025, 7, 1))
+    assert not pace.is_behind(30, 60, 2025, date(2025, 7, 1))
+    assert pace.is_behind(0, 60, 2025, date(2025, 1, 1))  # 0.16 days expected already
+    assert not pace.is_behind(0, 60, 2026, date(2025, 12, 31))
+
+
+@pytest.mark.parametrize(
+    ("form", "report", "end", "missing"),
+    [
+        ("inspection", None, date(2025, 11, 1), True),  # 19 days ago
+        ("inspection", "  ", date(2025, 11, 1), True),
+        ("inspection", None, date(2025, 11, 10), False),  # exactly 10 days: still in time
+        ("inspection", None, date(2025, 11, 9), True),
+        ("inspection", "Báo cáo", date(2025, 1, 1), False),
+        ("meeting", None, date(2025, 1, 1), False),  # the evaluation is its report
+    ],
+)
+def test_report_missing(form: str, report: str | None, end: date, missing: bool) -> None:
+    assert pace.report_missing(form, report, end, date(2025, 11, 20)) is missing
+
+
+def test_horizontal_bars_fit_the_width() -> None:
+    chart = charts.horizontal_bars([("A", 1.0), ("B", 0.5), ("C", None), ("D", 1.7)])
+    assert chart.height == 4 * 40
+    full, half, none, over = chart.bars
+    assert full.width == pytest.approx(chart.plot_right - chart.plot_left)
+    assert half.width == pytest.approx(full.width / 2)
+    assert none.width == 0 and none.value is None
+    assert over.width == full.width  # clamped
+    assert all(bar.value_x <= chart.width for bar in chart.bars)
+    assert chart.gridline_x(0.5) == pytest.approx(chart.plot_left + full.width / 2)
+
+
+def test_vertical_bars_stand_on_the_axis() -> None:
+    chart = charts.vertical_bars([("01/25", 0.0), ("02/25", 1.0), ("03/25", None)])
+    empty, full, none = chart.bars
+    assert empty.height == 0 and none.height == 0
+    assert full.y == pytest.approx(chart.plot_top)
+    assert full.y + full.height == pytest.approx(chart.plot_bottom)
+    assert chart.gridline_y(1.0) == chart.plot_top and chart.gridline_y(0) == chart.plot_bottom
+    assert all(
+        chart.plot_left <= bar.x and bar.x + bar.width <= chart.plot_right for bar in chart.bars
+    )

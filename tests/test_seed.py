@@ -1,0 +1,340 @@
+"""The demo province: every state planted, outcomes from the real rules, reproducible."""
+
+from __future__ import annotations
+
+from collections import Counter
+from datetime import date, timedelta
+
+import pytest
+import sqlalchemy as sa
+from flask import Flask
+from flask.testing import FlaskClient, FlaskCliRunner
+
+from coso import demo, flags, scoring, status
+from coso.default_checklist import DEFAULT_ITEMS, create_default_template
+from coso.extensions import db
+from coso.models import (
+    BranchStatus,
+    ChecklistTemplate,
+    CorrectiveAction,
+    Evaluation,
+    EvaluationAnswer,
+    Feedback,
+    Guidance,
+    SecretaryTerm,
+    Unit,
+    User,
+    Visit,
+)
+from tests.builders import make_unit
+from tests.conftest import AuthActions
+
+TODAY = date(2025, 11, 20)
+BRANCHES = 40
+
+
+@pytest.fixture
+def seeded(app: Flask) -> str:
+    """The demo at 40 branches and 6 months, as of ``TODAY``."""
+    with app.app_context():
+        return demo.seed(branches=BRANCHES, months=6, today=TODAY)
+
+
+def _first_commune() -> Unit:
+    return db.session.scalars(
+        sa.select(Unit).where(Unit.kind.in_(("commune", "ward"))).order_by(Unit.id)
+    ).first()
+
+
+def _counts() -> dict[str, int]:
+    models = (Unit, User, Evaluation, EvaluationAnswer, Visit, BranchStatus, Guidance)
+    return {
+        model.__name__: db.session.scalar(sa.select(sa.func.count()).select_from(model))
+        for model in models
+    }
+
+
+def _uuids() -> list[str]:
+    return list(db.session.scalars(sa.select(Evaluation.uuid).order_by(Evaluation.id)))
+
+
+def test_default_checklist_is_domain_md() -> None:
+    assert len(DEFAULT_ITEMS) == 21
+    assert [item["code"] for item in DEFAULT_ITEMS] == [f"P{i}" for i in range(1, 13)] + [
+        f"C{i}" for i in range(1, 10)
+    ]
+    assert sum(item["weight"] for item in DEFAULT_ITEMS) == 100
+    by_section = Counter()
+    for item in DEFAULT_ITEMS:
+        by_section[item["section"]] += item["weight"]
+    assert by_section == {"procedure": 54, "content": 46}
+    assert {item["code"] for item in DEFAULT_ITEMS if item["critical"]} == {
+        "P1",
+        "P2",
+        "P4",
+        "P10",
+        "C1",
+        "C8",
+    }
+    assert [item["code"] for item in DEFAULT_ITEMS if item["kind"] == "computed"] == ["P4"]
+
+
+def test_create_default_template_versions(app_ctx: Flask) -> None:
+    unit = make_unit("T", "province")
+    first = create_default_template(unit)
+    second = create_default_template(unit, published=False)
+    assert (first.version, first.status) == (1, "published")
+    assert first.published_at is not None
+    assert [item.position for item in first.items] == list(range(1, 22))
+    assert (second.version, second.status, second.published_at) == (2, "draft", None)
+
+
+def test_every_state_overall_and_in_first_commune(app: Flask, seeded: str) -> None:
+    with app.app_context():
+        first = _first_commune()
+        overall: Counter[str] = Counter()
+        in_first: Counter[str] = Counter()
+        rows = db.session.execute(
+            sa.select(Unit, BranchStatus)
+            .join(BranchStatus, BranchStatus.branch_id == Unit.id)
+            .where(Unit.kind == "branch")
+        ).all()
+        assert len(rows) == BRANCHES
+        for unit, row in rows:
+            state = status.effective_state(row, TODAY, 90)[0]
+            overall[state] += 1
+            if unit.parent_id == first.id:
+                in_first[state] += 1
+        assert set(overall) == set(flags.STATES)
+        assert set(in_first) == set(flags.STATES)
+        # The summary reports the same counts.
+        for state, n in overall.items():
+            assert f"{state} {n}" in seeded
+        assert f"{BRANCHES} branches" in seeded
+
+
+def test_units_are_a_realistic_tree(app: Flask, seeded: str) -> None:
+    with app.app_context():
+        units = db.session.scalars(sa.select(Unit)).all()
+        by_id = {unit.id: unit for unit in units}
+        assert len({unit.code for unit in units}) == len(units)
+        assert len({unit.name for unit in units}) == len(units)
+        provinces = [unit for unit in units if unit.kind == "province"]
+        assert [unit.name for unit in provinces] == ["Tỉnh đoàn Đồng Nai"]
+        for unit in units:
+            parent = by_id.get(unit.parent_id) if unit.parent_id else None
+            assert unit.path == f"{parent.path if parent else '/'}{unit.id}/"
+            if unit.kind == "branch":
+                assert parent is not None and parent.kind in ("commune", "ward")
+                assert unit.code.startswith(parent.code + "-")
+                assert unit.name.startswith("Chi đoàn ")
+                assert 10 <= (unit.member_count or 0) <= 40
+                assert unit.secretary_name and unit.secretary_since
+                assert unit.secretary_party_member is not None
+        terms = db.session.scalars(sa.select(SecretaryTerm)).all()
+        current = [term for term in terms if term.ended_on is None]
+        assert len(current) == BRANCHES
+        assert any(term.ended_on and term.ended_on > TODAY - timedelta(days=365) for term in terms)
+        # Keys assigned by the seed leave the sequences usable.
+        make_unit("NEW", "branch", provinces[0])
+        db.session.commit()
+
+
+def test_demo_users_sign_in(
+    app: Flask, client: FlaskClient, auth: AuthActions, seeded: str
+) -> None:
+    with app.app_context():
+        users = {u.username: u for u in db.session.scalars(sa.select(User))}
+        first = _first_commune()
+        province = db.session.scalar(sa.select(Unit).where(Unit.kind == "province"))
+        assert users["admin"].role_list == ["admin"]
+        assert users["province"].role_list == ["province"]
+        assert users["cadre"].role_list == ["cadre"]
+        assert {users[name].unit_id for name in ("admin", "province", "cadre")} == {province.id}
+        assert users["commune"].role_list == ["secretary"]
+        assert users["commune"].unit_id == first.id
+        assert users["secretary"].unit.parent_id == first.id
+        assert users["secretary"].display_name == users["secretary"].unit.secretary_name
+        assert sum(user.has_role("cadre") for user in users.values()) >= 5
+    for username in demo.DEMO_USERS:
+        assert auth.login(username, demo.DEMO_PASSWORD).status_code == 302, username
+        assert client.get("/").status_code == 200, username
+        auth.logout()
+    assert (
+        auth.login(next(u for u in users if u not in demo.DEMO_USERS), "coso-demo").status_code
+        == 302
+    )
+
+
+def test_seed_demo_command(app: Flask, runner: FlaskCliRunner) -> None:
+    result = runner.invoke(args=["seed-demo", "--branches", "40", "--seed", "1"])
+    assert result.exit_code == 0, result.output
+    assert "Demo users" in result.output
+    with app.app_context():
+        before, uuids = _counts(), _uuids()
+    assert before["Unit"] == 1 + 4 + 40
+
+    refused = runner.invoke(args=["seed-demo", "--branches", "40", "--seed", "2"])
+    assert refused.exit_code != 0
+    kept = runner.invoke(args=["seed-demo", "--if-empty", "--branches", "30", "--seed", "2"])
+    assert kept.exit_code == 0, kept.output
+    with app.app_context():
+        assert (_counts(), _uuids()) == (before, uuids)
+
+    replaced = runner.invoke(args=["seed-demo", "--force", "--branches", "30", "--seed", "2"])
+    assert replaced.exit_code == 0, replaced.output
+    with app.app_context():
+        after = _counts()
+        assert (
+            db.session.scalar(
+                sa.select(sa.func.count()).select_from(Unit).where(Unit.kind == "branch")
+            )
+            == 30
+        )
+        assert after["User"] == before["User"]
+        assert set(_uuids()).isdisjoint(uuids)
+
+
+def test_template_and_guidance(app: Flask, seeded: str) -> None:
+    with app.app_context():
+        (template,) = db.session.scalars(sa.select(ChecklistTemplate)).all()
+        assert template.status == "published" and template.published_at is not None
+        assert len(template.items) == 21
+        assert sum(item.weight for item in template.items) == 100
+        guidance = {g.period: g for g in db.session.scalars(sa.select(Guidance))}
+        assert set(guidance) == {"2025-11", "2025-10", "2025-09", "2025-08"}
+        for item in guidance.values():
+            assert 3 <= len(item.topics) <= 5
+            assert [t.code for t in item.topics] == [
+                f"T{i}" for i in range(1, len(item.topics) + 1)
+            ]
+        assert any("20/11" in t.title for t in guidance["2025-11"].topics)
+        for ev in db.session.scalars(sa.select(Evaluation)):
+            guided = guidance.get(ev.meeting_date.strftime("%Y-%m"))
+            assert ev.guidance_id == (guided.id if guided else None)
+            assert ev.template_id == template.id
+            assert set(ev.topics_covered) <= ({t.code for t in guided.topics} if guided else set())
+
+
+def test_stored_outcomes_agree_with_scoring(app: Flask, seeded: str) -> None:
+    with app.app_context():
+        template = db.session.scalars(sa.select(ChecklistTemplate)).one()
+        items = [
+            scoring.ItemSpec(i.code, i.section, i.weight, i.critical, i.kind)
+            for i in template.items
+        ]
+        evaluations = db.session.scalars(sa.select(Evaluation).order_by(Evaluation.id)).all()
+        assert 0 < sum(not ev.compliant for ev in evaluations) < len(evaluations)
+        assert any(ev.serious for ev in evaluations)
+        sample = evaluations[::7] + [ev for ev in evaluations if not ev.compliant][:10]
+        for ev in sample:
+            answers = {a.item_code: a.value for a in ev.answers}
+            assert list(answers) == [i.code for i in items] or set(answers) == {
+                i.code for i in items
+            }
+            outcome = scoring.score_evaluation(
+                items,
+                answers,
+                members_total=ev.members_total,
+                members_present=ev.members_present,
+                topics_total=len(ev.guidance.topics) if ev.guidance else 0,
+                topics_covered=len(ev.topics_covered),
+            )
+            assert dict(outcome.effective) == answers
+            assert (
+                outcome.score,
+                outcome.procedure_score,
+                outcome.content_score,
+                outcome.compliant,
+                outcome.serious,
+                outcome.attendance,
+                outcome.topic_coverage,
+            ) == (
+                ev.score,
+                ev.procedure_score,
+                ev.content_score,
+                ev.compliant,
+                ev.serious,
+                ev.attendance,
+                ev.topic_coverage,
+            )
+            assert [r.as_dict() for r in outcome.reasons] == ev.reasons
+            assert 0 < ev.members_present <= ev.members_total
+            assert ev.started_at.date() == ev.submitted_at.date() == ev.meeting_date
+            assert ev.submitted_at <= ev.received_at
+
+
+def test_branch_status_agrees_with_flags(app: Flask, seeded: str) -> None:
+    with app.app_context():
+        rows = {row.branch_id: row for row in db.session.scalars(sa.select(BranchStatus))}
+        branches = db.session.scalars(sa.select(Unit.id).where(Unit.kind == "branch")).all()
+        assert set(rows) == set(branches)
+        for branch_id in branches:
+            expected = flags.compute_state(status.history(branch_id))
+            row = rows[branch_id]
+            assert (
+                row.state,
+                row.since,
+                row.evaluation_id,
+                row.last_meeting_date,
+                row.streak,
+                row.serious,
+                row.reasons,
+            ) == (
+                expected.state,
+                expected.since,
+                expected.evaluation_id,
+                expected.last_meeting_date,
+                expected.streak,
+                expected.serious,
+                list(expected.reasons),
+            )
+            if row.evaluation_id:
+                assert row.score == db.session.get(Evaluation, row.evaluation_id).score
+            else:
+                assert row.state == flags.NEVER
+
+
+def test_visits_feedback_and_actions(app: Flask, seeded: str) -> None:
+    with app.app_context():
+        evaluations = db.session.scalar(sa.select(sa.func.count()).select_from(Evaluation))
+        meetings = db.session.scalars(sa.select(Visit).where(Visit.form == "meeting")).all()
+        assert len(meetings) == evaluations
+        assert all(v.evaluation_id and v.days == 1 and v.report is None for v in meetings)
+        others = db.session.scalars(sa.select(Visit).where(Visit.form != "meeting")).all()
+        assert {v.form for v in others} >= {"inspection", "coorganise"}
+        assert any(v.days > 1 for v in others)
+        assert any(v.report and v.reported_at for v in others)
+        assert any(v.report is None and (TODAY - v.end_date).days > 10 for v in others)
+        assert len({v.user_id for v in others}) >= 5
+
+        secretary = db.session.scalar(sa.select(User).where(User.username == "secretary"))
+        actions = db.session.scalars(
+            sa.select(CorrectiveAction).where(CorrectiveAction.branch_id == secretary.unit_id)
+        ).all()
+        assert any(a.is_overdue(TODAY) for a in actions)
+        assert any(a.status == "open" and not a.is_overdue(TODAY) for a in actions)
+        (proposed,) = [a for a in actions if a.status == "proposed"]
+        assert proposed.created_by.has_role("cadre")
+        replies = db.session.scalars(
+            sa.select(Feedback).where(Feedback.user_id == secretary.id)
+        ).all()
+        assert any(f.reply for f in replies)
+        latest = db.session.get(BranchStatus, secretary.unit_id)
+        assert latest.state == flags.REPEAT
+        assert (
+            db.session.scalar(
+                sa.select(Feedback).where(Feedback.evaluation_id == latest.evaluation_id)
+            )
+            is None
+        )
+
+
+def test_same_seed_same_data(app: Flask) -> None:
+    with app.app_context():
+        demo.seed(branches=20, months=3, random_seed=7, today=TODAY)
+        first = _uuids()
+        demo.seed(branches=20, months=3, random_seed=7, today=TODAY, wipe=True)
+        assert _uuids() == first
+        demo.seed(branches=20, months=3, random_seed=8, today=TODAY, wipe=True)
+        assert set(_uuids()).isdisjoint(first)
