@@ -12,7 +12,8 @@ from flask.typing import ResponseReturnValue
 from flask_login import current_user, login_required
 
 from coso import scope
-from coso.admin.common import bp, is_htmx
+from coso.admin.common import bp
+from coso.htmx import wants_fragment
 
 #: The sections of the administration and the permission each needs.
 SECTIONS = (
@@ -37,7 +38,7 @@ def index() -> ResponseReturnValue:
     sections = sections_for(current_user)
     if not sections:
         abort(403)
-    template = "admin/_index.html" if is_htmx() else "admin/index.html"
+    template = "admin/_index.html" if wants_fragment() else "admin/index.html"
     return render_template(template, sections=sections)
 
 

@@ -15,6 +15,7 @@ from itsdangerous import BadSignature, URLSafeTimedSerializer
 
 from coso import scope
 from coso.extensions import db
+from coso.htmx import wants_fragment
 from coso.models import Unit
 
 bp = Blueprint("admin", __name__, url_prefix="/admin")
@@ -26,13 +27,9 @@ FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
 PAGE_SIZE = 50
 
 
-def is_htmx() -> bool:
-    return request.headers.get("HX-Request") == "true"
-
-
 def render_page(full: str, partial: str, status: int = 200, /, **context: Any) -> Any:
     """The full page when opened directly, the partial it includes when htmx asks."""
-    return render_template(partial if is_htmx() else full, **context), status
+    return render_template(partial if wants_fragment() else full, **context), status
 
 
 def user_now() -> Any:
@@ -61,7 +58,7 @@ def unit_by_code(code: str, user: Any, action: str) -> tuple[Unit | None, str | 
 def int_arg(name: str) -> int | None:
     """A positive integer query argument, or None when absent or not a number."""
     text = request.args.get(name, "").strip()
-    return int(text) if text.isdigit() and len(text) < 10 else None
+    return int(text) if text.isdecimal() and len(text) < 10 else None
 
 
 def page_arg() -> int:

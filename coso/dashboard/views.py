@@ -24,6 +24,7 @@ from coso.checklists import current_template
 from coso.dashboard import analysis, charts, flagged, pace, timeline
 from coso.dashboard.words import form_label, kind_label, reasons_in_words, rule_label, state_label
 from coso.extensions import db
+from coso.htmx import wants_fragment
 from coso.models import BranchStatus, Unit
 from coso.settings import settings_for_path
 
@@ -32,14 +33,6 @@ bp = Blueprint("dashboard", __name__)
 Errors = dict[str, list[str]]
 #: Bars in the rates chart: the weakest units (a province may have a hundred).
 CHART_BARS = 25
-
-
-def wants_fragment() -> bool:
-    """An htmx request for a piece of the page (a history restore needs the whole page)."""
-    return (
-        request.headers.get("HX-Request") == "true"
-        and request.headers.get("HX-History-Restore-Request") != "true"
-    )
 
 
 def _locale() -> str:
@@ -78,7 +71,7 @@ def unit_arg(args: MultiDict[str, str], errors: Errors) -> Unit:
     raw = args.get("unit", "").strip()
     if not raw:
         return current_user.unit
-    if not raw.isdigit() or len(raw) > 9:
+    if not raw.isdecimal() or len(raw) > 9:
         errors["unit"] = [_("Choose a unit from the list.")]
         return current_user.unit
     return scope.unit_or_403(current_user, int(raw))
@@ -119,7 +112,7 @@ def parse_filters(args: MultiDict[str, str]) -> tuple[flagged.Filters, Errors]:
         errors["sort"] = [_("Choose an order from the list.")]
         sort, descending = "state", False
     raw_page = args.get("page", "").strip() or "1"
-    page = int(raw_page) if raw_page.isdigit() and len(raw_page) < 7 else 0
+    page = int(raw_page) if raw_page.isdecimal() and len(raw_page) < 7 else 0
     if page < 1:
         errors["page"] = [_("The page number is not valid.")]
         page = 1
@@ -335,7 +328,7 @@ def practices() -> ResponseReturnValue:
     errors: Errors = {}
     unit = unit_arg(request.args, errors)
     raw_page = request.args.get("page", "1").strip() or "1"
-    number = int(raw_page) if raw_page.isdigit() and len(raw_page) < 7 else 1
+    number = int(raw_page) if raw_page.isdecimal() and len(raw_page) < 7 else 1
     rows, more = analysis.good_practices(unit, number)
     context = {
         "unit": unit,

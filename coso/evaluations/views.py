@@ -28,16 +28,13 @@ from coso.evaluations import service, words
 from coso.evaluations.schema import new_uuid
 from coso.extensions import db
 from coso.guidance import guidance_for, period_of
+from coso.htmx import wants_fragment
 from coso.models import BranchStatus, ChecklistTemplate, Evaluation, Guidance, Unit
 from coso.models.evaluations import MEETING_TYPES, MODES
 from coso.settings import settings_for_path
 
 bp = Blueprint("evaluations", __name__)
 PAGE_SIZE = 30
-
-
-def is_htmx() -> bool:
-    return request.headers.get("HX-Request") == "true"
 
 
 @bp.get("/evaluate")
@@ -47,7 +44,7 @@ def start() -> ResponseReturnValue:
     scope.require(current_user, "evaluate")
     q = request.args.get("q", "").strip()[:100]
     branches = branches_in_scope(q)
-    if is_htmx():
+    if wants_fragment():
         return render_template("evaluations/_branch_list.html", branches=branches, q=q)
     return render_template("evaluations/start.html", branches=branches, q=q)
 
@@ -119,7 +116,7 @@ def _post_checklist(branch: Unit) -> ResponseReturnValue:
         db.session.commit()
         assert result.evaluation is not None
         target = url_for("evaluations.result", evaluation_id=result.evaluation.id)
-        if is_htmx():
+        if wants_fragment():
             return Response(status=204, headers={"HX-Redirect": target})
         return redirect(target, code=303)
     db.session.rollback()
@@ -158,7 +155,7 @@ def _render_form(
         "correcting": correcting,
         "today": clock.today(),
     }
-    if is_htmx() and request.method == "POST":
+    if wants_fragment() and request.method == "POST":
         return render_template("evaluations/_form.html", **context)
     return render_template("evaluations/checklist.html", **context)
 
@@ -299,7 +296,7 @@ def payload_from_form(
 
 def _int(text: str | None) -> int | None:
     text = (text or "").strip()
-    return int(text) if text.isdigit() and len(text) < 10 else None
+    return int(text) if text.isdecimal() and len(text) < 10 else None
 
 
 def _int_or_text(text: str | None) -> int | str | None:

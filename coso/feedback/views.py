@@ -49,6 +49,7 @@ from coso.feedback.schema import (
     ReplySchema,
     errors_of,
 )
+from coso.htmx import wants_fragment
 from coso.models import BranchStatus, CorrectiveAction, Evaluation, Unit
 from coso.scoring import FAIL, PARTIAL
 from coso.settings import settings_for_path
@@ -56,14 +57,6 @@ from coso.settings import settings_for_path
 bp = Blueprint("feedback", __name__)
 
 Errors = dict[str, list[str]]
-
-
-def is_htmx() -> bool:
-    """An htmx request for a piece of the page (a history restore needs the whole page)."""
-    return (
-        request.headers.get("HX-Request") == "true"
-        and request.headers.get("HX-History-Restore-Request") != "true"
-    )
 
 
 def _locale() -> str:
@@ -137,7 +130,7 @@ def _unit_arg(errors: Errors) -> Unit:
     raw = request.args.get("unit", "").strip()
     if not raw:
         return current_user.unit
-    if not raw.isdigit() or len(raw) > 9:
+    if not raw.isdecimal() or len(raw) > 9:
         errors["unit"] = [_("Choose a unit from the list.")]
         return current_user.unit
     return scope.unit_or_403(current_user, int(raw))
@@ -145,7 +138,7 @@ def _unit_arg(errors: Errors) -> Unit:
 
 def _page_arg(errors: Errors) -> int:
     raw = request.args.get("page", "").strip() or "1"
-    if not raw.isdigit() or len(raw) > 6 or int(raw) < 1:
+    if not raw.isdecimal() or len(raw) > 6 or int(raw) < 1:
         errors["page"] = [_("The page number is not valid.")]
         return 1
     return int(raw)
@@ -197,7 +190,7 @@ def inbox() -> ResponseReturnValue:
         "notices": notices(),
     }
     code = 422 if errors else 200
-    if is_htmx():
+    if wants_fragment():
         return render_template("feedback/_inbox.html", **context), code
     return render_template("feedback/inbox.html", **context), code
 
@@ -223,7 +216,7 @@ def actions() -> ResponseReturnValue:
         "next": request.full_path.rstrip("?"),
     }
     code = 422 if errors else 200
-    if is_htmx():
+    if wants_fragment():
         return render_template("feedback/_actions_list.html", **context), code
     return render_template("feedback/actions.html", **context), code
 
@@ -236,7 +229,7 @@ def replies() -> ResponseReturnValue:
     errors: Errors = {}
     number = _page_arg(errors)
     rows, total, number, pages = queries.replies(_user(), number)
-    template = "feedback/_replies.html" if is_htmx() else "feedback/replies.html"
+    template = "feedback/_replies.html" if wants_fragment() else "feedback/replies.html"
     page = render_template(
         template, rows=rows, total=total, page=number, pages=pages, errors=errors
     )
@@ -305,7 +298,7 @@ def show(evaluation_id: int) -> ResponseReturnValue:
     """One evaluation as its branch reads it: scores, what failed and why, the answer so far."""
     evaluation = evaluation_or_403(evaluation_id)
     context = page_context(evaluation)
-    if is_htmx():
+    if wants_fragment():
         return render_template("feedback/_page.html", **context)
     return render_template("feedback/show.html", **context)
 
@@ -314,7 +307,7 @@ def _section(
     evaluation: Evaluation, partial: str, anchor: str, **extra: Any
 ) -> ResponseReturnValue:
     """After a change: the section for htmx, else back to the page (PRG)."""
-    if is_htmx():
+    if wants_fragment():
         return render_template(partial, **page_context(evaluation, **extra))
     return redirect(url_for("feedback.show", evaluation_id=evaluation.id, _anchor=anchor), 303)
 
@@ -325,7 +318,7 @@ def _invalid(
     """A rejected form: nothing stored; the section (htmx) or the page, errors beside fields."""
     db.session.rollback()
     context = page_context(evaluation, errors=errors, values=request.form, form=form)
-    if is_htmx():
+    if wants_fragment():
         return render_template(partial, **context), 422
     return render_template("feedback/show.html", **context), 422
 
@@ -337,7 +330,7 @@ def acknowledge(evaluation_id: int) -> ResponseReturnValue:
     evaluation = evaluation_or_403(evaluation_id, "respond")
     service.acknowledge(evaluation, _user())
     db.session.commit()
-    if not is_htmx():
+    if not wants_fragment():
         flash(_("Marked as read."), "info")
     return _section(evaluation, "feedback/_response.html", "response")
 
@@ -353,7 +346,7 @@ def reply(evaluation_id: int) -> ResponseReturnValue:
         return _invalid(evaluation, "feedback/_response.html", "reply", errors_of(exc))
     service.reply(evaluation, _user(), data["reply"])
     db.session.commit()
-    if not is_htmx():
+    if not wants_fragment():
         flash(_("Your reply was sent."), "info")
     return _section(evaluation, "feedback/_response.html", "response")
 
@@ -372,7 +365,7 @@ def add_action(evaluation_id: int) -> ResponseReturnValue:
         return _invalid(evaluation, "feedback/_actions.html", "action", errors_of(exc))
     service.create_action(evaluation, _user(), data)
     db.session.commit()
-    if not is_htmx():
+    if not wants_fragment():
         flash(_("The corrective action was added."), "info")
     return _section(evaluation, "feedback/_actions.html", "actions")
 
@@ -421,7 +414,7 @@ def propose(evaluation_id: int) -> ResponseReturnValue:
     keeps the shape design.md fixes.
     """
     evaluation = _authored_or_403(evaluation_id)
-    partial = "feedback/_on_result.html" if is_htmx() else "feedback/propose.html"
+    partial = "feedback/_on_result.html" if wants_fragment() else "feedback/propose.html"
     if request.method == "GET":
         return render_template(partial, evaluation=evaluation)
     choices = failed_items(evaluation, _locale())
@@ -442,7 +435,7 @@ def propose(evaluation_id: int) -> ResponseReturnValue:
         return render_template(partial, evaluation=evaluation, **context), 422
     service.propose_action(evaluation, _user(), data)
     db.session.commit()
-    if is_htmx():
+    if wants_fragment():
         return render_template(partial, evaluation=evaluation)
     flash(_("Your proposal was sent to the branch."), "info")
     target = url_for("evaluations.result", evaluation_id=evaluation.id, _anchor="result-feedback")
@@ -459,7 +452,7 @@ def mark_read(evaluation_id: int) -> ResponseReturnValue:
         abort(404)
     if service.mark_reply_read(feedback):
         db.session.commit()
-    if is_htmx():
+    if wants_fragment():
         return render_template(
             "feedback/_reply.html", evaluation=evaluation, feedback=feedback, is_author=True
         )
@@ -492,7 +485,7 @@ def _action_context(action: CorrectiveAction, **extra: Any) -> dict[str, Any]:
 def action(action_id: int) -> ResponseReturnValue:
     """One corrective action with what can be done to it."""
     found = _action_or_403(action_id)
-    if is_htmx():
+    if wants_fragment():
         return render_template("feedback/_action.html", **_action_context(found))
     return render_template("feedback/action.html", **_action_context(found))
 
@@ -523,10 +516,10 @@ def _change(action_id: int, verb: str) -> ResponseReturnValue:
         db.session.rollback()
         found = _action_or_403(action_id)
         context = _action_context(found, errors=errors, values=request.form, form=verb)
-        partial = "feedback/_action.html" if is_htmx() else "feedback/action.html"
+        partial = "feedback/_action.html" if wants_fragment() else "feedback/action.html"
         return render_template(partial, **context), 422
     db.session.commit()
-    if is_htmx():
+    if wants_fragment():
         return render_template("feedback/_action.html", **_action_context(found))
     messages = {
         "accept": _("The proposal was accepted."),

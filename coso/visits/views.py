@@ -25,10 +25,11 @@ from marshmallow import ValidationError
 
 from coso import audit, clock, exports, scope
 from coso.dashboard.pace import report_missing
-from coso.dashboard.views import unit_options, wants_fragment
+from coso.dashboard.views import unit_options
 from coso.dashboard.words import form_label
 from coso.evaluations.schema import plain_errors
 from coso.extensions import db
+from coso.htmx import wants_fragment
 from coso.models import Unit, User, Visit
 from coso.models.visits import VISIT_FORMS
 from coso.visits import ledger
@@ -43,7 +44,7 @@ def _year(errors: Errors, today: date) -> int:
     raw = request.args.get("year", "").strip()
     if not raw:
         return today.year
-    if raw.isdigit() and len(raw) == 4 and 2000 <= int(raw) <= today.year + 1:
+    if raw.isdecimal() and len(raw) == 4 and 2000 <= int(raw) <= today.year + 1:
         return int(raw)
     errors["year"] = [_("Choose a year between 2000 and next year.")]
     return today.year
@@ -51,7 +52,7 @@ def _year(errors: Errors, today: date) -> int:
 
 def _page() -> int:
     raw = request.args.get("page", "1").strip() or "1"
-    return int(raw) if raw.isdigit() and len(raw) < 7 and int(raw) > 0 else 1
+    return int(raw) if raw.isdecimal() and len(raw) < 7 and int(raw) > 0 else 1
 
 
 # ------------------------------------------------------------------ my visits
@@ -64,7 +65,7 @@ def _whose() -> User:
         scope.require(current_user, "evaluate")
         return current_user._get_current_object()  # type: ignore[no-any-return]
     scope.require(current_user, "evaluate_view")
-    user = db.session.get(User, int(raw)) if raw.isdigit() and len(raw) < 10 else None
+    user = db.session.get(User, int(raw)) if raw.isdecimal() and len(raw) < 10 else None
     if user is None:
         abort(404)
     if not scope.in_scope(current_user, user.unit):
@@ -160,7 +161,7 @@ def new() -> ResponseReturnValue:
 
 def _selected_unit(raw: str | None) -> Unit | None:
     raw = (raw or "").strip()
-    if not raw.isdigit() or len(raw) > 9:
+    if not raw.isdecimal() or len(raw) > 9:
         return None
     unit = db.session.get(Unit, int(raw))
     return unit if unit is not None and scope.may(current_user, "evaluate", unit) else None
