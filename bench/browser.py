@@ -1,0 +1,102 @@
+"""What the two browser benchmarks share: a served demo province and Debian's Chromium."""
+
+from __future__ import annotations
+
+import os
+import sys
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any
+
+from bench.common import CHROMIUM, Client, server_env
+from tests.support import LiveServer, free_port, fresh_database
+
+PHONE = {"width": 360, "height": 740}
+CHROMIUM_ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--no-first-run",
+    "--disable-quic",
+    "--disable-dev-shm-usage",
+]
+
+
+@contextmanager
+def served(tmp: Path, name: str) -> Iterator[LiveServer]:
+    """gunicorn (2 workers) over a fresh SQLite database with a small demo province."""
+    port = free_port()
+    url = fresh_database("sqlite", tmp, "", name)
+    server = LiveServer(
+        url=f"http://127.0.0.1:{port}",
+        port=port,
+        env=server_env(url, tmp),
+        log=tmp / "gunicorn.log",
+    )
+    try:
+        server.flask("db", "upgrade")
+        server.flask("seed-demo", "--branches", "24", "--months", "4")
+        server.start(workers=2)
+        yield server
+    except BaseException:
+        if server.log.exists():
+            print(server.log.read_text()[-3000:], file=sys.stderr)
+        raise
+    finally:
+        server.stop()
+
+
+@contextmanager
+def chromium(tmp: Path) -> Iterator[Any]:
+    """Debian's Chromium, headless, through Playwright (never ``playwright install``)."""
+    os.environ.setdefault("PW_EXPERIMENTAL_SERVICE_WORKER_NETWORK_EVENTS", "1")
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as pw:
+        browser = pw.chromium.launch(
+            executable_path=CHROMIUM,
+            headless=True,
+            args=CHROMIUM_ARGS,
+            env={**os.environ, "HOME": str(tmp)},
+        )
+        try:
+            yield browser
+        finally:
+            browser.close()
+
+
+def signed_in_context(browser: Any, server: LiveServer, username: str) -> Any:
+    """A fresh phone-sized profile holding a session opened outside the browser.
+
+    Signing in through the API client keeps the browser's caches cold: the first
+    page the profile ever loads is the one measured.
+    """
+    client = Client(server.port)
+    client.login(username)
+    client.close()
+    context = browser.new_context(viewport=PHONE, base_url=server.url, locale="vi-VN")
+    context.set_default_timeout(30_000)
+    context.add_cookies(
+        [{"name": k, "value": v, "url": server.url} for k, v in client.cookies.items()]
+    )
+    return context
+
+
+def wait_until(page: Any, expression: str, timeout: float = 30.0, step_ms: int = 25) -> float:
+    """Poll a JavaScript expression until it is truthy; seconds waited.
+
+    ``page.wait_for_function`` evaluates its predicate with ``eval``, which the
+    app's Content-Security-Policy (rightly) forbids; ``page.evaluate`` goes
+    through the DevTools protocol and is not affected.
+    """
+    import time
+
+    start = time.perf_counter()
+    while not page.evaluate(expression):
+        if time.perf_counter() - start > timeout:
+            raise TimeoutError(f"still false after {timeout:.0f} s: {expression}")
+        page.wait_for_timeout(step_ms)
+    return time.perf_counter() - start
