@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
+
 from flask import Flask, jsonify, render_template, request
 from flask.typing import ResponseReturnValue
 from flask_babel import gettext as _
@@ -48,7 +50,35 @@ def handle_500(exc: Exception) -> ResponseReturnValue:
     return _render(500, _messages()[500], "server_error")
 
 
+def _holds_nul(values: Iterable[tuple[str, str]]) -> bool:
+    return any("\x00" in key or "\x00" in value for key, value in values)
+
+
+def reject_nul() -> ResponseReturnValue | None:
+    """No page takes a NUL character: 400 before it can reach a query or a column.
+
+    PostgreSQL refuses NUL in text outright, so a NUL would otherwise be a 500
+    there and a stored oddity on SQLite. The JSON API checks its own bodies
+    (per item, after authentication), so only forms, query strings and file
+    names are looked at here.
+    """
+    if request.path.startswith("/api/"):
+        return None
+    files = request.files.items(multi=True) if request.mimetype == "multipart/form-data" else []
+    if (
+        "\x00" in request.path
+        or _holds_nul(request.args.items(multi=True))
+        or _holds_nul(request.form.items(multi=True))
+        or _holds_nul((name, upload.filename or "") for name, upload in files)
+    ):
+        return _render(
+            400, _("What you sent contains a character that is not allowed (NUL)."), "bad_request"
+        )
+    return None
+
+
 def init_app(app: Flask) -> None:
+    app.before_request(reject_nul)
     app.register_error_handler(CSRFError, handle_csrf)
     app.register_error_handler(HTTPException, handle_http)
     app.register_error_handler(500, handle_500)

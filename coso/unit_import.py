@@ -97,6 +97,8 @@ def read_rows(
             text = raw.decode("utf-8-sig")
         except UnicodeDecodeError as exc:
             raise ImportError_(_("The CSV file must be encoded as UTF-8.")) from exc
+        if "\x00" in text:
+            raise ImportError_(_("The CSV file contains a NUL character and cannot be read."))
         try:
             table = [list(row) for row in csv.reader(io.StringIO(text))]
         except csv.Error as exc:
@@ -237,7 +239,7 @@ def _row_values(row: dict[str, str], errors: list[str]) -> dict[str, Any]:
         count = row["member_count"]
         if not count:
             values["member_count"] = None
-        elif not count.isdigit() or not 0 <= int(count) <= 100_000:
+        elif not count.isdecimal() or not 0 <= int(count) <= 100_000:
             errors.append(_("member_count must be a whole number from 0 to 100000"))
         else:
             values["member_count"] = int(count)

@@ -155,7 +155,7 @@ def topics_from_form(form: Any) -> list[dict[str, Any]]:
         {
             int(key.split("-")[1])
             for key in form
-            if key.startswith("topics-") and key.count("-") == 2 and key.split("-")[1].isdigit()
+            if key.startswith("topics-") and key.count("-") == 2 and key.split("-")[1].isdecimal()
         }
     )
     rows = []
@@ -351,4 +351,4 @@ def guidance_delete(guidance_id: int) -> ResponseReturnValue:
 
 def _int(text: str | None) -> int | None:
     text = (text or "").strip()
-    return int(text) if text.isdigit() and len(text) < 10 else None
+    return int(text) if text.isdecimal() and len(text) < 10 else None

@@ -229,7 +229,7 @@ def items_from_form(form: Any) -> list[dict[str, Any]]:
         {
             int(key.split("-")[1])
             for key in form
-            if key.startswith("items-") and key.count("-") == 2 and key.split("-")[1].isdigit()
+            if key.startswith("items-") and key.count("-") == 2 and key.split("-")[1].isdecimal()
         }
     )
     rows = []
@@ -320,7 +320,7 @@ def template_new() -> ResponseReturnValue:
 
 def int_form(name: str) -> int | None:
     text = request.form.get(name, "").strip()
-    return int(text) if text.isdigit() and len(text) < 10 else None
+    return int(text) if text.isdecimal() and len(text) < 10 else None
 
 
 def _template_page(

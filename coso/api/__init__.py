@@ -100,7 +100,9 @@ def sync() -> ResponseReturnValue:
     if not isinstance(items, list) or not 1 <= len(items) <= MAX_BATCH:
         return bad_request(_("Send between 1 and %(n)s evaluations.", n=MAX_BATCH))
     device_id = body.get("device_id")
-    if device_id is not None and (not isinstance(device_id, str) or len(device_id) > 100):
+    if device_id is not None and (
+        not isinstance(device_id, str) or len(device_id) > 100 or "\x00" in device_id
+    ):
         return bad_request(_("device_id must be a string of at most 100 characters."))
     results = service.submit_batch(items, current_user._get_current_object(), device_id=device_id)
     db.session.commit()

@@ -28,6 +28,7 @@ MAX_ITEMS = 100  # answers per evaluation: far above any real checklist
 MAX_NOTE = 1000
 MAX_TEXT = 4000
 MAX_MEMBERS = 5000
+MAX_ID = 2**31 - 1  # the largest id a database integer column holds
 CLOCK_SKEW = timedelta(days=1)
 OLDEST_MEETING = timedelta(days=400)
 
@@ -44,14 +45,35 @@ def _msgs(**extra: Any) -> dict[str, Any]:
     return messages
 
 
+def _id_range() -> validate.Range:
+    """A database id: 1 to MAX_ID (larger numbers would overflow the column)."""
+    return validate.Range(min=1, max=MAX_ID, error=_l("This value is not valid."))
+
+
+def canonical_uuid(value: Any) -> str | None:
+    """The canonical text of a UUID, or None when ``value`` is not one."""
+    if not isinstance(value, str) or len(value) > 45:
+        return None
+    try:
+        return str(uuid_module.UUID(value.strip()))
+    except ValueError:
+        return None
+
+
+def _no_nul(value: str) -> None:
+    if "\x00" in value:
+        raise ValidationError([_l("This text contains a character that is not allowed.")])
+
+
 def _text(max_length: int) -> fields.String:
     return fields.String(
         load_default=None,
         allow_none=True,
         error_messages=_msgs(),
-        validate=validate.Length(
-            max=max_length, error=_l("At most %(n)s characters.", n=max_length)
-        ),
+        validate=[
+            validate.Length(max=max_length, error=_l("At most %(n)s characters.", n=max_length)),
+            _no_nul,
+        ],
     )
 
 
@@ -60,7 +82,9 @@ class AnswerSchema(Schema):
         unknown = EXCLUDE
 
     item = fields.String(
-        required=True, error_messages=_msgs(), validate=validate.Length(min=1, max=10)
+        required=True,
+        error_messages=_msgs(),
+        validate=validate.Length(min=1, max=10, error=_l("This value is not valid.")),
     )
     value = fields.String(
         required=True,
@@ -85,7 +109,13 @@ class Catalog:
         items = [item for item in items if isinstance(item, dict)]
 
         def ids(key: str) -> set[int]:
-            return {v for item in items if isinstance(v := item.get(key), int) and v > 0}
+            return {
+                v
+                for item in items
+                if isinstance(v := item.get(key), int)
+                and not isinstance(v, bool)
+                and 0 < v <= MAX_ID
+            }
 
         catalog = cls(user=user)
         branch_ids = ids("branch_id")
@@ -114,9 +144,7 @@ class Catalog:
                     sa.select(Guidance).where(Guidance.id.in_(guidance_ids))
                 )
             }
-        supersedes = {
-            s for item in items if isinstance(s := item.get("supersedes"), str) and len(s) <= 36
-        }
+        supersedes = {s for item in items if (s := canonical_uuid(item.get("supersedes")))}
         if supersedes:
             catalog.own = {
                 ev.uuid: ev
@@ -137,13 +165,17 @@ class EvaluationSchema(Schema):
 
     uuid = fields.UUID(required=True, error_messages=_msgs(invalid_uuid=_l("Not a valid UUID.")))
     branch_id = fields.Integer(
-        required=True, strict=True, error_messages=_msgs(), validate=validate.Range(min=1)
+        required=True, strict=True, error_messages=_msgs(), validate=_id_range()
     )
     template_id = fields.Integer(
-        required=True, strict=True, error_messages=_msgs(), validate=validate.Range(min=1)
+        required=True, strict=True, error_messages=_msgs(), validate=_id_range()
     )
     guidance_id = fields.Integer(
-        load_default=None, allow_none=True, strict=True, error_messages=_msgs()
+        load_default=None,
+        allow_none=True,
+        strict=True,
+        error_messages=_msgs(),
+        validate=_id_range(),
     )
     meeting_date = fields.Date(required=True, error_messages=_msgs())
     meeting_type = fields.String(
@@ -176,13 +208,16 @@ class EvaluationSchema(Schema):
         fields.Nested(AnswerSchema),
         required=True,
         error_messages=_msgs(),
-        validate=validate.Length(max=MAX_ITEMS),
+        validate=validate.Length(max=MAX_ITEMS, error=_l("At most %(n)s answers.", n=MAX_ITEMS)),
     )
     topics_covered = fields.List(
-        fields.String(validate=validate.Length(max=10)),
+        fields.String(
+            error_messages=_msgs(),
+            validate=validate.Length(max=10, error=_l("This value is not valid.")),
+        ),
         load_default=list,
         error_messages=_msgs(),
-        validate=validate.Length(max=50),
+        validate=validate.Length(max=50, error=_l("At most %(n)s topics.", n=50)),
     )
     notes = _text(MAX_TEXT)
     good_practice = _text(MAX_TEXT)

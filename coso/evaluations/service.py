@@ -19,7 +19,7 @@ from sqlalchemy.exc import IntegrityError
 
 from coso import audit, status
 from coso.checklists import item_specs
-from coso.evaluations.schema import Catalog, EvaluationSchema, plain_errors
+from coso.evaluations.schema import Catalog, EvaluationSchema, canonical_uuid, plain_errors
 from coso.extensions import db
 from coso.models import Evaluation, EvaluationAnswer, User, Visit
 from coso.scoring import Outcome, score_evaluation
@@ -78,10 +78,9 @@ def content_hash(item: dict[str, Any]) -> str:
 def submit_batch(items: list[Any], user: User, *, device_id: str | None = None) -> list[Result]:
     """Validate and store each item; the caller commits once at the end."""
     catalog = Catalog.load(user, items)
+    # Only well-formed UUIDs are looked up: anything else (NULs, huge strings) is rejected.
     uuids = [
-        item["uuid"]
-        for item in items
-        if isinstance(item, dict) and isinstance(item.get("uuid"), str) and len(item["uuid"]) <= 36
+        u for item in items if isinstance(item, dict) and (u := canonical_uuid(item.get("uuid")))
     ]
     existing = _existing(uuids)
     schema = EvaluationSchema(catalog)
@@ -115,7 +114,9 @@ def _submit_one(
     if not isinstance(item, dict):
         return Result("", REJECTED, errors={"_schema": [_invalid_item()]})
     raw_uuid = item.get("uuid")
-    uuid_text = raw_uuid.strip().lower() if isinstance(raw_uuid, str) else ""
+    uuid_text = canonical_uuid(raw_uuid) or (
+        raw_uuid.strip().lower()[:36].replace("\x00", "") if isinstance(raw_uuid, str) else ""
+    )
     digest = content_hash(item)
     known = existing.get(uuid_text)
     if known is not None:
