@@ -42,6 +42,7 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
         home,
         i18n,
         offline,
+        security,
         visits,
     )
     from coso.extensions import compress, csrf, db, init_db_events, limiter, migrate
@@ -52,6 +53,7 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     csrf.init_app(app)
     compress.init_app(app)
     limiter.init_app(app)
+    security.init_app(app)
     i18n.init_app(app)
     auth.init_app(app)
     assets.init_app(app)

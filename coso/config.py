@@ -72,6 +72,8 @@ def from_environment(instance_path: Path) -> dict[str, Any]:
         "BABEL_DEFAULT_TIMEZONE": "Asia/Ho_Chi_Minh",
         "LANGUAGES": ("vi", "en"),
         "REDIS_URL": redis_url,
+        # How many proxies in front set X-Forwarded-For/-Proto (0: believe none of them).
+        "TRUSTED_PROXIES": int(os.environ.get("COSO_TRUSTED_PROXIES", "0") or 0),
         "RATELIMIT_STORAGE_URI": redis_url or "memory://",
         "RATELIMIT_HEADERS_ENABLED": True,
         "LOGIN_FAIL_LIMITS": os.environ.get(

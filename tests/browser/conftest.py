@@ -8,6 +8,7 @@ See ../shared/testing.md for why.
 from __future__ import annotations
 
 import os
+import re
 import shutil
 from collections.abc import Iterator
 from pathlib import Path
@@ -32,6 +33,8 @@ CHROMIUM_ARGS = [
 ]
 
 os.environ.setdefault("PW_EXPERIMENTAL_SERVICE_WORKER_NETWORK_EVENTS", "1")
+#: What Playwright treats as a function rather than an expression.
+FUNCTION = re.compile(r"^\s*(async\s+)?(function\b|\([^)]*\)\s*=>|[\w$]+\s*=>)")
 
 
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
@@ -75,8 +78,33 @@ def playwright():  # type: ignore[no-untyped-def]
         pytest.skip(f"Chromium not found at {CHROMIUM}")
     from playwright.sync_api import sync_playwright
 
+    _csp_safe_wait_for_function()
     with sync_playwright() as pw:
         yield pw
+
+
+def _csp_safe_wait_for_function() -> None:
+    """Let ``wait_for_function("expression")`` poll on pages whose CSP forbids ``eval``.
+
+    Playwright runs a bare expression through ``eval`` at every poll, which coso's
+    Content-Security-Policy (no 'unsafe-eval') refuses after the first; a function is
+    evaluated once and then called (microsoft/playwright#36986). So bare expressions are
+    wrapped into arrow functions, and the tests keep reading as plain conditions.
+    """
+    from playwright.sync_api import Frame, Page
+
+    for cls in (Page, Frame):
+        original = cls.wait_for_function
+        if getattr(original, "csp_safe", False):
+            continue
+
+        def wait_for_function(self, expression, *args, _original=original, **kwargs):  # type: ignore[no-untyped-def]
+            if not FUNCTION.match(expression):
+                expression = f"() => ({expression})"
+            return _original(self, expression, *args, **kwargs)
+
+        wait_for_function.csp_safe = True  # type: ignore[attr-defined]
+        cls.wait_for_function = wait_for_function  # type: ignore[method-assign]
 
 
 @pytest.fixture(scope="session")
