@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 PORT ?= 5000
 FLASK := $(BIN)/flask --app app
 
-.PHONY: run test test-fast lint format install translations extract-messages bench clean
+.PHONY: run test test-fast lint format install translations extract-messages bench audit clean
 
 $(BIN)/activate:
 	$(PYTHON) -m venv $(VENV)
@@ -54,6 +54,10 @@ format: $(VENV)/.test-installed
 
 bench: $(VENV)/.test-installed translations
 	$(BIN)/python -m bench
+
+## make audit: pip-audit of the locked runtime dependencies (CI runs it too).
+audit: $(VENV)/.test-installed
+	.ci/audit
 
 clean:
 	rm -rf $(VENV) .pytest_cache coso/translations/*/LC_MESSAGES/*.mo
