@@ -4,10 +4,11 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 
-from flask import Flask, jsonify, render_template, request
+from flask import Flask, current_app, jsonify, make_response, render_template, request
 from flask.typing import ResponseReturnValue
 from flask_babel import gettext as _
 from flask_wtf.csrf import CSRFError
+from sqlalchemy.exc import OperationalError
 from werkzeug.exceptions import HTTPException
 
 from coso.auth import wants_json
@@ -23,6 +24,7 @@ def _messages() -> dict[int, str]:
         405: _("This action is not allowed here."),
         413: _("What you sent is too large."),
         429: _("Too many requests. Please wait a moment and try again."),
+        503: _("The server is busy. Nothing was lost: please try again in a moment."),
         500: _("Something went wrong on the server. Nothing you entered was lost."),
     }
 
@@ -48,6 +50,31 @@ def handle_csrf(exc: CSRFError) -> ResponseReturnValue:
 def handle_500(exc: Exception) -> ResponseReturnValue:
     db.session.rollback()
     return _render(500, _messages()[500], "server_error")
+
+
+#: How a database says "wait your turn": SQLite's busy timeout ran out, or PostgreSQL
+#: gave up a lock (deadlock, lock timeout, serialization failure).
+_BUSY = ("database is locked", "database table is locked", "deadlock detected", "lock timeout")
+_BUSY_SQLSTATES = {"40001", "40P01", "55P03"}
+RETRY_AFTER_BUSY = 2
+
+
+def is_busy(exc: OperationalError) -> bool:
+    """Whether the database refused for contention (worth retrying), not for a fault."""
+    state = getattr(exc.orig, "sqlstate", None) or getattr(exc.orig, "pgcode", None)
+    return state in _BUSY_SQLSTATES or any(word in str(exc.orig).lower() for word in _BUSY)
+
+
+def handle_operational(exc: OperationalError) -> ResponseReturnValue:
+    """Contention answers 503 with Retry-After (the outbox waits and resends); the rest is a 500."""
+    db.session.rollback()
+    if not is_busy(exc):
+        current_app.log_exception((type(exc), exc, exc.__traceback__))
+        return handle_500(exc)
+    current_app.logger.warning("database busy, answered 503: %s", exc.orig)
+    response = make_response(_render(503, _messages()[503], "busy"))
+    response.headers["Retry-After"] = str(RETRY_AFTER_BUSY)
+    return response
 
 
 def _holds_nul(values: Iterable[tuple[str, str]]) -> bool:
@@ -81,6 +108,7 @@ def init_app(app: Flask) -> None:
     app.before_request(reject_nul)
     app.register_error_handler(CSRFError, handle_csrf)
     app.register_error_handler(HTTPException, handle_http)
+    app.register_error_handler(OperationalError, handle_operational)
     app.register_error_handler(500, handle_500)
 
     @app.after_request

@@ -9,6 +9,7 @@ without a nightly job.
 from __future__ import annotations
 
 from collections import Counter
+from collections.abc import Iterable
 from datetime import date, timedelta
 
 import sqlalchemy as sa
@@ -54,6 +55,36 @@ def _lock_row(branch_id: int) -> BranchStatus:
     ).one()
 
 
+def lock_rows(branch_ids: Iterable[int]) -> None:
+    """Create (when missing) and lock several branches' status rows at once, in branch order.
+
+    A batch that stores evaluations of several branches takes all their rows first:
+    two batches taking the same rows one by one in different orders would deadlock on
+    PostgreSQL (and one of them fail); taken sorted, the second waits for the first.
+    """
+    ids = sorted(set(branch_ids))
+    if not ids:
+        return
+    dialect = db.session.get_bind().dialect.name
+    insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
+    db.session.execute(
+        insert(BranchStatus)
+        .values(
+            [
+                {"branch_id": i, "state": flags.NEVER, "streak": 0, "serious": False, "reasons": []}
+                for i in ids
+            ]
+        )
+        .on_conflict_do_nothing(index_elements=["branch_id"])
+    )
+    db.session.execute(
+        sa.select(BranchStatus.branch_id)
+        .where(BranchStatus.branch_id.in_(ids))
+        .order_by(BranchStatus.branch_id)
+        .with_for_update()
+    )
+
+
 def _as_state(row: BranchStatus) -> flags.BranchState:
     latest = row.evaluation
     return flags.BranchState(
@@ -85,6 +116,8 @@ def history(branch_id: int) -> list[flags.EvalSummary]:
     rows = db.session.execute(
         sa.select(Evaluation, Evaluation.id.in_(corrected.scalar_subquery()))
         .where(Evaluation.branch_id == branch_id)
+        # The rules need none of the answers: not loading them keeps a recompute cheap.
+        .options(sa.orm.lazyload(Evaluation.answers))
         .execution_options(populate_existing=False)
     ).all()
     return [summary_of(ev, superseded=bool(sup)) for ev, sup in rows]
@@ -101,6 +134,56 @@ def record(evaluation: Evaluation) -> BranchStatus:
     score = evaluation.score if new.evaluation_id == evaluation.id else _score_of(new)
     _store(row, new, score)
     return row
+
+
+def record_many(evaluations: list[Evaluation]) -> None:
+    """Fold a batch's just-inserted evaluations into their branches' status rows.
+
+    The rows must already be locked (``lock_rows``). Each branch is read once and
+    written once, however many of its evaluations the batch holds; a branch that
+    received an older meeting or a correction is recomputed from its history.
+    """
+    by_branch: dict[int, list[Evaluation]] = {}
+    for evaluation in evaluations:
+        by_branch.setdefault(evaluation.branch_id, []).append(evaluation)
+    if not by_branch:
+        return
+    rows = db.session.execute(
+        sa.select(BranchStatus, Evaluation.meeting_date, Evaluation.submitted_at, Evaluation.uuid)
+        .outerjoin(Evaluation, Evaluation.id == BranchStatus.evaluation_id)
+        .where(BranchStatus.branch_id.in_(sorted(by_branch)))
+        .execution_options(populate_existing=True)
+    ).all()
+    for row, meeting_date, submitted_at, uuid in rows:
+        latest_key = None
+        if row.evaluation_id is not None and meeting_date is not None:
+            latest_key = flags.sort_key(
+                flags.EvalSummary(row.evaluation_id, meeting_date, submitted_at, uuid, True, False)
+            )
+        state: flags.BranchState | None = flags.BranchState(
+            state=row.state,
+            since=row.since,
+            evaluation_id=row.evaluation_id,
+            last_meeting_date=row.last_meeting_date,
+            streak=row.streak,
+            serious=row.serious,
+            reasons=tuple(row.reasons or ()),
+            latest_key=latest_key,
+        )
+        new_ones = sorted(by_branch[row.branch_id], key=lambda ev: flags.sort_key(summary_of(ev)))
+        for evaluation in new_ones:
+            if state is None or evaluation.supersedes_id is not None:
+                state = None
+                break
+            state = flags.apply_evaluation(state, summary_of(evaluation))
+        if state is None:  # an older meeting or a correction: the whole history decides
+            state = flags.compute_state(history(row.branch_id))
+        scores = {ev.id: ev.score for ev in new_ones}
+        _store(
+            row,
+            state,
+            scores[state.evaluation_id] if state.evaluation_id in scores else _score_of(state),
+        )
 
 
 def _score_of(state: flags.BranchState) -> float | None:

@@ -10,7 +10,9 @@ import pytest
 import sqlalchemy as sa
 from flask import Flask
 from flask.testing import FlaskClient
+from sqlalchemy.exc import OperationalError
 
+from coso.evaluations import service
 from coso.extensions import db
 from coso.models import BranchStatus, Evaluation, EvaluationAnswer, Visit
 from tests.builders import payload, small_province, with_checklist
@@ -327,3 +329,93 @@ def test_sync_is_rate_limited_per_user(app: Flask, cadre: FlaskClient, world: di
     assert response.status_code == 429
     assert response.is_json
     assert int(response.headers["Retry-After"]) > 0
+
+
+def _operational(message: str) -> OperationalError:
+    return OperationalError("INSERT ...", {}, Exception(message))
+
+
+def test_a_busy_database_answers_503_with_retry_after(
+    app: Flask, cadre: FlaskClient, world: dict, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """SQLite's busy timeout (or a PostgreSQL deadlock) is contention, not a fault: the
+    outbox must wait and resend, and nothing of the batch is stored."""
+
+    def busy(*args: Any, **kwargs: Any) -> Any:
+        raise _operational("database is locked")
+
+    monkeypatch.setattr(service, "submit_batch", busy)
+    response = post(cadre, {"evaluations": [item(world)]})
+    assert response.status_code == 503
+    assert int(response.headers["Retry-After"]) > 0
+    assert response.get_json()["error"] == "busy"
+    assert response.get_json()["message"]  # in the user's language
+    with app.app_context():
+        assert count(Evaluation) == 0
+
+
+def test_other_database_errors_stay_500(
+    cadre: FlaskClient, world: dict, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    def broken(*args: Any, **kwargs: Any) -> Any:
+        raise _operational("no such table: evaluation")
+
+    monkeypatch.setattr(service, "submit_batch", broken)
+    response = post(cadre, {"evaluations": [item(world)]})
+    assert response.status_code == 500
+    assert response.get_json()["error"] == "server_error"
+
+
+def test_one_batch_many_evaluations_of_one_branch(
+    app: Flask, cadre: FlaskClient, world: dict
+) -> None:
+    """A batch holding a branch's meetings out of order decides its flag by the newest."""
+    today = date.today()
+    fail = {"P1": "fail"}
+
+    def on(days: int, values: dict[str, str]) -> dict[str, Any]:
+        meeting = str(today - timedelta(days=days))
+        return item(world, meeting_date=meeting, values=values, guidance_id=None, topics_covered=[])
+
+    items = [on(20, {}), on(2, fail), on(10, fail)]
+    results = post(cadre, {"evaluations": items}).get_json()["results"]
+    assert [r["status"] for r in results] == ["created"] * 3
+    with app.app_context():
+        row = db.session.get(BranchStatus, world["branches"][0])
+        assert row is not None
+        assert row.evaluation_id == results[1]["id"]
+        assert (row.state, row.streak) == ("repeat", 2)
+        assert row.since == today - timedelta(days=10)
+        assert row.score == results[1]["outcome"]["score"]
+        per_evaluation = db.session.scalar(
+            sa.select(sa.func.count())
+            .select_from(EvaluationAnswer)
+            .where(EvaluationAnswer.evaluation_id == results[0]["id"])
+        )
+        assert per_evaluation > len(items[0]["answers"])  # computed items are stored too
+        assert count(EvaluationAnswer) == 3 * per_evaluation
+        assert count(Visit) == 3
+
+
+def test_the_same_uuid_twice_in_one_batch(app: Flask, cadre: FlaskClient, world: dict) -> None:
+    one = item(world)
+    changed = dict(one, notes="other content")
+    results = post(cadre, {"evaluations": [one, one, changed]}).get_json()["results"]
+    assert [r["status"] for r in results] == ["created", "duplicate", "conflict"]
+    assert results[0]["id"] == results[1]["id"]
+    with app.app_context():
+        assert count(Evaluation) == 1
+
+
+def test_two_corrections_of_one_evaluation_in_one_batch(
+    app: Flask, cadre: FlaskClient, world: dict
+) -> None:
+    original = item(world)
+    assert post(cadre, {"evaluations": [original]}).get_json()["results"][0]["status"] == "created"
+    first = item(world, supersedes=original["uuid"], meeting_date=original["meeting_date"])
+    second = item(world, supersedes=original["uuid"], meeting_date=original["meeting_date"])
+    results = post(cadre, {"evaluations": [first, second]}).get_json()["results"]
+    assert [r["status"] for r in results] == ["created", "rejected"]
+    assert "supersedes" in results[1]["errors"]
+    with app.app_context():
+        assert count(Evaluation) == 2

@@ -105,8 +105,11 @@ def sync() -> ResponseReturnValue:
     ):
         return bad_request(_("device_id must be a string of at most 100 characters."))
     results = service.submit_batch(items, current_user._get_current_object(), device_id=device_id)
+    # Read the answers before committing: afterwards every evaluation would be expired and
+    # reloaded one by one, in a second transaction (on SQLite, a second wait for the lock).
+    answers = [result.as_dict() for result in results]
     db.session.commit()
-    return jsonify(results=[result.as_dict() for result in results])
+    return jsonify(results=answers)
 
 
 def init_app(app: Flask) -> None:
