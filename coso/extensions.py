@@ -2,6 +2,10 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
+
+from flask import g
 from flask_babel import Babel
 from flask_compress import Compress
 from flask_limiter import Limiter
@@ -65,8 +69,51 @@ def _sqlite_begin(conn) -> None:  # type: ignore[no-untyped-def]
         return
     from flask import has_request_context, request
 
-    writes = has_request_context() and request.method not in ("GET", "HEAD", "OPTIONS")
+    writes = (
+        has_request_context()
+        and request.method not in ("GET", "HEAD", "OPTIONS")
+        and not g.get("coso_reading", False)
+    )
     conn.exec_driver_sql("BEGIN IMMEDIATE" if writes else "BEGIN")
+
+
+def _end_clean_transaction() -> None:
+    """Commit the session's transaction if it has nothing to write, keeping what it loaded."""
+    session = db.session()
+    if not session.in_transaction() or session.new or session.dirty or session.deleted:
+        return
+    expire = session.expire_on_commit
+    session.expire_on_commit = False
+    try:
+        session.commit()
+    finally:
+        session.expire_on_commit = expire
+
+
+@contextmanager
+def reading_phase() -> Iterator[None]:
+    """Run the block's queries in a transaction of their own that takes no write lock.
+
+    On SQLite a writing request holds the database's one write lock from its first
+    query (see ``_sqlite_begin``); a sync that validates and scores a batch under it
+    makes every other writer wait for Python work. Inside this block the request
+    reads in a deferred transaction, which ends with the block; the next query
+    takes the write lock as usual. Objects loaded inside stay loaded (not expired).
+    Nothing may be written inside the block. On PostgreSQL it only ends the
+    transactions early, which is harmless.
+    """
+    from flask import has_app_context
+
+    if not has_app_context():
+        yield
+        return
+    _end_clean_transaction()
+    g.coso_reading = True
+    try:
+        yield
+    finally:
+        g.coso_reading = False
+        _end_clean_transaction()
 
 
 def init_db_events() -> None:

@@ -27,7 +27,7 @@ from sqlalchemy.dialects import postgresql, sqlite
 from coso import status
 from coso.checklists import item_specs
 from coso.evaluations.schema import Catalog, EvaluationSchema, canonical_uuid, plain_errors
-from coso.extensions import db
+from coso.extensions import db, reading_phase
 from coso.models import AuditEvent, Evaluation, EvaluationAnswer, User, Visit
 from coso.scoring import Outcome, Settings, score_evaluation
 from coso.settings import settings_for_path
@@ -98,6 +98,48 @@ def submit_batch(items: list[Any], user: User, *, device_id: str | None = None) 
     """Validate and store each item; the caller commits once at the end."""
     from flask_babel import gettext as _
 
+    results: list[Result | None] = [None] * len(items)
+    fresh: dict[str, _New] = {}  # by UUID: the first valid occurrence in the batch
+    repeats: list[tuple[int, str, str]] = []  # later occurrences of a UUID in this batch
+    # Reading, validating and scoring take no write lock (on SQLite, other requests go on
+    # writing meanwhile); only _store's few statements do. What changed in between is
+    # caught there: a UUID stored meanwhile or an original corrected meanwhile skips its row.
+    with reading_phase():
+        catalog = _check(items, user, results, fresh, repeats)
+        _prepare(list(fresh.values()), user, device_id, catalog)
+    lost = _store(list(fresh.values()), user)
+    for uuid_text, new in fresh.items():
+        if new.evaluation is not None:
+            results[new.index] = Result(uuid_text, CREATED, new.evaluation)
+        elif uuid_text in lost:  # stored meanwhile by another request: what is there decides
+            results[new.index] = _replay(lost[uuid_text], uuid_text, new.digest, user)
+        else:  # its original was corrected meanwhile by another request
+            results[new.index] = Result(
+                uuid_text,
+                REJECTED,
+                errors={"supersedes": [_("This evaluation has already been corrected.")]},
+            )
+    for index, uuid_text, digest in repeats:
+        first = fresh[uuid_text]
+        winner = first.evaluation or lost.get(uuid_text)
+        results[index] = (
+            _replay(winner, uuid_text, digest, user)
+            if winner is not None
+            else Result(uuid_text, REJECTED, errors=results[first.index].errors)  # type: ignore[union-attr]
+        )
+    return [result for result in results if result is not None]
+
+
+def _check(
+    items: list[Any],
+    user: User,
+    results: list[Result | None],
+    fresh: dict[str, _New],
+    repeats: list[tuple[int, str, str]],
+) -> Catalog:
+    """Answer replays and invalid items; collect the valid new ones in ``fresh``."""
+    from flask_babel import gettext as _
+
     catalog = Catalog.load(user, items)
     # Only well-formed UUIDs are looked up: anything else (NULs, huge strings) is rejected.
     uuids = [
@@ -105,9 +147,6 @@ def submit_batch(items: list[Any], user: User, *, device_id: str | None = None) 
     ]
     existing = _existing(uuids)
     schema = EvaluationSchema(catalog)
-    results: list[Result | None] = [None] * len(items)
-    fresh: dict[str, _New] = {}  # by UUID: the first valid occurrence in the batch
-    repeats: list[tuple[int, str, str]] = []  # later occurrences of a UUID in this batch
     corrected: set[int] = set()  # originals a correction in this batch already claims
     for index, item in enumerate(items):
         if not isinstance(item, dict):
@@ -141,27 +180,7 @@ def submit_batch(items: list[Any], user: User, *, device_id: str | None = None) 
                 continue
             corrected.add(original.id)
         fresh[uuid_text] = _New(index, data, digest, original)
-    lost = _store(list(fresh.values()), user, device_id, catalog)
-    for uuid_text, new in fresh.items():
-        if new.evaluation is not None:
-            results[new.index] = Result(uuid_text, CREATED, new.evaluation)
-        elif uuid_text in lost:  # stored meanwhile by another request: what is there decides
-            results[new.index] = _replay(lost[uuid_text], uuid_text, new.digest, user)
-        else:  # its original was corrected meanwhile by another request
-            results[new.index] = Result(
-                uuid_text,
-                REJECTED,
-                errors={"supersedes": [_("This evaluation has already been corrected.")]},
-            )
-    for index, uuid_text, digest in repeats:
-        first = fresh[uuid_text]
-        winner = first.evaluation or lost.get(uuid_text)
-        results[index] = (
-            _replay(winner, uuid_text, digest, user)
-            if winner is not None
-            else Result(uuid_text, REJECTED, errors=results[first.index].errors)  # type: ignore[union-attr]
-        )
-    return [result for result in results if result is not None]
+    return catalog
 
 
 def submit(item: dict[str, Any], user: User) -> Result:
@@ -233,16 +252,8 @@ def _insert(model: type[Any]) -> Any:
     return (postgresql.insert if dialect == "postgresql" else sqlite.insert)(model.__table__)
 
 
-def _store(
-    batch: list[_New], user: User, device_id: str | None, catalog: Catalog
-) -> dict[str, Evaluation]:
-    """Insert the batch's new evaluations with everything that follows from them.
-
-    Sets ``evaluation`` on each item it stored; returns, by UUID, the evaluations
-    another request stored first (their items are answered as replays).
-    """
-    if not batch:
-        return {}
+def _prepare(batch: list[_New], user: User, device_id: str | None, catalog: Catalog) -> None:
+    """Score each new item and build its row and its answers (nothing is written yet)."""
     now = datetime.now(UTC)
     settings = cache(settings_for_path)  # one look-up per branch path in the batch
     specs = cache(item_specs)  # and one list of items per template
@@ -287,6 +298,17 @@ def _store(
             for code, value in outcome.effective.items()
         ]
 
+
+def _store(batch: list[_New], user: User) -> dict[str, Evaluation]:
+    """Insert the batch's new evaluations with everything that follows from them.
+
+    Keeps ``evaluation`` on each item it stored (clears it on the others); returns, by
+    UUID, the evaluations another request stored first (their items are answered as
+    replays).
+    """
+    if not batch:
+        return {}
+    now = datetime.now(UTC)
     # Branch rows first, in branch order: two batches never wait on each other crosswise.
     status.lock_rows({new.data["branch_id"] for new in batch})
     columns = [c.key for c in Evaluation.__table__.columns if c.key != "id"]
