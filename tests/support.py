@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import re
 import signal
 import socket
@@ -77,7 +78,15 @@ class LiveServer:
         ]
         gunicorn += ["--no-control-socket", "--graceful-timeout", "2", "--log-level", "warning"]
         with self.log.open("ab") as log:
-            self.proc = subprocess.Popen(gunicorn, cwd=ROOT, env=self.env, stdout=log, stderr=log)
+            # Its own session, so that kill() can take the master and its workers at once.
+            self.proc = subprocess.Popen(
+                gunicorn,
+                cwd=ROOT,
+                env=self.env,
+                stdout=log,
+                stderr=log,
+                start_new_session=True,
+            )
         deadline = time.monotonic() + 30
         while time.monotonic() < deadline:
             try:
@@ -96,6 +105,16 @@ class LiveServer:
             except subprocess.TimeoutExpired:
                 self.proc.kill()
                 self.proc.wait()
+            self.proc = None
+
+    def kill(self) -> None:
+        """SIGKILL the master and its workers at once: a crash, no graceful shutdown."""
+        if self.proc is not None:
+            try:
+                os.killpg(self.proc.pid, signal.SIGKILL)
+            except ProcessLookupError:
+                pass
+            self.proc.wait()
             self.proc = None
 
     def sql(self, statement: str) -> list[tuple]:
