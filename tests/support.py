@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import os
 import re
 import signal
@@ -110,10 +111,8 @@ class LiveServer:
     def kill(self) -> None:
         """SIGKILL the master and its workers at once: a crash, no graceful shutdown."""
         if self.proc is not None:
-            try:
+            with contextlib.suppress(ProcessLookupError):  # already gone
                 os.killpg(self.proc.pid, signal.SIGKILL)
-            except ProcessLookupError:
-                pass
             self.proc.wait()
             self.proc = None
 
