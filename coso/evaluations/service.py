@@ -312,7 +312,10 @@ def _store(batch: list[_New], user: User) -> dict[str, Evaluation]:
     # Branch rows first, in branch order: two batches never wait on each other crosswise.
     status.lock_rows({new.data["branch_id"] for new in batch})
     columns = [c.key for c in Evaluation.__table__.columns if c.key != "id"]
-    rows = [{key: getattr(new.evaluation, key) for key in columns} for new in batch]
+    # In UUID order: two batches sharing UUIDs then take their index entries in one order
+    # and cannot deadlock on PostgreSQL (one waits for the other instead).
+    ordered = sorted(batch, key=lambda new: str(new.data["uuid"]))
+    rows = [{key: getattr(new.evaluation, key) for key in columns} for new in ordered]
     table = Evaluation.__table__
     # One statement for the batch (executemany with RETURNING: compiled once, then cached).
     # A UUID (or an original's correction) stored meanwhile skips its row, not the batch.
