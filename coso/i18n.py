@@ -3,11 +3,16 @@
 from __future__ import annotations
 
 from datetime import date, datetime
+from decimal import ROUND_HALF_EVEN, Decimal
+from functools import cache
+from typing import Any
 
+from babel.numbers import get_decimal_symbol, get_group_symbol
 from flask import (
     Blueprint,
     Flask,
     current_app,
+    g,
     has_request_context,
     redirect,
     request,
@@ -15,7 +20,13 @@ from flask import (
     url_for,
 )
 from flask.typing import ResponseReturnValue
-from flask_babel import format_date, format_datetime, format_decimal, get_locale
+from flask_babel import (
+    format_date,
+    format_datetime,
+    format_decimal,
+    get_locale,
+    get_translations,
+)
 from flask_login import current_user
 
 from coso.extensions import babel, db
@@ -65,8 +76,21 @@ def fmt_number(value: float | int | None, digits: int = 1) -> str:
     """A number with the locale's decimal mark (61,5 in Vietnamese)."""
     if value is None:
         return "—"
-    pattern = "#,##0" + ("." + "0" * digits if digits else "")
-    return format_decimal(value, format=pattern)
+    locale = get_locale()
+    if locale is None:  # outside a request: Flask-Babel's own fallback
+        return format_decimal(value, format="#,##0" + ("." + "0" * digits if digits else ""))
+    # What babel's "#,##0.0" pattern gives (half-even on the decimal text), without
+    # parsing the pattern on every call: a page of rates formats thousands of numbers.
+    exact = Decimal(str(value)).quantize(Decimal(1).scaleb(-digits), rounding=ROUND_HALF_EVEN)
+    text = f"{exact:,.{digits}f}"
+    group, decimal = _symbols(str(locale))
+    return text.replace(",", "\0").replace(".", decimal).replace("\0", group)
+
+
+@cache
+def _symbols(locale: str) -> tuple[str, str]:
+    """The locale's group and decimal symbols ("." and "," in Vietnamese)."""
+    return get_group_symbol(locale), get_decimal_symbol(locale)
 
 
 def fmt_percent(value: float | None) -> str:
@@ -76,11 +100,37 @@ def fmt_percent(value: float | None) -> str:
     return f"{fmt_number(value * 100, 0)} %"
 
 
+def _translations() -> Any:
+    """The request's catalogue, cached in ``g`` for as long as its locale stays the same.
+
+    Keyed by the identity of the locale Flask-Babel holds for the request, so
+    ``force_locale`` and a language change within the request are honoured.
+    """
+    state = getattr(g, "_flask_babel", None)
+    locale = getattr(state, "babel_locale", None)
+    cached = g.get("_coso_translations")
+    if locale is not None and cached is not None and cached[0] is locale:
+        return cached[1]
+    translations = get_translations()
+    state = getattr(g, "_flask_babel", None)
+    g._coso_translations = (getattr(state, "babel_locale", None), translations)
+    return translations
+
+
 def init_app(app: Flask) -> None:
     babel.init_app(
         app,
         locale_selector=select_locale,
         default_translation_directories=str(app.root_path + "/translations"),
+    )
+    # Templates translate hundreds of strings per page (the flagged list: ~400): look the
+    # catalogue up once per request rather than through Flask-Babel on every string.
+    app.jinja_env.install_gettext_callables(
+        gettext=lambda s: _translations().ugettext(s),
+        ngettext=lambda s, p, n: _translations().ungettext(s, p, n),
+        newstyle=True,
+        pgettext=lambda c, s: _translations().upgettext(c, s),
+        npgettext=lambda c, s, p, n: _translations().unpgettext(c, s, p, n),
     )
     app.jinja_env.filters.update(date=fmt_date, number=fmt_number, percent=fmt_percent)
     app.jinja_env.globals["current_locale"] = lambda: str(get_locale())

@@ -42,19 +42,22 @@ def _locale() -> str:
 # ------------------------------------------------------------------- parsing
 
 
-def unit_options(user: Any) -> list[tuple[Unit, int]]:
-    """The units above branch level in the user's subtree, in tree order, with their depth."""
-    units = db.session.scalars(
-        sa.select(Unit).where(
+def unit_options(user: Any) -> list[tuple[Any, int]]:
+    """The units above branch level in the user's subtree, in tree order, with their depth.
+
+    Plain rows (id, name, parent, kind), not ORM objects: a province has hundreds.
+    """
+    units = db.session.execute(
+        sa.select(Unit.id, Unit.name, Unit.parent_id, Unit.kind).where(
             scope.scope_clause(user), Unit.kind != "branch", Unit.active.is_(True)
         )
     ).all()
-    by_parent: dict[int | None, list[Unit]] = {}
+    by_parent: dict[int | None, list[Any]] = {}
     for unit in units:
         by_parent.setdefault(unit.parent_id, []).append(unit)
     out: list[tuple[Unit, int]] = []
 
-    def walk(unit: Unit, depth: int) -> None:
+    def walk(unit: Any, depth: int) -> None:
         out.append((unit, depth))
         for child in sorted(by_parent.get(unit.id, []), key=lambda u: (u.name, u.id)):
             walk(child, depth + 1)

@@ -117,8 +117,14 @@ def test_offline_submit_reload_restart_then_sync_once(profile, live_server: Live
     ctx = profile()  # the browser starts again on the same profile
     ctx.set_offline(True)
     page = ctx.new_page()
+    console: list[str] = []
+    page.on("console", lambda message: console.append(f"{message.type}: {message.text}"))
     page.goto("/outbox")
-    page.wait_for_function("document.getElementById('outbox-count').textContent === '3'")
+    try:
+        page.wait_for_function("document.getElementById('outbox-count').textContent === '3'")
+    except Exception as exc:  # say what the phone showed instead
+        shown = page.evaluate("document.body ? document.body.innerText.slice(0, 400) : ''")
+        raise AssertionError(f"after restart: {page.url!r} showed {shown!r}; {console}") from exc
     assert page.locator("#outbox-list li.outbox-item").count() == 3
     ctx.set_offline(False)  # the `online` event drains the queue
     page.wait_for_function(
