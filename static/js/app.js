@@ -58,10 +58,10 @@
   }
 
   let draining = false;
-  async function drain() {
+  async function drain(options) {
     if (!O || !signedIn || draining) return;
     draining = true;
-    try { await O.drain(); } catch (e) { /* next trigger tries again */ }
+    try { await O.drain(options); } catch (e) { /* next trigger tries again */ }
     finally { draining = false; renderBadge(); }
   }
 
@@ -75,7 +75,7 @@
     } catch (e) { /* ignore */ }
   }, 3000);
 
-  window.addEventListener("online", drain);
+  window.addEventListener("online", () => drain({ force: true }));
   document.addEventListener("visibilitychange", () => { if (document.visibilityState === "visible") drain(); });
 
   // Signing out: cached pages hold this user's data; the queue stays (it belongs to its author).

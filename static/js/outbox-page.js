@@ -76,7 +76,7 @@
       }
       return;
     }
-    if (e.target.id === "send-now" && window.CosoApp) { await window.CosoApp.drain(); render(); }
+    if (e.target.id === "send-now" && window.CosoApp) { await window.CosoApp.drain({ force: true }); render(); }
     if (e.target.id === "export-outbox") exportAll();
   });
 

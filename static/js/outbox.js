@@ -131,7 +131,9 @@
   function backoff(items, retryAfter) {
     return setStates(items, "waiting", (i) => {
       const attempts = (i.attempts || 0) + 1;
-      return { attempts: attempts, next_attempt_at: Date.now() + backoffDelay(attempts, retryAfter) };
+      // held_by_server: the server said when (Retry-After); even "send now" waits for that.
+      return { attempts: attempts, next_attempt_at: Date.now() + backoffDelay(attempts, retryAfter),
+               held_by_server: !!retryAfter };
     });
   }
 
@@ -196,10 +198,13 @@
     for (const old of sent.slice(0, sent.length - 50)) await del("sent", old.uuid);
   }
 
-  async function run() {
+  // force: the person asked ("send now") or the signal just came back: items waiting out a
+  // backoff of ours go now; items the server asked to hold (Retry-After) still wait.
+  async function run(options) {
+    const force = !!(options && options.force);
     const now = Date.now();
     let items = (await all("outbox")).filter((i) =>
-      (i.state === "waiting" && (i.next_attempt_at || 0) <= now) ||
+      (i.state === "waiting" && ((i.next_attempt_at || 0) <= now || (force && !i.held_by_server))) ||
       (i.state === "sending" && now - (i.updated_at || 0) > STALE_SENDING));
     if (!items.length) return { sent: 0, left: 0 };
     let me;
@@ -273,12 +278,12 @@
     return { sent: done };
   }
 
-  function drain() {
+  function drain(options) {
     if (global.navigator && navigator.locks && navigator.locks.request) {
       return navigator.locks.request("coso-sync", { ifAvailable: true }, (lock) =>
-        lock ? run() : { busy: true });
+        lock ? run(options) : { busy: true });
     }
-    return run();
+    return run(options);
   }
 
   global.CosoOutbox = {
