@@ -43,9 +43,8 @@ STATIC_HEADERS: dict[str, str] = {
     "Referrer-Policy": "same-origin",
     # frame-ancestors 'none' for browsers too old to read it from the CSP.
     "X-Frame-Options": "DENY",
-    # No Cross-Origin-Opener-Policy: with it, a page opened offline after the browser restarts
-    # no longer reached the outbox (tests/browser/test_offline_browser.py), and framing is
-    # already refused above.
+    # No Cross-Origin-Opener-Policy: coso opens no windows of other origins, and framing is
+    # refused above.
     "Permissions-Policy": "camera=(), microphone=(), geolocation=(), payment=(), usb=()",
 }
 
