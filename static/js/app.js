@@ -75,7 +75,7 @@
     } catch (e) { /* ignore */ }
   }, 3000);
 
-  window.addEventListener("online", () => drain({ force: true }));
+  window.addEventListener("online", drain);
   document.addEventListener("visibilitychange", () => { if (document.visibilityState === "visible") drain(); });
 
   // Signing out: cached pages hold this user's data; the queue stays (it belongs to its author).

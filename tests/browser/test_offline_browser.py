@@ -37,7 +37,7 @@ def profile(tmp_path: Path, playwright, live_server: LiveServer):  # type: ignor
             locale="vi-VN",
             offline=offline,
         )
-        ctx.set_default_timeout(15_000)
+        ctx.set_default_timeout(20_000)
         launched.append(ctx)
         return ctx
 
