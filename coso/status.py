@@ -85,20 +85,6 @@ def lock_rows(branch_ids: Iterable[int]) -> None:
     )
 
 
-def _as_state(row: BranchStatus) -> flags.BranchState:
-    latest = row.evaluation
-    return flags.BranchState(
-        state=row.state,
-        since=row.since,
-        evaluation_id=row.evaluation_id,
-        last_meeting_date=row.last_meeting_date,
-        streak=row.streak,
-        serious=row.serious,
-        reasons=tuple(row.reasons or ()),
-        latest_key=flags.sort_key(summary_of(latest)) if latest is not None else None,
-    )
-
-
 def _store(row: BranchStatus, state: flags.BranchState, score: float | None) -> None:
     row.state = state.state
     row.since = state.since
@@ -121,19 +107,6 @@ def history(branch_id: int) -> list[flags.EvalSummary]:
         .execution_options(populate_existing=False)
     ).all()
     return [summary_of(ev, superseded=bool(sup)) for ev, sup in rows]
-
-
-def record(evaluation: Evaluation) -> BranchStatus:
-    """Fold a just-inserted evaluation into its branch's status (same transaction)."""
-    row = _lock_row(evaluation.branch_id)
-    new = None
-    if evaluation.supersedes_id is None:
-        new = flags.apply_evaluation(_as_state(row), summary_of(evaluation))
-    if new is None:  # older than the deciding one, or a correction: recompute
-        new = flags.compute_state(history(evaluation.branch_id))
-    score = evaluation.score if new.evaluation_id == evaluation.id else _score_of(new)
-    _store(row, new, score)
-    return row
 
 
 def record_many(evaluations: list[Evaluation]) -> None:
