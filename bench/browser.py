@@ -10,19 +10,7 @@ from pathlib import Path
 from typing import Any
 
 from bench.common import CHROMIUM, Client, server_env
-from tests.support import LiveServer, free_port, fresh_database
-
-PHONE = {"width": 360, "height": 740}
-CHROMIUM_ARGS = [
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-    "--no-first-run",
-    "--disable-quic",
-    "--disable-dev-shm-usage",
-]
+from tests.support import CHROMIUM_ARGS, PHONE, LiveServer, free_port, fresh_database
 
 
 @contextmanager

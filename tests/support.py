@@ -18,6 +18,20 @@ import sqlalchemy as sa
 
 ROOT = Path(__file__).resolve().parents[1]
 
+#: The phone the browser tests and benchmarks emulate, and how Debian's Chromium is launched
+#: here (no sandbox as root, nothing that would reach the internet).
+PHONE = {"width": 360, "height": 740}
+CHROMIUM_ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--no-first-run",
+    "--disable-quic",
+    "--disable-dev-shm-usage",
+]
+
 
 def pg_url(url: str) -> str:
     """A PostgreSQL URL with the psycopg 3 driver named."""

@@ -16,21 +16,10 @@ from pathlib import Path
 import pytest
 
 from tests.conftest import BACKENDS, PG_URL
-from tests.support import LiveServer, free_port, fresh_database
+from tests.support import CHROMIUM_ARGS, PHONE, LiveServer, free_port, fresh_database
 
 CHROMIUM = os.environ.get("COSO_CHROMIUM", "/usr/bin/chromium")
 REQUIRE = os.environ.get("COSO_REQUIRE_BROWSER", "") not in ("", "0")
-PHONE = {"width": 360, "height": 740}
-CHROMIUM_ARGS = [
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-    "--no-first-run",
-    "--disable-quic",
-    "--disable-dev-shm-usage",
-]
 
 os.environ.setdefault("PW_EXPERIMENTAL_SERVICE_WORKER_NETWORK_EVENTS", "1")
 #: What Playwright treats as a function rather than an expression.
