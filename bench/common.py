@@ -272,6 +272,7 @@ class Client:
     def __init__(self, port: int) -> None:
         import http.client
 
+        self.port = port
         self.conn = http.client.HTTPConnection("127.0.0.1", port, timeout=120)
         self.cookies: dict[str, str] = {}
         self.csrf = ""
@@ -355,6 +356,17 @@ class Client:
             self.errors += 1
             time.sleep(min(2.0, 0.1 * 2**attempt))
         raise RuntimeError(f"the server kept answering {status}")
+
+    def reconnect(self) -> None:
+        """A new connection, same session: a phone that comes back on line later.
+
+        gunicorn keeps a keep-alive connection on the worker that accepted it, so which
+        worker serves which phone is decided when the phone connects, not per request.
+        """
+        import http.client
+
+        self.conn.close()
+        self.conn = http.client.HTTPConnection("127.0.0.1", self.port, timeout=120)
 
     def close(self) -> None:
         self.conn.close()

@@ -51,12 +51,14 @@ def from_environment(instance_path: Path) -> dict[str, Any]:
     ).lower() in ("1", "true", "yes")
     redis_url = os.environ.get("REDIS_URL", "").strip()
     pinned_today = os.environ.get("COSO_TODAY", "").strip() if env != "production" else ""
+    database_url = _database_url(instance_path)
     return {
         "COSO_TODAY": pinned_today or None,
         "COSO_ENV": env,
         "SECRET_KEY": secret,
-        "SQLALCHEMY_DATABASE_URI": _database_url(instance_path),
-        "SQLALCHEMY_ENGINE_OPTIONS": {"pool_pre_ping": True},
+        "SQLALCHEMY_DATABASE_URI": database_url,
+        # A server's connections can drop between requests; a SQLite file's cannot.
+        "SQLALCHEMY_ENGINE_OPTIONS": {"pool_pre_ping": not database_url.startswith("sqlite")},
         "SESSION_COOKIE_HTTPONLY": True,
         "SESSION_COOKIE_SAMESITE": "Lax",
         "SESSION_COOKIE_SECURE": secure_cookies,

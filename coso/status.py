@@ -9,8 +9,9 @@ without a nightly job.
 from __future__ import annotations
 
 from collections import Counter
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from datetime import date, timedelta
+from typing import Any
 
 import sqlalchemy as sa
 from sqlalchemy.dialects import postgresql, sqlite
@@ -19,17 +20,19 @@ from coso import clock, flags
 from coso.extensions import db
 from coso.models import BranchStatus, Evaluation, Unit
 
+_CHUNK = 500  # ids per IN (...)
 
-def summary_of(ev: Evaluation, superseded: bool = False) -> flags.EvalSummary:
+
+def summary_of(row: Mapping[str, Any]) -> flags.EvalSummary:
+    """What the flag rules need from an evaluation's columns (as ``service`` inserts them)."""
     return flags.EvalSummary(
-        id=ev.id,
-        meeting_date=ev.meeting_date,
-        submitted_at=ev.submitted_at,
-        uuid=ev.uuid,
-        compliant=ev.compliant,
-        serious=ev.serious,
-        reasons=tuple(ev.reasons or ()),
-        superseded=superseded,
+        id=row["id"],
+        meeting_date=row["meeting_date"],
+        submitted_at=row["submitted_at"],
+        uuid=row["uuid"],
+        compliant=row["compliant"],
+        serious=row["serious"],
+        reasons=tuple(row["reasons"] or ()),
     )
 
 
@@ -67,15 +70,14 @@ def lock_rows(branch_ids: Iterable[int]) -> None:
         return
     dialect = db.session.get_bind().dialect.name
     insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
-    db.session.execute(
-        insert(BranchStatus)
-        .values(
-            [
-                {"branch_id": i, "state": flags.NEVER, "streak": 0, "serious": False, "reasons": []}
-                for i in ids
-            ]
-        )
-        .on_conflict_do_nothing(index_elements=["branch_id"])
+    # executemany of one cached statement (a multi-row VALUES would be compiled anew for
+    # each batch size).
+    db.session.connection().execute(
+        insert(BranchStatus.__table__).on_conflict_do_nothing(index_elements=["branch_id"]),
+        [
+            {"branch_id": i, "state": flags.NEVER, "streak": 0, "serious": False, "reasons": []}
+            for i in ids
+        ],
     )
     db.session.execute(
         sa.select(BranchStatus.branch_id)
@@ -98,65 +100,175 @@ def _store(row: BranchStatus, state: flags.BranchState, score: float | None) -> 
 
 def history(branch_id: int) -> list[flags.EvalSummary]:
     """Every evaluation of a branch, each marked superseded or not."""
+    return histories([branch_id], with_reasons=True)[branch_id]
+
+
+def histories(
+    branch_ids: Iterable[int], *, with_reasons: bool = False
+) -> dict[int, list[flags.EvalSummary]]:
+    """``history`` of several branches in one query (a list, maybe empty, for each id).
+
+    Plain columns, not ORM objects: a branch can hold hundreds of evaluations, and
+    the rules need a few fields of each. ``reasons`` only matter for the deciding
+    evaluation, so they are left out unless asked for.
+    """
+    ids = sorted(set(branch_ids))
+    out: dict[int, list[flags.EvalSummary]] = {branch_id: [] for branch_id in ids}
     corrected = sa.select(Evaluation.supersedes_id).where(Evaluation.supersedes_id.is_not(None))
-    rows = db.session.execute(
-        sa.select(Evaluation, Evaluation.id.in_(corrected.scalar_subquery()))
-        .where(Evaluation.branch_id == branch_id)
-        # The rules need none of the answers: not loading them keeps a recompute cheap.
-        .options(sa.orm.lazyload(Evaluation.answers))
-        .execution_options(populate_existing=False)
-    ).all()
-    return [summary_of(ev, superseded=bool(sup)) for ev, sup in rows]
+    columns: list[Any] = [
+        Evaluation.branch_id,
+        Evaluation.id,
+        Evaluation.meeting_date,
+        Evaluation.submitted_at,
+        Evaluation.uuid,
+        Evaluation.compliant,
+        Evaluation.serious,
+        Evaluation.id.in_(corrected.scalar_subquery()),
+    ]
+    if with_reasons:
+        columns.append(Evaluation.reasons)
+    for start in range(0, len(ids), _CHUNK):
+        rows = db.session.execute(
+            sa.select(*columns).where(Evaluation.branch_id.in_(ids[start : start + _CHUNK]))
+        )
+        for branch_id, ev_id, meeting, submitted, uuid, compliant, serious, sup, *rest in rows:
+            out[branch_id].append(
+                flags.EvalSummary(
+                    id=ev_id,
+                    meeting_date=meeting,
+                    submitted_at=submitted,
+                    uuid=uuid,
+                    compliant=compliant,
+                    serious=serious,
+                    reasons=tuple(rest[0] or ()) if rest else (),
+                    superseded=bool(sup),
+                )
+            )
+    return out
 
 
-def record_many(evaluations: list[Evaluation]) -> None:
-    """Fold a batch's just-inserted evaluations into their branches' status rows.
+def record_many(evaluations: list[dict[str, Any]]) -> None:
+    """Fold a batch's just-inserted evaluations (their columns, with ``id``) into their branches.
 
     The rows must already be locked (``lock_rows``). Each branch is read once and
-    written once, however many of its evaluations the batch holds; a branch that
-    received an older meeting or a correction is recomputed from its history.
+    written once, however many of its evaluations the batch holds; branches that
+    received an older meeting or a correction are recomputed from their histories,
+    all in one query. Reads and writes are plain statements (one each for the
+    batch), not ORM objects.
     """
-    by_branch: dict[int, list[Evaluation]] = {}
+    by_branch: dict[int, list[dict[str, Any]]] = {}
     for evaluation in evaluations:
-        by_branch.setdefault(evaluation.branch_id, []).append(evaluation)
+        by_branch.setdefault(evaluation["branch_id"], []).append(evaluation)
     if not by_branch:
         return
+    table = BranchStatus.__table__
     rows = db.session.execute(
-        sa.select(BranchStatus, Evaluation.meeting_date, Evaluation.submitted_at, Evaluation.uuid)
-        .outerjoin(Evaluation, Evaluation.id == BranchStatus.evaluation_id)
-        .where(BranchStatus.branch_id.in_(sorted(by_branch)))
-        .execution_options(populate_existing=True)
+        sa.select(
+            table.c.branch_id,
+            table.c.state,
+            table.c.since,
+            table.c.evaluation_id,
+            table.c.last_meeting_date,
+            table.c.streak,
+            table.c.serious,
+            Evaluation.meeting_date,
+            Evaluation.submitted_at,
+            Evaluation.uuid,
+        )
+        .outerjoin(Evaluation, Evaluation.id == table.c.evaluation_id)
+        .where(table.c.branch_id.in_(sorted(by_branch)))
     ).all()
-    for row, meeting_date, submitted_at, uuid in rows:
+    states: dict[int, flags.BranchState] = {}
+    stale: list[int] = []  # an older meeting or a correction: the whole history decides
+    for branch_id, st, since, ev_id, last, streak, serious, meeting, submitted, uuid in rows:
         latest_key = None
-        if row.evaluation_id is not None and meeting_date is not None:
+        if ev_id is not None and meeting is not None:
             latest_key = flags.sort_key(
-                flags.EvalSummary(row.evaluation_id, meeting_date, submitted_at, uuid, True, False)
+                flags.EvalSummary(ev_id, meeting, submitted, uuid, True, False)
             )
         state: flags.BranchState | None = flags.BranchState(
-            state=row.state,
-            since=row.since,
-            evaluation_id=row.evaluation_id,
-            last_meeting_date=row.last_meeting_date,
-            streak=row.streak,
-            serious=row.serious,
-            reasons=tuple(row.reasons or ()),
-            latest_key=latest_key,
+            st, since, ev_id, last, streak, serious, (), latest_key
         )
-        new_ones = sorted(by_branch[row.branch_id], key=lambda ev: flags.sort_key(summary_of(ev)))
-        for evaluation in new_ones:
-            if state is None or evaluation.supersedes_id is not None:
+        for evaluation in sorted(
+            by_branch[branch_id], key=lambda ev: flags.sort_key(summary_of(ev))
+        ):
+            if state is None or evaluation["supersedes_id"] is not None:
                 state = None
                 break
             state = flags.apply_evaluation(state, summary_of(evaluation))
-        if state is None:  # an older meeting or a correction: the whole history decides
-            state = flags.compute_state(history(row.branch_id))
-        scores = {ev.id: ev.score for ev in new_ones}
-        _store(
-            row,
-            state,
-            scores[state.evaluation_id] if state.evaluation_id in scores else _score_of(state),
+        if state is None:
+            stale.append(branch_id)
+        else:
+            states[branch_id] = state
+    for branch_id, summaries in histories(stale).items():
+        states[branch_id] = flags.compute_state(summaries)
+
+    # The deciding evaluation gives the row its score and reasons: the batch's own, or
+    # (when an older one still decides) read once for all such branches.
+    mine = {evaluation["id"]: evaluation for evaluation in evaluations}
+    others = sorted(
+        {s.evaluation_id for s in states.values() if s.evaluation_id is not None} - set(mine)
+    )
+    details: dict[int, tuple[float | None, list[Any]]] = {}
+    if others:
+        details = {
+            ev_id: (score, reasons or [])
+            for ev_id, score, reasons in db.session.execute(
+                sa.select(Evaluation.id, Evaluation.score, Evaluation.reasons).where(
+                    Evaluation.id.in_(others)
+                )
+            )
+        }
+    updates = []
+    for branch_id, state in sorted(states.items()):
+        score: float | None = None
+        reasons: list[Any] = []
+        if state.evaluation_id in mine:
+            decider = mine[state.evaluation_id]
+            score, reasons = decider["score"], list(decider["reasons"] or [])
+        elif state.evaluation_id is not None:
+            score, reasons = details.get(state.evaluation_id, (None, []))
+        updates.append(
+            {
+                "b_branch_id": branch_id,
+                "b_state": state.state,
+                "b_since": state.since,
+                "b_evaluation_id": state.evaluation_id,
+                "b_last_meeting_date": state.last_meeting_date,
+                "b_streak": state.streak,
+                "b_serious": state.serious,
+                "b_reasons": reasons,
+                "b_score": score,
+            }
         )
+    db.session.connection().execute(_UPDATE_STATUS, updates)
+    # Status rows this session had loaded as objects would now be stale.
+    session = db.session()
+    for branch_id in states:
+        loaded = session.identity_map.get(sa.orm.util.identity_key(BranchStatus, branch_id))
+        if loaded is not None:
+            session.expire(loaded)
+
+
+_UPDATE_STATUS = (
+    sa.update(BranchStatus.__table__)
+    .where(BranchStatus.__table__.c.branch_id == sa.bindparam("b_branch_id"))
+    .values(
+        {
+            name: sa.bindparam(f"b_{name}")
+            for name in (
+                "state",
+                "since",
+                "evaluation_id",
+                "last_meeting_date",
+                "streak",
+                "serious",
+                "reasons",
+                "score",
+            )
+        }
+    )
+)
 
 
 def _score_of(state: flags.BranchState) -> float | None:

@@ -205,8 +205,8 @@ def _evaluation(app: Flask, branch: Unit, template_id: int, guidance_id: int, ca
     )
     with app.test_request_context():
         result = service.submit(item, cadre)
-        assert result.evaluation is not None, result.errors
-        evaluation_id = result.evaluation.id
+        assert result.id is not None, result.errors
+        evaluation_id = result.id
     secretary = db.session.scalars(db.select(User).where(User.unit_id == branch.id)).first()
     assert secretary is not None
     db.session.add(

@@ -56,9 +56,9 @@ def evaluate(
             answer["note"] = "Không có sổ biên bản."
     with app.test_request_context():
         result = evaluations.submit(item, _user(username))
-        assert result.evaluation is not None, result.errors
+        assert result.id is not None, result.errors
         db.session.commit()
-        return result.evaluation.id
+        return result.id
 
 
 def add_action(branch_id: int, evaluation_id: int | None, status: str = OPEN, **kw: Any) -> int:

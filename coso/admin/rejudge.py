@@ -16,7 +16,6 @@ floor cannot turn it back into a pass.
 from __future__ import annotations
 
 from collections import Counter, defaultdict
-from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import date
 from typing import Any
@@ -32,9 +31,9 @@ from coso.models import (
     EvaluationAnswer,
     Guidance,
     Unit,
-    UnitSettings,
 )
 from coso.scoring import Outcome, Settings, score_evaluation
+from coso.settings import settings_for_paths
 
 _CHUNK = 500
 
@@ -106,7 +105,6 @@ def rejudge(root: Unit, today: date | None = None) -> RejudgeSummary:
     today = today or clock.today()
     summary = RejudgeSummary(before=_counts(root, today))
     candidates = _runs_newest_first(root)
-    settings_of = _settings_lookup()
     templates: dict[int, ChecklistTemplate] = {}
     topics: dict[int, int] = {}
     changed_branches: set[int] = set()
@@ -115,7 +113,9 @@ def rejudge(root: Unit, today: date | None = None) -> RejudgeSummary:
     active = {branch_id for branch_id, ids in candidates.items() if ids}
     while active:
         wanted = {branch_id: candidates[branch_id][step] for branch_id in active}
-        for evaluation in _load(list(wanted.values())):
+        loaded = _load(list(wanted.values()))
+        settings = settings_for_paths({evaluation.branch.path for evaluation in loaded})
+        for evaluation in loaded:
             branch = evaluation.branch
             template = templates.get(evaluation.template_id) or evaluation.template
             templates[template.id] = template
@@ -127,7 +127,7 @@ def rejudge(root: Unit, today: date | None = None) -> RejudgeSummary:
                     evaluation,
                     template,
                     topics.get(evaluation.guidance_id or 0, 0),
-                    settings_of(branch),
+                    settings[branch.path],
                 )
             except ValueError:
                 # A malformed old evaluation keeps its judgement and ends the walk.
@@ -148,23 +148,6 @@ def rejudge(root: Unit, today: date | None = None) -> RejudgeSummary:
     db.session.flush()
     summary.after = _counts(root, today)
     return summary
-
-
-def _settings_lookup() -> Callable[[Unit], Settings]:
-    """Settings per unit from one read of the (small) overrides table, as settings_for_path."""
-    overrides = {row.unit_id: row.values for row in db.session.scalars(sa.select(UnitSettings))}
-    cache: dict[tuple[int, ...], Settings] = {}
-
-    def settings_of(unit: Unit) -> Settings:
-        key = tuple(uid for uid in unit.ancestor_ids if uid in overrides)
-        if key not in cache:
-            merged: dict[str, object] = {}
-            for uid in key:  # root first, so deeper units override
-                merged.update(overrides[uid])
-            cache[key] = Settings.from_mapping(merged)
-        return cache[key]
-
-    return settings_of
 
 
 def _runs_newest_first(root: Unit) -> dict[int, list[int]]:

@@ -17,6 +17,7 @@ import json
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from functools import cache
+from operator import itemgetter
 from typing import Any
 
 import sqlalchemy as sa
@@ -29,8 +30,9 @@ from coso.checklists import item_specs
 from coso.evaluations.schema import Catalog, EvaluationSchema, canonical_uuid, plain_errors
 from coso.extensions import db, reading_phase
 from coso.models import AuditEvent, Evaluation, EvaluationAnswer, User, Visit
+from coso.models.evaluations import OUTCOME_FIELDS
 from coso.scoring import Outcome, Settings, score_evaluation
-from coso.settings import settings_for_path
+from coso.settings import settings_for_path, settings_for_paths
 
 CREATED, DUPLICATE, CONFLICT, REJECTED = "created", "duplicate", "conflict", "rejected"
 
@@ -62,16 +64,17 @@ class Result:
 
     uuid: str
     status: str
-    evaluation: Evaluation | None = None
+    id: int | None = None  # the stored evaluation (created, duplicate, own conflict)
+    outcome: dict[str, Any] | None = None
     errors: dict[str, Any] | None = None
 
     def as_dict(self) -> dict[str, Any]:
         return {
             "uuid": self.uuid,
             "status": self.status,
-            "id": self.evaluation.id if self.evaluation is not None else None,
+            "id": self.id,
             "errors": self.errors,
-            "outcome": self.evaluation.outcome_dict() if self.evaluation is not None else None,
+            "outcome": self.outcome,
         }
 
 
@@ -83,7 +86,7 @@ class _New:
     data: dict[str, Any]
     digest: str
     original: Evaluation | None = None
-    evaluation: Evaluation | None = None
+    row: dict[str, Any] | None = None  # the evaluation's columns; "id" once it is stored
     answers: list[dict[str, Any]] | None = None
 
 
@@ -109,8 +112,8 @@ def submit_batch(items: list[Any], user: User, *, device_id: str | None = None) 
         _prepare(list(fresh.values()), user, device_id, catalog)
     lost = _store(list(fresh.values()), user)
     for uuid_text, new in fresh.items():
-        if new.evaluation is not None:
-            results[new.index] = Result(uuid_text, CREATED, new.evaluation)
+        if new.row is not None:
+            results[new.index] = Result(uuid_text, CREATED, new.row["id"], outcome_of(new.row))
         elif uuid_text in lost:  # stored meanwhile by another request: what is there decides
             results[new.index] = _replay(lost[uuid_text], uuid_text, new.digest, user)
         else:  # its original was corrected meanwhile by another request
@@ -121,12 +124,12 @@ def submit_batch(items: list[Any], user: User, *, device_id: str | None = None) 
             )
     for index, uuid_text, digest in repeats:
         first = fresh[uuid_text]
-        winner = first.evaluation or lost.get(uuid_text)
-        results[index] = (
-            _replay(winner, uuid_text, digest, user)
-            if winner is not None
-            else Result(uuid_text, REJECTED, errors=results[first.index].errors)  # type: ignore[union-attr]
-        )
+        if first.row is not None:  # this batch stored it: the same content is a duplicate
+            results[index] = _replay_row(first.row, uuid_text, digest)
+        elif uuid_text in lost:
+            results[index] = _replay(lost[uuid_text], uuid_text, digest, user)
+        else:
+            results[index] = Result(uuid_text, REJECTED, errors=results[first.index].errors)  # type: ignore[union-attr]
     return [result for result in results if result is not None]
 
 
@@ -165,7 +168,7 @@ def _check(
             repeats.append((index, uuid_text, digest))
             continue
         try:
-            data = schema.load(item)
+            data = schema.load_item(item)
         except ValidationError as exc:
             results[index] = Result(uuid_text, REJECTED, errors=plain_errors(exc.messages))
             continue
@@ -216,13 +219,26 @@ def _replay(known: Evaluation, uuid_text: str, digest: str, user: User) -> Resul
             uuid_text, CONFLICT, errors={"uuid": [_("This identifier is already in use.")]}
         )
     if known.content_hash == digest:
-        return Result(uuid_text, DUPLICATE, known)
-    return Result(
-        uuid_text,
-        CONFLICT,
-        known,
-        errors={"uuid": [_("An evaluation with this identifier was stored with other content.")]},
-    )
+        return Result(uuid_text, DUPLICATE, known.id, known.outcome_dict())
+    return Result(uuid_text, CONFLICT, known.id, known.outcome_dict(), errors=_changed())
+
+
+def _replay_row(row: dict[str, Any], uuid_text: str, digest: str) -> Result:
+    """``_replay`` of an evaluation this batch stored a moment ago (always the user's own)."""
+    if row["content_hash"] == digest:
+        return Result(uuid_text, DUPLICATE, row["id"], outcome_of(row))
+    return Result(uuid_text, CONFLICT, row["id"], outcome_of(row), errors=_changed())
+
+
+def _changed() -> dict[str, list[str]]:
+    from flask_babel import gettext as _
+
+    return {"uuid": [_("An evaluation with this identifier was stored with other content.")]}
+
+
+def outcome_of(row: dict[str, Any]) -> dict[str, Any]:
+    """The outcome of a stored evaluation's columns, as the sync API reports it."""
+    return {key: row[key] for key in OUTCOME_FIELDS}
 
 
 def outcome_for(data: dict[str, Any], catalog: Catalog) -> Outcome:
@@ -253,45 +269,51 @@ def _insert(model: type[Any]) -> Any:
 
 
 def _prepare(batch: list[_New], user: User, device_id: str | None, catalog: Catalog) -> None:
-    """Score each new item and build its row and its answers (nothing is written yet)."""
+    """Score each new item and build its row and its answers (nothing is written yet).
+
+    Rows are plain dicts of the evaluation's columns, not ORM objects: the batch is
+    written with Core statements, and building and reading back 50 objects of
+    30 attributes each was a noticeable share of a sync.
+    """
     now = datetime.now(UTC)
-    settings = cache(settings_for_path)  # one look-up per branch path in the batch
-    specs = cache(item_specs)  # and one list of items per template
+    # One read of the settings of every branch in the batch, one list of items per template.
+    settings = settings_for_paths(catalog.branches[new.data["branch_id"]].path for new in batch)
+    specs = cache(item_specs)
     for new in batch:
         data = new.data
         path = catalog.branches[data["branch_id"]].path
-        outcome = _score(data, catalog, settings(path), specs)
+        outcome = _score(data, catalog, settings[path], specs)
         good_practice = _clean(data["good_practice"])
-        new.evaluation = Evaluation(
-            uuid=str(data["uuid"]),
-            content_hash=new.digest,
-            branch_id=data["branch_id"],
-            cadre_id=user.id,
-            template_id=data["template_id"],
-            guidance_id=data["guidance_id"],
-            meeting_date=data["meeting_date"],
-            meeting_type=data["meeting_type"],
-            mode=data["mode"],
-            members_total=data["members_total"],
-            members_present=data["members_present"],
-            topics_covered=sorted(set(data["topics_covered"])),
-            notes=_clean(data["notes"]),
-            good_practice=good_practice,
-            recommend_practice=bool(data["recommend_practice"] and good_practice),
-            supersedes_id=new.original.id if new.original else None,
-            device_id=device_id,
-            started_at=data["started_at"],
-            submitted_at=data["submitted_at"] or now,
-            received_at=now,
-            score=outcome.score,
-            procedure_score=outcome.procedure_score,
-            content_score=outcome.content_score,
-            compliant=outcome.compliant,
-            serious=outcome.serious,
-            attendance=outcome.attendance,
-            topic_coverage=outcome.topic_coverage,
-            reasons=[reason.as_dict() for reason in outcome.reasons],
-        )
+        new.row = {
+            "uuid": str(data["uuid"]),
+            "content_hash": new.digest,
+            "branch_id": data["branch_id"],
+            "cadre_id": user.id,
+            "template_id": data["template_id"],
+            "guidance_id": data["guidance_id"],
+            "meeting_date": data["meeting_date"],
+            "meeting_type": data["meeting_type"],
+            "mode": data["mode"],
+            "members_total": data["members_total"],
+            "members_present": data["members_present"],
+            "topics_covered": sorted(set(data["topics_covered"])),
+            "notes": _clean(data["notes"]),
+            "good_practice": good_practice,
+            "recommend_practice": bool(data["recommend_practice"] and good_practice),
+            "supersedes_id": new.original.id if new.original else None,
+            "device_id": device_id,
+            "started_at": data["started_at"],
+            "submitted_at": data["submitted_at"] or now,
+            "received_at": now,
+            "score": outcome.score,
+            "procedure_score": outcome.procedure_score,
+            "content_score": outcome.content_score,
+            "compliant": outcome.compliant,
+            "serious": outcome.serious,
+            "attendance": outcome.attendance,
+            "topic_coverage": outcome.topic_coverage,
+            "reasons": [reason.as_dict() for reason in outcome.reasons],
+        }
         notes = {answer["item"]: _clean(answer.get("note")) for answer in data["answers"]}
         new.answers = [
             {"item_code": code, "value": value, "note": notes.get(code)}
@@ -302,79 +324,74 @@ def _prepare(batch: list[_New], user: User, device_id: str | None, catalog: Cata
 def _store(batch: list[_New], user: User) -> dict[str, Evaluation]:
     """Insert the batch's new evaluations with everything that follows from them.
 
-    Keeps ``evaluation`` on each item it stored (clears it on the others); returns, by
-    UUID, the evaluations another request stored first (their items are answered as
-    replays).
+    Sets ``row["id"]`` on each item it stored (clears ``row`` on the others); returns,
+    by UUID, the evaluations another request stored first (their items are answered
+    as replays).
     """
     if not batch:
         return {}
     now = datetime.now(UTC)
     # Branch rows first, in branch order: two batches never wait on each other crosswise.
     status.lock_rows({new.data["branch_id"] for new in batch})
-    columns = [c.key for c in Evaluation.__table__.columns if c.key != "id"]
     # In UUID order: two batches sharing UUIDs then take their index entries in one order
     # and cannot deadlock on PostgreSQL (one waits for the other instead).
-    ordered = sorted(batch, key=lambda new: str(new.data["uuid"]))
-    rows = [{key: getattr(new.evaluation, key) for key in columns} for new in ordered]
+    ordered = sorted((new.row for new in batch if new.row is not None), key=itemgetter("uuid"))
     table = Evaluation.__table__
+    connection = db.session.connection()
     # One statement for the batch (executemany with RETURNING: compiled once, then cached).
     # A UUID (or an original's correction) stored meanwhile skips its row, not the batch.
     inserted = dict(
-        db.session.connection()
-        .execute(
-            _insert(Evaluation).on_conflict_do_nothing().returning(table.c.uuid, table.c.id), rows
-        )
-        .all()
+        connection.execute(
+            _insert(Evaluation).on_conflict_do_nothing().returning(table.c.uuid, table.c.id),
+            ordered,
+        ).all()
     )
     stored: list[_New] = []
     for new in batch:
-        evaluation = new.evaluation
-        assert evaluation is not None
-        if evaluation.uuid in inserted:
-            evaluation.id = inserted[evaluation.uuid]
+        assert new.row is not None
+        if new.row["uuid"] in inserted:
+            new.row["id"] = inserted[new.row["uuid"]]
             stored.append(new)
         else:
-            new.evaluation = None
-    lost = _existing([str(new.data["uuid"]) for new in batch if new.evaluation is None])
+            new.row = None
+    lost = _existing([str(new.data["uuid"]) for new in batch if new.row is None])
     if not stored:
         return lost
 
-    connection = db.session.connection()
     connection.execute(
         sa.insert(EvaluationAnswer.__table__),
         [
-            {"evaluation_id": new.evaluation.id, **answer}  # type: ignore[union-attr]
+            {"evaluation_id": new.row["id"], **answer}  # type: ignore[index]
             for new in stored
             for answer in new.answers or ()
         ],
     )
-    _count_visit_days(stored)
-    status.record_many([new.evaluation for new in stored if new.evaluation is not None])
+    _count_visit_days(stored, now)
+    status.record_many([new.row for new in stored if new.row is not None])
     _audit(stored, user, now)
     return lost
 
 
-def _count_visit_days(stored: list[_New]) -> None:
+def _count_visit_days(stored: list[_New], now: datetime) -> None:
     """Each evaluation is a visit day; a correction replaces its original's day."""
     originals = [new.original.id for new in stored if new.original is not None]
     if originals:
         db.session.execute(sa.delete(Visit).where(Visit.evaluation_id.in_(originals)))
-    now = datetime.now(UTC)
     db.session.connection().execute(
         sa.insert(Visit.__table__),
         [
             {
-                "user_id": ev.cadre_id,
-                "unit_id": ev.branch_id,
+                "user_id": row["cadre_id"],
+                "unit_id": row["branch_id"],
                 "form": "meeting",
-                "start_date": ev.meeting_date,
-                "end_date": ev.meeting_date,
+                "start_date": row["meeting_date"],
+                "end_date": row["meeting_date"],
                 "days": 1,
-                "evaluation_id": ev.id,
+                "evaluation_id": row["id"],
                 "created_at": now,
             }
             for new in stored
-            if (ev := new.evaluation) is not None
+            if (row := new.row) is not None
         ],
     )
 
@@ -390,18 +407,18 @@ def _audit(stored: list[_New], user: User, now: datetime) -> None:
                 "action": "evaluation.correct" if new.original else "evaluation.create",
                 "user_id": user.id,
                 "object_type": "Evaluation",
-                "object_id": str(ev.id),
-                "unit_id": ev.branch_id,
+                "object_id": str(row["id"]),
+                "unit_id": row["branch_id"],
                 "remote_addr": address,
                 "details": {
-                    "uuid": ev.uuid,
+                    "uuid": row["uuid"],
                     "supersedes": new.original.uuid if new.original else None,
-                    "compliant": ev.compliant,
-                    "score": ev.score,
+                    "compliant": row["compliant"],
+                    "score": row["score"],
                 },
             }
             for new in stored
-            if (ev := new.evaluation) is not None
+            if (row := new.row) is not None
         ],
     )
 

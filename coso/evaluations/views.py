@@ -114,8 +114,8 @@ def _post_checklist(branch: Unit) -> ResponseReturnValue:
     result = service.submit(payload, current_user._get_current_object())
     if result.status in (service.CREATED, service.DUPLICATE):
         db.session.commit()
-        assert result.evaluation is not None
-        target = url_for("evaluations.result", evaluation_id=result.evaluation.id)
+        assert result.id is not None
+        target = url_for("evaluations.result", evaluation_id=result.id)
         if wants_fragment():
             return Response(status=204, headers={"HX-Redirect": target})
         return redirect(target, code=303)

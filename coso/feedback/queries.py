@@ -25,12 +25,11 @@ from coso.models import (
     Evaluation,
     Feedback,
     Unit,
-    UnitSettings,
     User,
 )
 from coso.models.feedback import DECLINED, DONE, OPEN, PROPOSED
 from coso.scoring import Settings
-from coso.settings import settings_for_path
+from coso.settings import settings_for_path, settings_for_paths
 
 PAGE_SIZE = 20
 _CHUNK = 500  # ids per IN list
@@ -61,41 +60,24 @@ def unread_clause() -> sa.ColumnElement[bool]:
 # ------------------------------------------------------------------ settings
 
 
-def _path_ids(path: str) -> list[int]:
-    return [int(part) for part in path.strip("/").split("/") if part]
-
-
 def unack_days_for(branch_ids: Iterable[int]) -> dict[int, int]:
     """``Settings.unack_days`` in force at each branch: two queries whatever the number.
 
     The same merge as :func:`coso.settings.settings_for_path` (the deepest
-    ancestor's override wins), done for many branches at once.
+    ancestor's override wins), done for many branches at once
+    (:func:`coso.settings.settings_for_paths`).
     """
     ids = sorted(set(branch_ids))
     paths: dict[int, str] = {}
     for chunk in _chunks(ids):
         rows = db.session.execute(sa.select(Unit.id, Unit.path).where(Unit.id.in_(chunk)))
         paths.update((unit_id, path) for unit_id, path in rows)
-    ancestors = sorted({uid for path in paths.values() for uid in _path_ids(path)})
-    overrides: dict[int, dict[str, Any]] = {}
-    for chunk in _chunks(ancestors):
-        overrides.update(
-            (row.unit_id, row.values or {})
-            for row in db.session.scalars(
-                sa.select(UnitSettings).where(UnitSettings.unit_id.in_(chunk))
-            )
-        )
+    settings = settings_for_paths(paths.values())
     default = Settings().unack_days
-    resolved: dict[tuple[int, ...], int] = {}
     out: dict[int, int] = {}
     for branch_id in ids:
-        chain = tuple(uid for uid in _path_ids(paths.get(branch_id, "")) if uid in overrides)
-        if chain not in resolved:
-            merged: dict[str, Any] = {}
-            for uid in chain:  # root first, so deeper units override
-                merged.update(overrides[uid])
-            resolved[chain] = Settings.from_mapping(merged).unack_days if chain else default
-        out[branch_id] = resolved[chain]
+        path = paths.get(branch_id)
+        out[branch_id] = settings[path].unack_days if path is not None else default
     return out
 
 

@@ -17,6 +17,8 @@ from coso.models.users import User
 
 MEETING_TYPES = ("regular", "theme", "topic", "extraordinary")
 MODES = ("in_person", "online")
+#: The columns of an evaluation that the sync API reports as its outcome.
+OUTCOME_FIELDS = ("compliant", "serious", "score", "procedure_score", "content_score", "reasons")
 
 
 class Evaluation(db.Model):
@@ -85,14 +87,7 @@ class Evaluation(db.Model):
 
     def outcome_dict(self) -> dict[str, Any]:
         """The outcome as the sync API reports it."""
-        return {
-            "compliant": self.compliant,
-            "serious": self.serious,
-            "score": self.score,
-            "procedure_score": self.procedure_score,
-            "content_score": self.content_score,
-            "reasons": self.reasons,
-        }
+        return {key: getattr(self, key) for key in OUTCOME_FIELDS}
 
 
 class EvaluationAnswer(db.Model):
