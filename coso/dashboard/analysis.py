@@ -25,6 +25,7 @@ from coso.dashboard.flagged import not_superseded, since_expr
 from coso.dashboard.pace import Period, months_ending, rate
 from coso.extensions import db
 from coso.models import BranchStatus, Evaluation, EvaluationAnswer, SecretaryTerm, Unit, User
+from coso.models.evaluations import FAILING_ANSWER
 
 PRACTICES_PAGE = 25
 
@@ -211,7 +212,7 @@ def failing_items(
         .select_from(EvaluationAnswer)
         .join(Evaluation, Evaluation.id == EvaluationAnswer.evaluation_id)
         .join(Unit, Unit.id == Evaluation.branch_id)
-        .where(_evaluations_in(unit, period), EvaluationAnswer.value.in_(("fail", "partial")))
+        .where(_evaluations_in(unit, period), sa.text(f"evaluation_answer.{FAILING_ANSWER}"))
         .group_by(EvaluationAnswer.item_code, EvaluationAnswer.value)
     ).all()
     template = current_template(unit)

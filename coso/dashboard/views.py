@@ -14,7 +14,6 @@ import sqlalchemy as sa
 from flask import Blueprint, Flask, abort, render_template, request
 from flask.typing import ResponseReturnValue
 from flask_babel import get_locale
-from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user, login_required
 from werkzeug.datastructures import MultiDict
@@ -25,7 +24,8 @@ from coso.dashboard import analysis, charts, flagged, pace, timeline
 from coso.dashboard.words import form_label, kind_label, reasons_in_words, rule_label, state_label
 from coso.extensions import db
 from coso.htmx import wants_fragment
-from coso.models import BranchStatus, Unit
+from coso.i18n import gettext as _
+from coso.models import BranchStatus, ChecklistTemplate, Unit
 from coso.settings import settings_for_path
 
 bp = Blueprint("dashboard", __name__)
@@ -150,10 +150,9 @@ def parse_period(args: MultiDict[str, str], errors: Errors, today: date) -> pace
         return default
 
 
-def _reason_options(unit: Unit) -> list[tuple[str, str]]:
+def _reason_options(template: ChecklistTemplate | None) -> list[tuple[str, str]]:
     """The reason filter's choices: each rule, then each critical item of the checklist."""
     options = [(f"rule:{rule}", rule_label(rule)) for rule in flagged.RULES]
-    template = current_template(unit)
     if template is not None:
         for item in template.items:
             if item.critical:
@@ -173,14 +172,15 @@ def index() -> ResponseReturnValue:
     today = clock.today()
     overdue_days = settings_for_path(filters.unit.path).overdue_days
     result = flagged.page(filters, today, overdue_days)
+    template = current_template(filters.unit)
     context = {
         "filters": replace(filters, page=result.page),
         "errors": errors,
         "result": result,
         "counts": status.count_states(filters.unit, today),
         "units": unit_options(current_user),
-        "reasons": _reason_options(filters.unit),
-        "template": current_template(filters.unit),
+        "reasons": _reason_options(template),
+        "template": template,
         "today": today,
         "locale": _locale(),
         "state_filters": flagged.STATE_FILTERS,

@@ -5,10 +5,9 @@ from __future__ import annotations
 from datetime import date
 from typing import Any
 
-from flask_babel import gettext as _
-
 from coso import flags
 from coso.evaluations import words
+from coso.i18n import gettext as _
 from coso.models import ChecklistTemplate
 
 

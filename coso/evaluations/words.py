@@ -4,9 +4,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask_babel import gettext as _
-
 from coso.i18n import fmt_number, fmt_percent
+from coso.i18n import gettext as _
 from coso.models import ChecklistTemplate
 
 

@@ -30,7 +30,9 @@ class Evaluation(db.Model):
     """
 
     __table_args__ = (
-        sa.Index("ix_evaluation_branch_meeting", "branch_id", "meeting_date"),
+        # A branch's history in meeting order; with ``compliant`` it also answers the
+        # per-unit rates and the monthly trend from the index alone.
+        sa.Index("ix_evaluation_branch_meeting_ok", "branch_id", "meeting_date", "compliant"),
         sa.Index("ix_evaluation_cadre_received", "cadre_id", "received_at"),
         # A period's evaluations over a whole province (rates, trend, failing items).
         sa.Index("ix_evaluation_meeting_date", "meeting_date"),
@@ -90,8 +92,26 @@ class Evaluation(db.Model):
         return {key: getattr(self, key) for key in OUTCOME_FIELDS}
 
 
+#: The answers "where to act" counts: a failed or partly met item. Literal SQL, so that
+#: the partial index below is usable (a planner cannot match a bound parameter to it).
+FAILING_ANSWER = "value IN ('fail', 'partial')"
+
+
 class EvaluationAnswer(db.Model):
     """The value given to one checklist item (computed items are stored too)."""
+
+    __table_args__ = (
+        # The failing answers of a period's evaluations, read from the index alone; it holds
+        # only the answers that were not met (a fraction of the table).
+        sa.Index(
+            "ix_evaluation_answer_failing",
+            "evaluation_id",
+            "item_code",
+            "value",
+            sqlite_where=sa.text(FAILING_ANSWER),
+            postgresql_where=sa.text(FAILING_ANSWER),
+        ),
+    )
 
     evaluation_id: Mapped[int] = mapped_column(sa.ForeignKey("evaluation.id"), primary_key=True)
     item_code: Mapped[str] = mapped_column(sa.String(10), primary_key=True)
