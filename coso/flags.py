@@ -18,7 +18,7 @@ STATES = (OK, FLAGGED, REPEAT, OVERDUE, NEVER)
 # The states an evaluation can decide; OVERDUE is only ever shown, never stored.
 _DECIDED = (OK, FLAGGED, REPEAT)
 # How many non-compliant evaluations in a row make a flag a repeat.
-_REPEAT_STREAK = 2
+REPEAT_STREAK = 2
 
 SortKey = tuple[date, datetime, str]
 
@@ -70,7 +70,7 @@ def _decided_by(ev: EvalSummary, streak: int, since: date | None) -> BranchState
     """The state whose latest evaluation is ``ev``, given the run it ends."""
     if ev.compliant:
         state = OK
-    elif streak >= _REPEAT_STREAK:
+    elif streak >= REPEAT_STREAK:
         state = REPEAT
     else:
         state = FLAGGED

@@ -147,6 +147,111 @@ def histories(
     return out
 
 
+def current_runs(
+    branch_ids: Iterable[int], since: Mapping[int, date] | None = None
+) -> dict[int, tuple[flags.BranchState, bool]]:
+    """``flags.compute_state`` of several branches, worked out by the database.
+
+    The state depends only on the latest evaluation and the unbroken run of
+    evaluations that agree with it. The database ranks each branch's evaluations
+    newest first (window functions) and returns at most two rows per branch: the
+    latest and the first of its run. ``reasons`` are left empty (the caller takes
+    them from the deciding evaluation) and ``latest_key`` is None.
+
+    With ``since``, a branch's evaluations of meetings before its date are left out
+    (``record_many`` knows they cannot change); the run found is then the run among
+    the rest. Each state comes with whether its run ended on an evaluation that
+    disagrees (True) or on the oldest one read (False). Held to ``compute_state``
+    by ``tests/test_status_runs.py``.
+    """
+    ids = sorted(set(branch_ids))
+    out = {branch_id: (flags.NEVER_STATE, False) for branch_id in ids}
+    corrected = sa.select(Evaluation.supersedes_id).where(Evaluation.supersedes_id.is_not(None))
+    newest_first = (
+        Evaluation.meeting_date.desc(),
+        Evaluation.submitted_at.desc(),
+        Evaluation.uuid.desc(),
+    )
+    for start in range(0, len(ids), _CHUNK):
+        chunk = ids[start : start + _CHUNK]
+        conditions = [Evaluation.branch_id.in_(chunk), Evaluation.id.not_in(corrected)]
+        bounds = {b: since[b] for b in chunk if since and b in since}
+        if bounds:
+            conditions.append(
+                Evaluation.meeting_date
+                >= sa.case(bounds, value=Evaluation.branch_id, else_=sa.literal(date.min))
+            )
+        ranked = (
+            sa.select(
+                Evaluation.branch_id,
+                Evaluation.id,
+                Evaluation.meeting_date,
+                Evaluation.compliant,
+                Evaluation.serious,
+                sa.func.row_number()
+                .over(partition_by=Evaluation.branch_id, order_by=newest_first)
+                .label("rn"),
+                sa.func.first_value(Evaluation.compliant)
+                .over(partition_by=Evaluation.branch_id, order_by=newest_first)
+                .label("latest_ok"),
+            )
+            .where(*conditions)
+            .cte("ranked")
+        )
+        # The run ends just before the newest evaluation that disagrees with the latest.
+        breaks = sa.func.min(sa.case((ranked.c.compliant != ranked.c.latest_ok, ranked.c.rn)))
+        runs = (
+            sa.select(
+                ranked.c.branch_id,
+                sa.func.coalesce(breaks - 1, sa.func.count()).label("length"),
+                (breaks.is_not(None)).label("closed"),
+            )
+            .group_by(ranked.c.branch_id)
+            .cte("runs")
+        )
+        rows = db.session.execute(
+            sa.select(
+                ranked.c.branch_id,
+                ranked.c.rn,
+                runs.c.length,
+                runs.c.closed,
+                ranked.c.id,
+                ranked.c.meeting_date,
+                ranked.c.compliant,
+                ranked.c.serious,
+            )
+            .join(runs, runs.c.branch_id == ranked.c.branch_id)
+            .where(sa.or_(ranked.c.rn == 1, ranked.c.rn == runs.c.length))
+            .order_by(ranked.c.branch_id, ranked.c.rn)
+        ).all()
+        latest: dict[int, Any] = {}
+        for branch_id, rn, length, closed, ev_id, meeting, compliant, serious in rows:
+            if rn == 1:
+                latest[branch_id] = (ev_id, meeting, bool(compliant), bool(serious))
+            if rn == length:  # the first evaluation of the run (maybe the latest itself)
+                ev_id, last, ok, grave = latest[branch_id]
+                state = _run_state(ok, grave, ev_id, last, since=meeting, length=int(length))
+                out[branch_id] = (state, bool(closed))
+    return out
+
+
+def _run_state(
+    ok: bool, serious: bool, evaluation_id: int, last: date, *, since: date, length: int
+) -> flags.BranchState:
+    """The state of a run of ``length`` evaluations that agree with the latest one."""
+    streak = 0 if ok else length
+    return flags.BranchState(
+        state=flags.OK if ok else flags.REPEAT if streak >= flags.REPEAT_STREAK else flags.FLAGGED,
+        since=since,
+        evaluation_id=evaluation_id,
+        last_meeting_date=last,
+        streak=streak,
+        serious=serious,
+        reasons=(),
+        latest_key=None,
+    )
+
+
 def record_many(evaluations: list[dict[str, Any]]) -> None:
     """Fold a batch's just-inserted evaluations (their columns, with ``id``) into their branches.
 
@@ -179,29 +284,45 @@ def record_many(evaluations: list[dict[str, Any]]) -> None:
         .where(table.c.branch_id.in_(sorted(by_branch)))
     ).all()
     states: dict[int, flags.BranchState] = {}
-    stale: list[int] = []  # an older meeting or a correction: the whole history decides
+    stale: dict[int, flags.BranchState] = {}  # an older meeting or a correction arrived
+    bounds: dict[int, date] = {}
     for branch_id, st, since, ev_id, last, streak, serious, meeting, submitted, uuid in rows:
         latest_key = None
         if ev_id is not None and meeting is not None:
             latest_key = flags.sort_key(
                 flags.EvalSummary(ev_id, meeting, submitted, uuid, True, False)
             )
-        state: flags.BranchState | None = flags.BranchState(
-            st, since, ev_id, last, streak, serious, (), latest_key
-        )
-        for evaluation in sorted(
-            by_branch[branch_id], key=lambda ev: flags.sort_key(summary_of(ev))
-        ):
+        stored = flags.BranchState(st, since, ev_id, last, streak, serious, (), latest_key)
+        new_ones = sorted(by_branch[branch_id], key=lambda ev: flags.sort_key(summary_of(ev)))
+        state: flags.BranchState | None = stored
+        for evaluation in new_ones:
             if state is None or evaluation["supersedes_id"] is not None:
                 state = None
                 break
             state = flags.apply_evaluation(state, summary_of(evaluation))
-        if state is None:
-            stale.append(branch_id)
-        else:
+        if state is not None:
             states[branch_id] = state
-    for branch_id, summaries in histories(stale).items():
-        states[branch_id] = flags.compute_state(summaries)
+            continue
+        stale[branch_id] = stored
+        # Meetings older than the oldest new one cannot move the run's end, unless a
+        # correction took an evaluation out: then the whole history is read.
+        if stored.since is not None and all(ev["supersedes_id"] is None for ev in new_ones):
+            bounds[branch_id] = new_ones[0]["meeting_date"]
+    for branch_id, (state, closed) in current_runs(stale, bounds).items():
+        stored = stale[branch_id]
+        bound = bounds.get(branch_id)
+        if bound is not None and not closed and stored.since is not None and stored.since < bound:
+            # Every meeting read agrees, and the stored run reaches below them: the run is
+            # the stored one, grown by this batch's evaluations (all of which it holds).
+            state = _run_state(
+                state.state == flags.OK,
+                state.serious,
+                state.evaluation_id,  # type: ignore[arg-type]
+                state.last_meeting_date,  # type: ignore[arg-type]
+                since=stored.since,
+                length=stored.streak + len(by_branch[branch_id]),
+            )
+        states[branch_id] = state
 
     # The deciding evaluation gives the row its score and reasons: the batch's own, or
     # (when an older one still decides) read once for all such branches.

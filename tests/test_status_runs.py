@@ -1,0 +1,240 @@
+"""``status.current_runs`` (the database's reading of a branch's run) equals ``compute_state``.
+
+The sync recomputes a branch from its run when an older meeting arrives; the
+database ranks the evaluations there. These tests store generated histories
+(same-day and same-time ties, corrections) and hold the database's answer to
+the pure rules of ``coso.flags`` on SQLite and PostgreSQL.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, date, datetime, timedelta
+from typing import Any
+
+import sqlalchemy as sa
+from flask import Flask
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from coso import flags, status
+from coso.extensions import db
+from coso.models import BranchStatus, Evaluation
+from tests.builders import small_province, with_checklist
+
+D0 = date(2026, 3, 2)
+T0 = datetime(2026, 3, 2, 13, 0, tzinfo=UTC)
+
+
+@st.composite
+def histories(draw: st.DrawFn) -> list[dict[str, Any]]:
+    """Up to 12 evaluations of one branch; some later ones correct an earlier one."""
+    size = draw(st.integers(0, 12))
+    uuids = draw(
+        st.lists(
+            st.text("0123456789abcdef", min_size=1, max_size=3),
+            min_size=size,
+            max_size=size,
+            unique=True,
+        )
+    )
+    rows: list[dict[str, Any]] = []
+    corrected: set[int] = set()
+    # Mostly compliant, mixed or mostly not: long agreeing runs are the interesting ones.
+    leaning = draw(st.sampled_from([1, 5, 9]))
+    for index, uuid in enumerate(uuids):
+        compliant = draw(st.integers(0, 9)) < leaning
+        row = {
+            "uuid": uuid,
+            "meeting_date": D0 + timedelta(days=7 * draw(st.integers(0, 4))),
+            "submitted_at": T0 + timedelta(hours=draw(st.integers(0, 2))),
+            "compliant": compliant,
+            "serious": not compliant and draw(st.booleans()),
+            "supersedes": None,
+        }
+        # Now and then a correction of an earlier, not yet corrected evaluation.
+        candidates = [i for i in range(index) if i not in corrected]
+        if candidates and draw(st.integers(0, 3)) == 0:
+            target = draw(st.sampled_from(candidates))
+            corrected.add(target)
+            row["supersedes"] = target
+        rows.append(row)
+    return rows
+
+
+def _store(rows: list[dict[str, Any]], branch_id: int, cadre_id: int, template_id: int) -> None:
+    ids: list[int] = []
+    for row in rows:
+        evaluation = Evaluation(
+            uuid=f"{branch_id}-{row['uuid']}",
+            content_hash="0" * 64,
+            branch_id=branch_id,
+            cadre_id=cadre_id,
+            template_id=template_id,
+            meeting_date=row["meeting_date"],
+            meeting_type="regular",
+            mode="in_person",
+            members_total=10,
+            members_present=8,
+            submitted_at=row["submitted_at"],
+            received_at=T0,
+            compliant=row["compliant"],
+            serious=row["serious"],
+            reasons=[] if row["compliant"] else [{"rule": "score"}],
+            supersedes_id=ids[row["supersedes"]] if row["supersedes"] is not None else None,
+        )
+        db.session.add(evaluation)
+        db.session.flush()
+        ids.append(evaluation.id)
+
+
+def _comparable(state: flags.BranchState) -> tuple[Any, ...]:
+    return (
+        state.state,
+        state.since,
+        state.evaluation_id,
+        state.last_meeting_date,
+        state.streak,
+        state.serious,
+    )
+
+
+def test_current_runs_equal_compute_state(app: Flask) -> None:
+    with app.app_context():
+        data = with_checklist(small_province())
+        branches = [branch.id for branch in data["branches"]]
+        cadre_id = data["users"]["cadre"].id
+        template_id = data["template"].id
+
+        @settings(
+            max_examples=80,
+            deadline=None,
+            database=None,
+            suppress_health_check=[HealthCheck.too_slow],
+        )
+        @given(first=histories(), second=histories())
+        def check(first: list[dict[str, Any]], second: list[dict[str, Any]]) -> None:
+            try:
+                _store(first, branches[0], cadre_id, template_id)
+                _store(second, branches[1], cadre_id, template_id)
+                runs = status.current_runs(branches)
+                for branch_id in branches:
+                    expected = flags.compute_state(status.history(branch_id))
+                    assert _comparable(runs[branch_id][0]) == _comparable(expected)
+            finally:
+                db.session.rollback()
+
+        check()
+        # And nothing was left behind by the examples.
+        assert db.session.scalar(sa.select(sa.func.count(Evaluation.id))) == 0
+
+
+@st.composite
+def arrivals(draw: st.DrawFn) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
+    """A stored history, then a batch arriving late: older meetings, newer ones, corrections."""
+    old = draw(histories())
+    new = draw(histories())
+    corrections = draw(st.booleans())  # a batch with corrections, or only new meetings
+    for row in new:
+        row["supersedes"] = None
+        if corrections and old and draw(st.integers(0, 3)) == 0:
+            free = [i for i in range(len(old)) if i not in _targets(old, new)]
+            if free:
+                row["supersedes"] = ("old", draw(st.sampled_from(free)))
+    return old, new
+
+
+def _targets(old: list[dict[str, Any]], new: list[dict[str, Any]]) -> set[int]:
+    taken = {row["supersedes"] for row in old if row["supersedes"] is not None}
+    taken |= {row["supersedes"][1] for row in new if isinstance(row["supersedes"], tuple)}
+    return taken
+
+
+def test_record_many_equals_compute_state(app: Flask) -> None:
+    """The sync's path (stored state, then a batch folded in) ends where a recompute does."""
+    with app.app_context():
+        data = with_checklist(small_province())
+        branch_id = data["branches"][0].id
+        cadre_id = data["users"]["cadre"].id
+        template_id = data["template"].id
+
+        @settings(
+            max_examples=120,
+            deadline=None,
+            database=None,
+            suppress_health_check=[HealthCheck.too_slow],
+        )
+        @given(arrival=arrivals())
+        def check(arrival: tuple[list[dict[str, Any]], list[dict[str, Any]]]) -> None:
+            old, new = arrival
+            try:
+                _store(old, branch_id, cadre_id, template_id)
+                status.recompute(branch_id)
+                old_ids = [
+                    ev_id
+                    for (ev_id,) in db.session.execute(
+                        sa.select(Evaluation.id)
+                        .where(Evaluation.branch_id == branch_id)
+                        .order_by(Evaluation.id)
+                    )
+                ]
+                rows = []
+                for row in new:
+                    target = row["supersedes"]
+                    evaluation = Evaluation(
+                        uuid=f"new-{row['uuid']}",
+                        content_hash="0" * 64,
+                        branch_id=branch_id,
+                        cadre_id=cadre_id,
+                        template_id=template_id,
+                        meeting_date=row["meeting_date"],
+                        meeting_type="regular",
+                        mode="in_person",
+                        members_total=10,
+                        members_present=8,
+                        submitted_at=row["submitted_at"],
+                        received_at=T0,
+                        compliant=row["compliant"],
+                        serious=row["serious"],
+                        score=50.0,
+                        reasons=[] if row["compliant"] else [{"rule": "score"}],
+                        supersedes_id=old_ids[target[1]] if target else None,
+                    )
+                    db.session.add(evaluation)
+                    db.session.flush()
+                    rows.append(
+                        {
+                            key: getattr(evaluation, key)
+                            for key in (
+                                "id",
+                                "branch_id",
+                                "supersedes_id",
+                                "meeting_date",
+                                "submitted_at",
+                                "uuid",
+                                "compliant",
+                                "serious",
+                                "reasons",
+                                "score",
+                            )
+                        }
+                    )
+                if rows:
+                    status.record_many(rows)
+                stored = db.session.scalars(
+                    sa.select(BranchStatus)
+                    .where(BranchStatus.branch_id == branch_id)
+                    .execution_options(populate_existing=True)
+                ).one()
+                expected = flags.compute_state(status.history(branch_id))
+                assert (
+                    stored.state,
+                    stored.since,
+                    stored.evaluation_id,
+                    stored.last_meeting_date,
+                    stored.streak,
+                    stored.serious,
+                ) == _comparable(expected)
+            finally:
+                db.session.rollback()
+
+        check()
