@@ -21,9 +21,10 @@ from sqlalchemy.orm import aliased
 
 from coso import flags, status
 from coso.checklists import current_template
-from coso.dashboard.flagged import not_superseded, since_expr
+from coso.dashboard.flagged import since_expr
 from coso.dashboard.pace import Period, months_ending, rate
 from coso.extensions import db
+from coso.feedback.queries import not_superseded
 from coso.models import BranchStatus, Evaluation, EvaluationAnswer, SecretaryTerm, Unit, User
 from coso.models.evaluations import FAILING_ANSWER
 

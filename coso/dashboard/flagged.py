@@ -270,15 +270,3 @@ def alerts_for(branch_ids: list[int], today: date) -> dict[int, Alerts]:
     queries over the given branches only); the list shows its counts.
     """
     return feedback.alerts_for(branch_ids, today)
-
-
-def not_superseded() -> sa.ColumnElement[bool]:
-    """Evaluations no correction has replaced.
-
-    ``NOT IN`` the few corrected ids (read from the non-null part of the unique
-    ``supersedes_id`` index), not ``NOT EXISTS``: over a period's many rows
-    PostgreSQL turns the latter into a hash anti-join that scans every evaluation.
-    """
-    later = aliased(Evaluation)
-    corrected = sa.select(later.supersedes_id).where(later.supersedes_id.is_not(None))
-    return Evaluation.id.not_in(corrected)

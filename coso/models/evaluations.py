@@ -34,6 +34,8 @@ class Evaluation(db.Model):
         # per-unit rates and the monthly trend from the index alone.
         sa.Index("ix_evaluation_branch_meeting_ok", "branch_id", "meeting_date", "compliant"),
         sa.Index("ix_evaluation_cadre_received", "cadre_id", "received_at"),
+        # A branch's evaluations waiting for feedback, counted from the index alone.
+        sa.Index("ix_evaluation_branch_received", "branch_id", "received_at"),
         # A period's evaluations over a whole province (rates, trend, failing items).
         sa.Index("ix_evaluation_meeting_date", "meeting_date"),
         # Good practices recommended for spreading, newest first, without a scan.
