@@ -44,6 +44,7 @@ BATCH = 50
 PER_RUN = 1000  # evaluations per run: 20 batches
 RUNS = 3
 CLIENTS = 4
+BRANCHES = int(__import__("os").environ.get("BENCH_BRANCHES", "2000"))
 TARGET_SQLITE = 1_000.0  # evaluations/s
 TARGET_SHARE = 0.25  # of the ceiling, on each database
 _VALUES = ("pass",) * 7 + ("partial", "fail", "na")
@@ -62,7 +63,7 @@ def served(backend: str, tmp: Path) -> Iterator[LiveServer]:
     )
     try:
         server.flask("db", "upgrade")
-        server.flask("seed-demo", "--branches", "200", "--months", "1")
+        server.flask("seed-demo", "--branches", str(BRANCHES), "--months", "1")
         server.start(workers=2)
         yield server
     except BaseException:

@@ -130,6 +130,16 @@ def _end_clean_transaction() -> None:
         session.expire_on_commit = expire
 
 
+def read_first() -> None:
+    """This request reads before it writes: its first transaction takes no write lock.
+
+    For a request that manages its own writing (``reading_phase`` then a short write):
+    without it, a POST's first query — loading the signed-in user — would take
+    SQLite's write lock and hold it until the reading phase began.
+    """
+    g.coso_reading = True
+
+
 @contextmanager
 def reading_phase() -> Iterator[None]:
     """Run the block's queries in a transaction of their own that takes no write lock.

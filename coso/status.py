@@ -181,57 +181,47 @@ def current_runs(
                 Evaluation.meeting_date
                 >= sa.case(bounds, value=Evaluation.branch_id, else_=sa.literal(date.min))
             )
-        ranked = (
+        window = {"partition_by": Evaluation.branch_id, "order_by": newest_first}
+        numbered = (
             sa.select(
                 Evaluation.branch_id,
                 Evaluation.id,
                 Evaluation.meeting_date,
                 Evaluation.compliant,
                 Evaluation.serious,
-                sa.func.row_number()
-                .over(partition_by=Evaluation.branch_id, order_by=newest_first)
-                .label("rn"),
-                sa.func.first_value(Evaluation.compliant)
-                .over(partition_by=Evaluation.branch_id, order_by=newest_first)
-                .label("latest_ok"),
+                sa.func.row_number().over(**window).label("rn"),
+                sa.func.first_value(Evaluation.compliant).over(**window).label("latest_ok"),
             )
             .where(*conditions)
-            .cte("ranked")
+            .subquery("numbered")
         )
-        # The run ends just before the newest evaluation that disagrees with the latest.
-        breaks = sa.func.min(sa.case((ranked.c.compliant != ranked.c.latest_ok, ranked.c.rn)))
-        runs = (
-            sa.select(
-                ranked.c.branch_id,
-                sa.func.coalesce(breaks - 1, sa.func.count()).label("length"),
-                (breaks.is_not(None)).label("closed"),
-            )
-            .group_by(ranked.c.branch_id)
-            .cte("runs")
-        )
+        ranked = sa.select(
+            numbered,
+            # How many evaluations from the latest down to this one disagree with it:
+            # the run is the rows where that is still 0.
+            sa.func.sum(sa.case((numbered.c.compliant != numbered.c.latest_ok, 1), else_=0))
+            .over(partition_by=numbered.c.branch_id, order_by=numbered.c.rn, rows=(None, 0))
+            .label("broken"),
+        ).subquery("ranked")
+        in_run = ranked.c.broken == 0
+        first = ranked.c.rn == 1
         rows = db.session.execute(
             sa.select(
                 ranked.c.branch_id,
-                ranked.c.rn,
-                runs.c.length,
-                runs.c.closed,
-                ranked.c.id,
-                ranked.c.meeting_date,
-                ranked.c.compliant,
-                ranked.c.serious,
-            )
-            .join(runs, runs.c.branch_id == ranked.c.branch_id)
-            .where(sa.or_(ranked.c.rn == 1, ranked.c.rn == runs.c.length))
-            .order_by(ranked.c.branch_id, ranked.c.rn)
+                sa.func.sum(sa.case((in_run, 1), else_=0)),
+                sa.func.min(sa.case((in_run, ranked.c.meeting_date))),
+                sa.func.max(ranked.c.broken),
+                sa.func.max(sa.case((first, ranked.c.id))),
+                sa.func.max(sa.case((first, ranked.c.meeting_date))),
+                sa.func.max(sa.case((sa.and_(first, ranked.c.compliant), 1), else_=0)),
+                sa.func.max(sa.case((sa.and_(first, ranked.c.serious), 1), else_=0)),
+            ).group_by(ranked.c.branch_id)
         ).all()
-        latest: dict[int, Any] = {}
-        for branch_id, rn, length, closed, ev_id, meeting, compliant, serious in rows:
-            if rn == 1:
-                latest[branch_id] = (ev_id, meeting, bool(compliant), bool(serious))
-            if rn == length:  # the first evaluation of the run (maybe the latest itself)
-                ev_id, last, ok, grave = latest[branch_id]
-                state = _run_state(ok, grave, ev_id, last, since=meeting, length=int(length))
-                out[branch_id] = (state, bool(closed))
+        for branch_id, length, since_date, broken, ev_id, last, ok, grave in rows:
+            state = _run_state(
+                bool(ok), bool(grave), ev_id, last, since=since_date, length=int(length)
+            )
+            out[branch_id] = (state, bool(broken))
     return out
 
 

@@ -419,3 +419,27 @@ def test_two_corrections_of_one_evaluation_in_one_batch(
     assert "supersedes" in results[1]["errors"]
     with app.app_context():
         assert count(Evaluation) == 2
+
+
+def test_a_batch_that_stores_nothing_never_waits_for_the_write_lock(
+    app: Flask, cadre: FlaskClient, world: dict
+) -> None:
+    """Signing in, reading and validating take no write lock; only storing does (SQLite)."""
+    url = app.config["SQLALCHEMY_DATABASE_URI"]
+    if not url.startswith("sqlite"):
+        pytest.skip("the write lock is SQLite's")
+    import sqlite3
+    import time
+
+    token = cadre.get("/api/v1/session").get_json()["csrf_token"]
+    other = sqlite3.connect(url.removeprefix("sqlite:///"), isolation_level=None)
+    try:
+        other.execute("BEGIN IMMEDIATE")  # another process is writing, for a long time
+        start = time.monotonic()
+        response = post(cadre, {"evaluations": [item(world, branch_id=999_999)]}, token)
+        assert response.status_code == 200
+        assert response.get_json()["results"][0]["status"] == "rejected"
+        assert time.monotonic() - start < 5
+    finally:
+        other.execute("ROLLBACK")
+        other.close()
