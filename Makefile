@@ -26,7 +26,7 @@ translations: $(VENV)/.installed
 	$(BIN)/pybabel compile -f -d coso/translations --statistics
 
 extract-messages: $(VENV)/.installed
-	$(BIN)/pybabel extract -F babel.cfg -k _l -k lazy_gettext -o coso/translations/messages.pot .
+	$(BIN)/pybabel extract -F babel.cfg -k _l -k lazy_gettext -k N_ -o coso/translations/messages.pot .
 	$(BIN)/pybabel update -i coso/translations/messages.pot -d coso/translations --no-fuzzy-matching
 
 ## make run: environment, migrations, demo data on an empty database, then serve.

@@ -7,20 +7,22 @@ from typing import Any
 
 from coso import flags
 from coso.evaluations import words
+from coso.i18n import N_
 from coso.i18n import gettext as _
 from coso.models import ChecklistTemplate
 
+_STATES = {
+    flags.OK: N_("OK"),
+    flags.FLAGGED: N_("Flagged"),
+    flags.REPEAT: N_("Repeat offender"),
+    flags.OVERDUE: N_("Not visited"),
+    flags.NEVER: N_("Never evaluated"),
+}
+
 
 def state_label(state: str) -> str:
-    """A state in words (the same words as the badge in ``_state.html``)."""
-    labels = {
-        flags.OK: _("OK"),
-        flags.FLAGGED: _("Flagged"),
-        flags.REPEAT: _("Repeat offender"),
-        flags.OVERDUE: _("Not visited"),
-        flags.NEVER: _("Never evaluated"),
-    }
-    return labels.get(state, state)
+    """A state in words (the words of the badge in ``_state.html``)."""
+    return _(_STATES[state]) if state in _STATES else state
 
 
 def form_label(form: str) -> str:

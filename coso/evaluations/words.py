@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from coso.i18n import fmt_number, fmt_percent
+from coso.i18n import N_, fmt_number, fmt_percent
 from coso.i18n import gettext as _
 from coso.models import ChecklistTemplate
 
@@ -59,17 +59,20 @@ def describe(reason: dict[str, Any], template: ChecklistTemplate | None, locale:
     return str(rule)
 
 
+_SHORT = {
+    "score": N_("Low score"),
+    "critical": N_("Critical item failed"),
+    "attendance": N_("Low attendance"),
+    "content": N_("Guidance not followed"),
+    "serious_score": N_("Serious"),
+    "serious_critical": N_("Serious"),
+}
+
+
 def short_reason(reason: dict[str, Any]) -> str:
     """A few words for lists and filters."""
-    labels = {
-        "score": _("Low score"),
-        "critical": _("Critical item failed"),
-        "attendance": _("Low attendance"),
-        "content": _("Guidance not followed"),
-        "serious_score": _("Serious"),
-        "serious_critical": _("Serious"),
-    }
-    text = labels.get(reason.get("rule", ""), str(reason.get("rule")))
+    rule = reason.get("rule", "")
+    text = _(_SHORT[rule]) if rule in _SHORT else str(reason.get("rule"))
     if reason.get("rule") == "critical" and reason.get("items"):
         text += " (" + ", ".join(reason["items"]) + ")"
     return text
