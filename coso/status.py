@@ -154,9 +154,10 @@ def current_runs(
 
     The state depends only on the latest evaluation and the unbroken run of
     evaluations that agree with it. The database ranks each branch's evaluations
-    newest first (window functions) and returns at most two rows per branch: the
-    latest and the first of its run. ``reasons`` are left empty (the caller takes
-    them from the deciding evaluation) and ``latest_key`` is None.
+    newest first (window functions) and returns one row per branch: the latest
+    evaluation, and the length and first meeting date of its run. ``reasons`` are
+    left empty (the caller takes them from the deciding evaluation) and
+    ``latest_key`` is None.
 
     With ``since``, a branch's evaluations of meetings before its date are left out
     (``record_many`` knows they cannot change); the run found is then the run among
