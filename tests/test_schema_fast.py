@@ -19,6 +19,7 @@ from marshmallow import ValidationError
 
 from coso.default_checklist import DEFAULT_ITEMS
 from coso.evaluations.schema import Catalog, EvaluationSchema, _quick_fields, plain_errors
+from coso.evaluations.service import CONTENT_FIELDS
 from coso.extensions import db
 from coso.models import User
 from tests.builders import payload, small_province, with_checklist
@@ -103,26 +104,7 @@ ODD: list[Any] = [
     [*_answers()[:-1], {"value": "pass"}],
     [{"item": "P1", "value": "pass"}] * 101,
 ]
-FIELDS = [
-    "uuid",
-    "branch_id",
-    "template_id",
-    "guidance_id",
-    "meeting_date",
-    "meeting_type",
-    "mode",
-    "members_total",
-    "members_present",
-    "answers",
-    "topics_covered",
-    "notes",
-    "good_practice",
-    "recommend_practice",
-    "supersedes",
-    "started_at",
-    "submitted_at",
-    "unknown_field",
-]
+FIELDS = [*CONTENT_FIELDS, "unknown_field"]
 DELETE = object()
 change = st.one_of(
     st.sampled_from(ODD),

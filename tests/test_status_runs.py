@@ -61,27 +61,38 @@ def histories(draw: st.DrawFn) -> list[dict[str, Any]]:
     return rows
 
 
+def _evaluation(
+    row: dict[str, Any], uuid: str, branch_id: int, cadre_id: int, template_id: int
+) -> Evaluation:
+    """A stored evaluation of a generated row (its correction link is set by the caller)."""
+    return Evaluation(
+        uuid=uuid,
+        content_hash="0" * 64,
+        branch_id=branch_id,
+        cadre_id=cadre_id,
+        template_id=template_id,
+        meeting_date=row["meeting_date"],
+        meeting_type="regular",
+        mode="in_person",
+        members_total=10,
+        members_present=8,
+        submitted_at=row["submitted_at"],
+        received_at=T0,
+        compliant=row["compliant"],
+        serious=row["serious"],
+        score=50.0,
+        reasons=[] if row["compliant"] else [{"rule": "score"}],
+    )
+
+
 def _store(rows: list[dict[str, Any]], branch_id: int, cadre_id: int, template_id: int) -> None:
     ids: list[int] = []
     for row in rows:
-        evaluation = Evaluation(
-            uuid=f"{branch_id}-{row['uuid']}",
-            content_hash="0" * 64,
-            branch_id=branch_id,
-            cadre_id=cadre_id,
-            template_id=template_id,
-            meeting_date=row["meeting_date"],
-            meeting_type="regular",
-            mode="in_person",
-            members_total=10,
-            members_present=8,
-            submitted_at=row["submitted_at"],
-            received_at=T0,
-            compliant=row["compliant"],
-            serious=row["serious"],
-            reasons=[] if row["compliant"] else [{"rule": "score"}],
-            supersedes_id=ids[row["supersedes"]] if row["supersedes"] is not None else None,
+        evaluation = _evaluation(
+            row, f"{branch_id}-{row['uuid']}", branch_id, cadre_id, template_id
         )
+        if row["supersedes"] is not None:
+            evaluation.supersedes_id = ids[row["supersedes"]]
         db.session.add(evaluation)
         db.session.flush()
         ids.append(evaluation.id)
@@ -180,25 +191,11 @@ def test_record_many_equals_compute_state(app: Flask) -> None:
                 rows = []
                 for row in new:
                     target = row["supersedes"]
-                    evaluation = Evaluation(
-                        uuid=f"new-{row['uuid']}",
-                        content_hash="0" * 64,
-                        branch_id=branch_id,
-                        cadre_id=cadre_id,
-                        template_id=template_id,
-                        meeting_date=row["meeting_date"],
-                        meeting_type="regular",
-                        mode="in_person",
-                        members_total=10,
-                        members_present=8,
-                        submitted_at=row["submitted_at"],
-                        received_at=T0,
-                        compliant=row["compliant"],
-                        serious=row["serious"],
-                        score=50.0,
-                        reasons=[] if row["compliant"] else [{"rule": "score"}],
-                        supersedes_id=old_ids[target[1]] if target else None,
+                    evaluation = _evaluation(
+                        row, f"new-{row['uuid']}", branch_id, cadre_id, template_id
                     )
+                    if target:
+                        evaluation.supersedes_id = old_ids[target[1]]
                     db.session.add(evaluation)
                     db.session.flush()
                     rows.append(
