@@ -11,6 +11,7 @@ from __future__ import annotations
 from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
+import pytest
 import sqlalchemy as sa
 from flask import Flask
 from hypothesis import HealthCheck, given, settings
@@ -96,6 +97,21 @@ def _store(rows: list[dict[str, Any]], branch_id: int, cadre_id: int, template_i
         db.session.add(evaluation)
         db.session.flush()
         ids.append(evaluation.id)
+
+
+#: The columns of an evaluation that ``status.record_many`` reads (as the sync passes them).
+_ROW_KEYS = (
+    "id",
+    "branch_id",
+    "supersedes_id",
+    "meeting_date",
+    "submitted_at",
+    "uuid",
+    "compliant",
+    "serious",
+    "reasons",
+    "score",
+)
 
 
 def _comparable(state: flags.BranchState) -> tuple[Any, ...]:
@@ -198,23 +214,7 @@ def test_record_many_equals_compute_state(app: Flask) -> None:
                         evaluation.supersedes_id = old_ids[target[1]]
                     db.session.add(evaluation)
                     db.session.flush()
-                    rows.append(
-                        {
-                            key: getattr(evaluation, key)
-                            for key in (
-                                "id",
-                                "branch_id",
-                                "supersedes_id",
-                                "meeting_date",
-                                "submitted_at",
-                                "uuid",
-                                "compliant",
-                                "serious",
-                                "reasons",
-                                "score",
-                            )
-                        }
-                    )
+                    rows.append({key: getattr(evaluation, key) for key in _ROW_KEYS})
                 if rows:
                     status.record_many(rows)
                 stored = db.session.scalars(
@@ -235,3 +235,73 @@ def test_record_many_equals_compute_state(app: Flask) -> None:
                 db.session.rollback()
 
         check()
+
+
+def _meeting(week: int, compliant: bool, hour: int = 0) -> dict[str, Any]:
+    return {
+        "uuid": f"w{week}h{hour}{'ok' if compliant else 'no'}",
+        "meeting_date": D0 + timedelta(days=7 * week),
+        "submitted_at": T0 + timedelta(hours=hour),
+        "compliant": compliant,
+        "serious": False,
+        "supersedes": None,
+    }
+
+
+@pytest.mark.parametrize(
+    ("old", "late", "expected"),
+    [
+        # A late meeting inside a non-compliant run lengthens it: repeat, streak 3.
+        ([(0, False), (2, False)], [(1, False)], (flags.REPEAT, 0, 3)),
+        # Older than the whole run and agreeing: the run now starts with it.
+        ([(1, False), (2, False)], [(0, False)], (flags.REPEAT, 0, 3)),
+        # Inside a compliant run: nothing moves.
+        ([(0, True), (2, True)], [(1, True)], (flags.OK, 0, 0)),
+        # Disagreeing, inside the run: the run now starts after it.
+        ([(0, False), (2, False)], [(1, True)], (flags.FLAGGED, 2, 1)),
+        # Two late meetings, one agreeing and one older than the breaker.
+        ([(0, True), (2, False), (3, False)], [(1, False), (0, False)], (flags.REPEAT, 0, 4)),
+    ],
+)
+def test_record_many_with_late_meetings(
+    app: Flask,
+    old: list[tuple[int, bool]],
+    late: list[tuple[int, bool]],
+    expected: tuple[str, int, int],
+) -> None:
+    """Hand cases of the path that reads only meetings from the oldest late one on."""
+    with app.app_context():
+        data = with_checklist(small_province())
+        branch_id = data["branches"][0].id
+        cadre_id = data["users"]["cadre"].id
+        template_id = data["template"].id
+        _store([_meeting(w, ok) for w, ok in old], branch_id, cadre_id, template_id)
+        status.recompute(branch_id)
+        rows = []
+        for w, ok in late:
+            evaluation = _evaluation(
+                _meeting(w, ok, hour=1), f"late-{w}-{ok}", branch_id, cadre_id, template_id
+            )
+            db.session.add(evaluation)
+            db.session.flush()
+            rows.append({key: getattr(evaluation, key) for key in _ROW_KEYS})
+        status.record_many(rows)
+        stored = db.session.scalars(
+            sa.select(BranchStatus)
+            .where(BranchStatus.branch_id == branch_id)
+            .execution_options(populate_existing=True)
+        ).one()
+        state, since_week, streak = expected
+        assert (stored.state, stored.since, stored.streak) == (
+            state,
+            D0 + timedelta(days=7 * since_week),
+            streak,
+        )
+        assert _comparable(flags.compute_state(status.history(branch_id))) == (
+            stored.state,
+            stored.since,
+            stored.evaluation_id,
+            stored.last_meeting_date,
+            stored.streak,
+            stored.serious,
+        )
