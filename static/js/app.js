@@ -13,7 +13,9 @@
     navigator.serviceWorker.register(body.dataset.sw, { scope: "/" }).catch(() => {});
   }
 
-  async function renderBadge() {
+  const renderBadge = O ? O.serial(drawBadge) : async () => {};
+
+  async function drawBadge() {
     const badge = document.getElementById("outbox-count") || { dataset: {} };
     if (!O) return;
     try {

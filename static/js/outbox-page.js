@@ -22,7 +22,9 @@
     return b;
   }
 
-  async function render() {
+  const render = O.serial(draw);
+
+  async function draw() {
     const list = document.getElementById("outbox-list");
     const sentList = document.getElementById("sent-list");
     const items = (await O.all("outbox")).sort((a, b) => a.created_at - b.created_at);

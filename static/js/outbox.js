@@ -278,6 +278,21 @@
     return { sent: done };
   }
 
+  // An async redraw, one run at a time: calls that arrive while it runs fold into one more
+  // run after it. Overlapping redraws could finish out of order and leave the screen on a
+  // read made before the last change (an empty "sent" list after a drain, say).
+  function serial(draw) {
+    let running = null;
+    let again = false;
+    return function () {
+      if (running) { again = true; return running; }
+      running = (async () => {
+        try { do { again = false; await draw(); } while (again); } finally { running = null; }
+      })();
+      return running;
+    };
+  }
+
   function drain(options) {
     if (global.navigator && navigator.locks && navigator.locks.request) {
       return navigator.locks.request("coso-sync", { ifAvailable: true }, (lock) =>
@@ -287,7 +302,7 @@
   }
 
   global.CosoOutbox = {
-    openDb, get, all, put, del, enqueue, remove, counts, drain, newUuid, notify, CHANNEL,
+    openDb, get, all, put, del, enqueue, remove, counts, drain, newUuid, notify, serial, CHANNEL,
     _forget() { dbPromise = null; },
   };
 })(self);

@@ -141,7 +141,7 @@ def test_offline_submit_reload_restart_then_sync_once(profile, live_server: Live
         "document.getElementById('outbox-count').textContent === '0'", timeout=60_000
     )
     assert stored(live_server, uuids) == 3
-    assert page.locator("#sent-list li").count() >= 3
+    page.wait_for_function("document.querySelectorAll('#sent-list li').length >= 3")
     # Another trigger later must not store anything twice.
     page.reload()
     page.wait_for_timeout(500)
