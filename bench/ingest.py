@@ -183,14 +183,7 @@ def bulk_insert(database_url: str, items: list[Any], cadre_id: int) -> float:
                 "started_at": now,
                 "submitted_at": now,
                 "received_at": now,
-                "score": outcome.score,
-                "procedure_score": outcome.procedure_score,
-                "content_score": outcome.content_score,
-                "compliant": outcome.compliant,
-                "serious": outcome.serious,
-                "attendance": outcome.attendance,
-                "topic_coverage": outcome.topic_coverage,
-                "reasons": [r.as_dict() for r in outcome.reasons],
+                **outcome.columns(),
             }
         )
         answers.append(dict(outcome.effective))

@@ -959,7 +959,7 @@ def _build_evaluations(
             notes = None
             if rng.random() < 0.3:
                 notes = rng.choice(_NOTES_GOOD if outcome.compliant else _NOTES_WEAK)
-            reasons = [reason.as_dict() for reason in outcome.reasons]
+            judged = outcome.columns()
             evaluations.append(
                 {
                     "id": ev_id,
@@ -983,14 +983,7 @@ def _build_evaluations(
                     "started_at": started_at,
                     "submitted_at": submitted_at,
                     "received_at": received_at,
-                    "score": outcome.score,
-                    "procedure_score": outcome.procedure_score,
-                    "content_score": outcome.content_score,
-                    "compliant": outcome.compliant,
-                    "serious": outcome.serious,
-                    "attendance": outcome.attendance,
-                    "topic_coverage": outcome.topic_coverage,
-                    "reasons": reasons,
+                    **judged,
                 }
             )
             for code, value in outcome.effective.items():
@@ -1023,7 +1016,7 @@ def _build_evaluations(
                     uuid=ev_uuid,
                     compliant=outcome.compliant,
                     serious=outcome.serious,
-                    reasons=tuple(reasons),
+                    reasons=tuple(judged["reasons"]),
                 )
             )
             scores[ev_id] = outcome.score

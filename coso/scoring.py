@@ -194,6 +194,19 @@ class Outcome:
             "critical_failed": list(self.critical_failed),
         }
 
+    def columns(self) -> dict[str, Any]:
+        """The evaluation's stored judgement: its column values, by column name."""
+        return {
+            "score": self.score,
+            "procedure_score": self.procedure_score,
+            "content_score": self.content_score,
+            "compliant": self.compliant,
+            "serious": self.serious,
+            "attendance": self.attendance,
+            "topic_coverage": self.topic_coverage,
+            "reasons": [reason.as_dict() for reason in self.reasons],
+        }
+
     @classmethod
     def from_dict(cls, d: Mapping[str, Any]) -> Outcome:
         """Rebuild an outcome stored by :meth:`as_dict`."""

@@ -114,6 +114,23 @@ _ROW_KEYS = (
 )
 
 
+def _stored_state(branch_id: int) -> tuple[Any, ...]:
+    """The branch's status row as stored, in ``_comparable``'s order."""
+    row = db.session.scalars(
+        sa.select(BranchStatus)
+        .where(BranchStatus.branch_id == branch_id)
+        .execution_options(populate_existing=True)
+    ).one()
+    return (
+        row.state,
+        row.since,
+        row.evaluation_id,
+        row.last_meeting_date,
+        row.streak,
+        row.serious,
+    )
+
+
 def _comparable(state: flags.BranchState) -> tuple[Any, ...]:
     return (
         state.state,
@@ -217,20 +234,8 @@ def test_record_many_equals_compute_state(app: Flask) -> None:
                     rows.append({key: getattr(evaluation, key) for key in _ROW_KEYS})
                 if rows:
                     status.record_many(rows)
-                stored = db.session.scalars(
-                    sa.select(BranchStatus)
-                    .where(BranchStatus.branch_id == branch_id)
-                    .execution_options(populate_existing=True)
-                ).one()
                 expected = flags.compute_state(status.history(branch_id))
-                assert (
-                    stored.state,
-                    stored.since,
-                    stored.evaluation_id,
-                    stored.last_meeting_date,
-                    stored.streak,
-                    stored.serious,
-                ) == _comparable(expected)
+                assert _stored_state(branch_id) == _comparable(expected)
             finally:
                 db.session.rollback()
 
@@ -286,22 +291,11 @@ def test_record_many_with_late_meetings(
             db.session.flush()
             rows.append({key: getattr(evaluation, key) for key in _ROW_KEYS})
         status.record_many(rows)
-        stored = db.session.scalars(
-            sa.select(BranchStatus)
-            .where(BranchStatus.branch_id == branch_id)
-            .execution_options(populate_existing=True)
-        ).one()
+        stored = _stored_state(branch_id)
         state, since_week, streak = expected
-        assert (stored.state, stored.since, stored.streak) == (
+        assert (stored[0], stored[1], stored[4]) == (
             state,
             D0 + timedelta(days=7 * since_week),
             streak,
         )
-        assert _comparable(flags.compute_state(status.history(branch_id))) == (
-            stored.state,
-            stored.since,
-            stored.evaluation_id,
-            stored.last_meeting_date,
-            stored.streak,
-            stored.serious,
-        )
+        assert _comparable(flags.compute_state(status.history(branch_id))) == stored

@@ -74,16 +74,7 @@ def rescore(
 
 def _store_outcome(evaluation: Evaluation, outcome: Outcome) -> bool:
     """Write a new judgement onto the evaluation; True when anything changed."""
-    new = {
-        "score": outcome.score,
-        "procedure_score": outcome.procedure_score,
-        "content_score": outcome.content_score,
-        "compliant": outcome.compliant,
-        "serious": outcome.serious,
-        "attendance": outcome.attendance,
-        "topic_coverage": outcome.topic_coverage,
-        "reasons": [reason.as_dict() for reason in outcome.reasons],
-    }
+    new = outcome.columns()
     changed = any(getattr(evaluation, key) != value for key, value in new.items())
     if changed:
         for key, value in new.items():

@@ -305,14 +305,7 @@ def _prepare(batch: list[_New], user: User, device_id: str | None, catalog: Cata
             "started_at": data["started_at"],
             "submitted_at": data["submitted_at"] or now,
             "received_at": now,
-            "score": outcome.score,
-            "procedure_score": outcome.procedure_score,
-            "content_score": outcome.content_score,
-            "compliant": outcome.compliant,
-            "serious": outcome.serious,
-            "attendance": outcome.attendance,
-            "topic_coverage": outcome.topic_coverage,
-            "reasons": [reason.as_dict() for reason in outcome.reasons],
+            **outcome.columns(),
         }
         notes = {answer["item"]: _clean(answer.get("note")) for answer in data["answers"]}
         new.answers = [
