@@ -11,8 +11,8 @@ from flask import Flask
 from flask.testing import FlaskClient
 
 from coso import status
-from coso.admin.forms import share_text
 from coso.extensions import db
+from coso.fields import share_text
 from coso.models import AuditEvent, BranchStatus, Evaluation, EvaluationAnswer, Unit, UnitSettings
 from coso.settings import settings_for_path
 from tests.admin_support import count, events, post

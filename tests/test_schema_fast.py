@@ -18,9 +18,10 @@ from hypothesis import strategies as st
 from marshmallow import ValidationError
 
 from coso.default_checklist import DEFAULT_ITEMS
-from coso.evaluations.schema import Catalog, EvaluationSchema, _quick_fields, plain_errors
+from coso.evaluations.schema import Catalog, EvaluationSchema, _quick_fields
 from coso.evaluations.service import CONTENT_FIELDS
 from coso.extensions import db
+from coso.fields import plain_errors
 from coso.models import User
 from tests.builders import payload, small_province, with_checklist
 

@@ -12,7 +12,7 @@ from flask.typing import ResponseReturnValue
 from flask_login import current_user, login_required
 
 from coso import scope
-from coso.admin.common import bp
+from coso.admin.blueprint import bp
 from coso.htmx import wants_fragment
 
 #: The sections of the administration and the permission each needs.

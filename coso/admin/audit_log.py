@@ -18,10 +18,11 @@ from flask_login import current_user, login_required
 from marshmallow import ValidationError
 
 from coso import scope
-from coso.admin.common import PAGE_SIZE, bp, csv_response, page_arg, render_page
-from coso.admin.forms import AUDIT_KINDS, AuditFilterSchema, form_data
-from coso.evaluations.schema import plain_errors
+from coso.admin.blueprint import bp
+from coso.admin.common import PAGE_SIZE, csv_response, page_arg, render_page
+from coso.admin.forms import AUDIT_KINDS, AuditFilterSchema
 from coso.extensions import db
+from coso.fields import form_data, plain_errors
 from coso.models import AuditEvent, Unit, User
 
 ACTION = "administer"

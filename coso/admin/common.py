@@ -8,7 +8,7 @@ from collections.abc import Iterable, Iterator, Mapping, Sequence
 from typing import Any
 
 import sqlalchemy as sa
-from flask import Blueprint, Response, current_app, render_template, request
+from flask import Response, current_app, render_template, request
 from flask_babel import gettext as _
 from flask_login import current_user
 from itsdangerous import BadSignature, URLSafeTimedSerializer
@@ -17,8 +17,6 @@ from coso import scope
 from coso.extensions import db
 from coso.htmx import wants_fragment
 from coso.models import Unit
-
-bp = Blueprint("admin", __name__, url_prefix="/admin")
 
 #: How long a dry-run report may be applied after it was shown (seconds).
 DRY_RUN_MAX_AGE = 2 * 3600

@@ -7,10 +7,7 @@ rows of an imported spreadsheet.
 
 from __future__ import annotations
 
-import re
-from collections.abc import Iterable, Mapping
 from datetime import date
-from fractions import Fraction
 from typing import Any
 
 from flask_babel import lazy_gettext as _l
@@ -24,6 +21,7 @@ from marshmallow import (
     validates_schema,
 )
 
+from coso.fields import LocalFloat, Share, msgs, text
 from coso.models.checklists import ITEM_KINDS, SECTIONS
 from coso.models.units import UNIT_KINDS
 from coso.models.users import ROLES
@@ -36,84 +34,6 @@ PERIOD_RE = r"^\d{4}-(0[1-9]|1[0-2])$"
 MAX_TEMPLATE_ITEMS = 100
 MAX_TOPICS = 30
 TOTAL_WEIGHT = 100
-
-
-def msgs(**extra: Any) -> dict[str, Any]:
-    """Error messages of a field, in the user's language."""
-    messages = {
-        "required": _l("This field is required."),
-        "null": _l("This field is required."),
-        "invalid": _l("This value is not valid."),
-        "type": _l("This value is not valid."),
-    }
-    messages.update(extra)
-    return messages
-
-
-def text(max_length: int, *, required: bool = False) -> fields.String:
-    """A text field of at most ``max_length`` characters (empty is ``None`` when optional)."""
-    length = validate.Length(
-        min=1 if required else 0,
-        max=max_length,
-        error=_l("Enter at most %(n)s characters.", n=max_length),
-    )
-    if required:
-        return fields.String(required=True, error_messages=msgs(), validate=length)
-    return fields.String(load_default=None, allow_none=True, error_messages=msgs(), validate=length)
-
-
-def form_data(
-    form: Mapping[str, Any], names: Iterable[str], checkboxes: Iterable[str] = ()
-) -> dict[str, Any]:
-    """The named fields of a form, stripped; empty ones become ``None``, boxes become booleans."""
-    data: dict[str, Any] = {}
-    for name in names:
-        value = form.get(name)
-        if isinstance(value, str):
-            value = value.strip()
-        data[name] = value if value not in ("", None) else None
-    for name in checkboxes:
-        data[name] = form.get(name) not in (None, "", "0", "false")
-    return data
-
-
-class LocalFloat(fields.Float):
-    """A number written either way: ``72.5`` or, as Vietnamese writes it, ``72,5``."""
-
-    def _deserialize(self, value: Any, attr: Any, data: Any, **kwargs: Any) -> Any:
-        if isinstance(value, str):
-            value = value.strip().replace(",", ".")
-        return super()._deserialize(value, attr, data, **kwargs)
-
-
-class Share(fields.Field):
-    """A share from 0 to 1, written as ``2/3``, ``0.5``, ``0,5`` or ``50%``."""
-
-    default_error_messages = {"invalid": _l("Write a fraction (2/3), a decimal (0,5) or a %.")}
-
-    def _deserialize(self, value: Any, attr: Any, data: Any, **kwargs: Any) -> float:
-        if isinstance(value, bool):
-            raise self.make_error("invalid")
-        if isinstance(value, int | float):
-            return float(value)
-        text = str(value).strip().replace(" ", "").replace(",", ".")
-        try:
-            if text.endswith("%"):
-                return float(Fraction(text[:-1]) / 100)
-            return float(Fraction(text))
-        except (ValueError, ZeroDivisionError, OverflowError):
-            raise self.make_error("invalid") from None
-
-    def _serialize(self, value: Any, attr: Any, obj: Any, **kwargs: Any) -> Any:
-        return value
-
-
-def share_text(value: float) -> str:
-    """A share as a person writes it: ``2/3`` when it is a simple fraction, else a decimal."""
-    fraction = Fraction(value).limit_denominator(12)
-    if abs(float(fraction) - value) < 1e-9 and fraction.denominator != 1:
-        return f"{fraction.numerator}/{fraction.denominator}"
-    return f"{value:g}".replace(".", ",")
 
 
 # --- Units
@@ -489,8 +409,3 @@ class AuditFilterSchema(Schema):
         low, high = data.get("date_from"), data.get("date_to")
         if low and high and low > high:
             raise ValidationError(_l("The end date is before the start date."), "date_to")
-
-
-def squash(text_value: str) -> str:
-    """Collapse runs of whitespace (names pasted from documents carry odd spaces)."""
-    return re.sub(r"\s+", " ", text_value).strip()

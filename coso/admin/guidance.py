@@ -20,18 +20,18 @@ from marshmallow import ValidationError
 from sqlalchemy.exc import IntegrityError
 
 from coso import audit, clock, scope
+from coso.admin.blueprint import bp
 from coso.admin.common import (
     PAGE_SIZE,
-    bp,
     changes,
     int_arg,
     page_arg,
     render_page,
     unit_in_scope,
 )
-from coso.admin.forms import PERIOD_RE, GuidanceSchema, form_data
-from coso.evaluations.schema import plain_errors
+from coso.admin.forms import PERIOD_RE, GuidanceSchema
 from coso.extensions import db
+from coso.fields import form_data, plain_errors
 from coso.guidance import period_of, previous_period
 from coso.models import Evaluation, Guidance, GuidanceTopic, Unit, User
 

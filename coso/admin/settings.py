@@ -18,11 +18,12 @@ from flask_login import current_user, login_required
 from marshmallow import ValidationError
 
 from coso import audit, scope
-from coso.admin.common import bp, changes, render_page, unit_in_scope
-from coso.admin.forms import SETTING_FIELDS, SettingsSchema, form_data, share_text
+from coso.admin.blueprint import bp
+from coso.admin.common import changes, render_page, unit_in_scope
+from coso.admin.forms import SETTING_FIELDS, SettingsSchema
 from coso.admin.rejudge import RejudgeSummary, rejudge
-from coso.evaluations.schema import plain_errors
 from coso.extensions import db
+from coso.fields import form_data, plain_errors, share_text
 from coso.models import Unit, UnitSettings, User
 from coso.scoring import Settings
 from coso.settings import settings_for_path

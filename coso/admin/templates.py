@@ -21,12 +21,13 @@ from marshmallow import ValidationError
 from sqlalchemy.exc import IntegrityError
 
 from coso import audit, scope
-from coso.admin.common import bp, render_page, unit_in_scope, user_now
+from coso.admin.blueprint import bp
+from coso.admin.common import render_page, unit_in_scope, user_now
 from coso.admin.forms import TemplateSchema
 from coso.checklists import current_template
 from coso.default_checklist import DEFAULT_ITEMS
-from coso.evaluations.schema import plain_errors
 from coso.extensions import db
+from coso.fields import plain_errors
 from coso.models import ChecklistItem, ChecklistTemplate, Evaluation, Unit, User
 from coso.models.checklists import DRAFT, ITEM_KINDS, PUBLISHED, RETIRED, SECTIONS
 from coso.models.types import utcnow

@@ -17,8 +17,8 @@ from marshmallow import ValidationError
 from sqlalchemy.exc import IntegrityError
 
 from coso import audit, clock, scope, unit_import
+from coso.admin.blueprint import bp
 from coso.admin.common import (
-    bp,
     csv_response,
     int_arg,
     render_page,
@@ -28,10 +28,10 @@ from coso.admin.common import (
     unsign_rows,
     xlsx_response,
 )
-from coso.admin.forms import UNIT_FIELDS, MoveSchema, UnitSchema, form_data
+from coso.admin.forms import UNIT_FIELDS, MoveSchema, UnitSchema
 from coso.checklists import current_template
-from coso.evaluations.schema import plain_errors
 from coso.extensions import db
+from coso.fields import form_data, plain_errors
 from coso.guidance import guidance_for, period_of
 from coso.models import Evaluation, Unit, User
 from coso.settings import settings_for_path

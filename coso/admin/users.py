@@ -18,9 +18,9 @@ from marshmallow import ValidationError
 from sqlalchemy.exc import IntegrityError
 
 from coso import audit, scope, unit_import, user_import
+from coso.admin.blueprint import bp
 from coso.admin.common import (
     PAGE_SIZE,
-    bp,
     changes,
     page_arg,
     render_page,
@@ -33,10 +33,9 @@ from coso.admin.forms import (
     PasswordSchema,
     UserCreateSchema,
     UserEditSchema,
-    form_data,
 )
-from coso.evaluations.schema import plain_errors
 from coso.extensions import db
+from coso.fields import form_data, plain_errors
 from coso.models import Unit, User
 from coso.models.users import ADMIN, ROLES
 from coso.user_import import generate_password, may_manage, snapshot

@@ -534,20 +534,5 @@ def _quick_fields(item: dict[str, Any]) -> dict[str, Any] | None:
     return data
 
 
-def plain_errors(errors: Any) -> Any:
-    """Errors as ``{field: [message, ...]}`` with plain strings (lazy translations resolved).
-
-    marshmallow keeps a lone lazy message unwrapped, so every leaf becomes a list.
-    """
-    if isinstance(errors, dict):
-        return {str(key): plain_errors(value) for key, value in errors.items()}
-    if isinstance(errors, list | tuple):
-        out: list[Any] = []
-        for value in errors:
-            out.extend(plain_errors(value) if isinstance(value, list | tuple) else [str(value)])
-        return out
-    return [str(errors)]
-
-
 def new_uuid() -> str:
     return str(uuid_module.uuid4())

@@ -27,8 +27,9 @@ from sqlalchemy.dialects import postgresql, sqlite
 
 from coso import status
 from coso.checklists import item_specs
-from coso.evaluations.schema import Catalog, EvaluationSchema, canonical_uuid, plain_errors
+from coso.evaluations.schema import Catalog, EvaluationSchema, canonical_uuid
 from coso.extensions import db, reading_phase
+from coso.fields import plain_errors
 from coso.models import AuditEvent, Evaluation, EvaluationAnswer, User, Visit
 from coso.models.evaluations import OUTCOME_FIELDS
 from coso.scoring import Outcome, Settings, score_evaluation

@@ -27,8 +27,8 @@ from coso import audit, clock, exports, scope
 from coso.dashboard.pace import report_missing
 from coso.dashboard.views import unit_options
 from coso.dashboard.words import form_label
-from coso.evaluations.schema import plain_errors
 from coso.extensions import db
+from coso.fields import plain_errors
 from coso.htmx import wants_fragment
 from coso.models import Unit, User, Visit
 from coso.models.visits import VISIT_FORMS
