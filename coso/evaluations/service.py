@@ -26,7 +26,7 @@ from marshmallow import ValidationError
 from sqlalchemy.dialects import postgresql, sqlite
 
 from coso import status
-from coso.checklists import item_specs
+from coso.checklists.rules import item_specs
 from coso.evaluations.schema import Catalog, EvaluationSchema, canonical_uuid
 from coso.extensions import db, reading_phase
 from coso.fields import plain_errors

@@ -1,23 +1,14 @@
-"""Which month's guidance applies to a branch: the nearest issuing unit above it."""
+"""Which month's guidance a branch uses (the nearest issuing unit above it), and other reads."""
 
 from __future__ import annotations
 
-from datetime import date
+from typing import Any
 
 import sqlalchemy as sa
 
+from coso import scope
 from coso.extensions import db
-from coso.models import Guidance, Unit
-
-
-def period_of(day: date) -> str:
-    """The guidance period (YYYY-MM) a meeting on ``day`` falls in."""
-    return f"{day.year:04d}-{day.month:02d}"
-
-
-def previous_period(period: str) -> str:
-    year, month = int(period[:4]), int(period[5:])
-    return f"{year - 1:04d}-12" if month == 1 else f"{year:04d}-{month - 1:02d}"
+from coso.models import Evaluation, Guidance, Unit, User
 
 
 def guidance_for(unit: Unit, period: str) -> Guidance | None:
@@ -31,6 +22,42 @@ def guidance_for(unit: Unit, period: str) -> Guidance | None:
     )
 
 
-def applies_to(guidance: Guidance, unit: Unit) -> bool:
-    """True when ``guidance`` was issued by ``unit`` or a unit above it."""
-    return guidance.unit_id in unit.ancestor_ids
+def in_use(guidance: Guidance) -> bool:
+    """True once an evaluation names this guidance (its topics are then fixed)."""
+    if guidance.id is None:
+        return False
+    return (
+        db.session.scalar(
+            sa.select(Evaluation.id).where(Evaluation.guidance_id == guidance.id).limit(1)
+        )
+        is not None
+    )
+
+
+def exists(unit: Unit, period: str, other: Guidance | None = None) -> Guidance | None:
+    """The guidance ``unit`` itself issued for ``period`` (other than ``other``), if any."""
+    query = sa.select(Guidance).where(Guidance.unit_id == unit.id, Guidance.period == period)
+    if other is not None:
+        query = query.where(Guidance.id != other.id)
+    return db.session.scalar(query)
+
+
+def issued(user: User, unit: Unit | None, page: int, size: int) -> tuple[list[Any], int]:
+    """One page of (guidance, unit) rows in ``user``'s area, newest month first, and the total.
+
+    Only ``unit``'s own guidance when ``unit`` is given.
+    """
+    query = (
+        sa.select(Guidance, Unit)
+        .join(Unit, Unit.id == Guidance.unit_id)
+        .where(scope.scope_clause(user))
+    )
+    if unit is not None:
+        query = query.where(Guidance.unit_id == unit.id)
+    total = db.session.scalar(sa.select(sa.func.count()).select_from(query.subquery())) or 0
+    rows = db.session.execute(
+        query.order_by(Guidance.period.desc(), Unit.depth, Unit.name)
+        .offset((page - 1) * size)
+        .limit(size)
+    ).all()
+    return list(rows), total
