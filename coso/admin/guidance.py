@@ -23,13 +23,13 @@ from coso import audit, clock, scope
 from coso.admin.blueprint import bp
 from coso.admin.common import (
     PAGE_SIZE,
-    changes,
     int_arg,
     page_arg,
     render_page,
     unit_in_scope,
 )
 from coso.admin.forms import PERIOD_RE, GuidanceSchema
+from coso.audit import changes
 from coso.extensions import db
 from coso.fields import form_data, plain_errors
 from coso.guidance import period_of, previous_period
