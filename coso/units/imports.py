@@ -20,6 +20,7 @@ from flask_babel import gettext as _
 
 from coso import clock
 from coso.extensions import db
+from coso.fields import squash
 from coso.models import Unit
 from coso.models.units import UNIT_KINDS
 from coso.units.queries import codes_outside, evaluated, units_in
@@ -127,7 +128,7 @@ def _cell(value: Any) -> str:
 def _row_values(row: dict[str, str], errors: list[str]) -> dict[str, Any]:
     """The row's fields as typed values; optional columns only when the file has them."""
     values: dict[str, Any] = {
-        "name": " ".join(row.get("name", "").split()),
+        "name": squash(row.get("name", "")),
         "kind": kind_of(row.get("kind", "")),
         "parent_code": row.get("parent_code", ""),
     }
@@ -139,7 +140,7 @@ def _row_values(row: dict[str, str], errors: list[str]) -> dict[str, Any]:
     if values["kind"] not in UNIT_KINDS:
         errors.append(_("kind must be one of: %(kinds)s", kinds=", ".join(UNIT_KINDS)))
     if "secretary_name" in row:
-        secretary = " ".join(row["secretary_name"].split())
+        secretary = squash(row["secretary_name"])
         if len(secretary) > 120:
             errors.append(_("secretary_name is longer than 120 characters"))
         values["secretary_name"] = secretary or None

@@ -30,7 +30,7 @@ from coso.admin.common import (
 )
 from coso.checklists import current_template
 from coso.extensions import db
-from coso.fields import form_data, plain_errors
+from coso.fields import form_data, plain_errors, squash
 from coso.guidance import guidance_for, period_of
 from coso.models import Unit
 from coso.models.units import UNIT_KINDS
@@ -97,7 +97,7 @@ def _load_unit_form() -> tuple[dict[str, Any] | None, dict[str, Any], dict[str, 
         data = UnitSchema(today=clock.today()).load(raw)
     except ValidationError as exc:
         return None, values, plain_errors(exc.messages)
-    data["name"] = " ".join(data["name"].split())
+    data["name"] = squash(data["name"])
     return data, values, {}
 
 
