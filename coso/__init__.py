@@ -45,6 +45,7 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
         i18n,
         offline,
         security,
+        units,
         visits,
     )
     from coso.extensions import compress, csrf, db, init_db_events, limiter, migrate
@@ -64,6 +65,7 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     home.init_app(app)
     checklists.init_app(app)
     guidance.init_app(app)
+    units.init_app(app)
     admin.init_app(app)
     evaluations.init_app(app)
     feedback.init_app(app)

@@ -1,7 +1,8 @@
-"""Recording audit events in the caller's transaction."""
+"""Recording audit events in the caller's transaction, and what changed between two states."""
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import Any
 
 from flask import has_request_context, request
@@ -37,3 +38,13 @@ def record(
     )
     db.session.add(event)
     return event
+
+
+def changes(before: Mapping[str, Any], after: Mapping[str, Any]) -> dict[str, dict[str, Any]]:
+    """Only what changed, as ``{"before": {...}, "after": {...}}`` (the details of an update)."""
+    keys = [key for key in after if before.get(key) != after.get(key)]
+    keys += [key for key in before if key not in after]
+    return {
+        "before": {key: before.get(key) for key in keys},
+        "after": {key: after.get(key) for key in keys},
+    }

@@ -1,9 +1,6 @@
-"""Commands: ``flask --app app seed-demo | create-user | import-units | refresh-flags |
-apply-settings``."""
+"""Commands: ``flask --app app seed-demo | create-user | refresh-flags | apply-settings``."""
 
 from __future__ import annotations
-
-from pathlib import Path
 
 import click
 import sqlalchemy as sa
@@ -92,36 +89,6 @@ def create_user(
     click.echo(f"Created {username} ({', '.join(role_list)}) at {unit.name}.")
 
 
-@click.command("import-units")
-@click.argument("file", type=click.Path(exists=True, dir_okay=False, path_type=Path))
-@click.option("--dry-run", is_flag=True, help="Only report what would happen.")
-@with_appcontext
-def import_units(file: Path, dry_run: bool) -> None:
-    """Import units from CSV or XLSX (code, name, kind, parent_code): all rows or none."""
-    from coso import unit_import
-
-    with file.open("rb") as stream:
-        try:
-            rows = unit_import.read_rows(file.name, stream)
-        except unit_import.ImportError_ as exc:
-            raise click.ClickException(str(exc)) from exc
-    report = unit_import.check(rows, root=None)
-    for row in report.errors:
-        click.echo(f"row {row.number} ({row.code or '-'}): {'; '.join(row.errors)}", err=True)
-    if not report.rows:
-        raise click.ClickException("no rows to import")
-    if report.errors:
-        raise click.ClickException(f"{len(report.errors)} row(s) with errors; nothing was imported")
-    if dry_run:
-        creates = sum(row.action == "create" for row in report.rows)
-        click.echo(f"dry run: {creates} to create, {len(report.rows) - creates} to update")
-        return
-    created, updated = unit_import.apply(report, root=None)
-    audit.record("units.import", file=file.name, created=created, updated=updated)
-    db.session.commit()
-    click.echo(f"imported: {created} created, {updated} updated")
-
-
 @click.command("refresh-flags")
 @with_appcontext
 def refresh_flags() -> None:
@@ -157,5 +124,5 @@ def apply_settings(unit_code: str | None) -> None:
 
 
 def init_app(app: Flask) -> None:
-    for command in (seed_demo, create_user, import_units, refresh_flags, apply_settings):
+    for command in (seed_demo, create_user, refresh_flags, apply_settings):
         app.cli.add_command(command)

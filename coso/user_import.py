@@ -20,7 +20,7 @@ from coso.extensions import db
 from coso.models import Unit, User
 from coso.models.users import ADMIN, ROLES
 from coso.passwords import password_problems
-from coso.unit_import import (
+from coso.units.rules import (
     CREATE,
     ERROR,
     FALSE_WORDS,

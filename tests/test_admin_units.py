@@ -11,14 +11,15 @@ import sqlalchemy as sa
 from flask import Flask
 from flask.testing import FlaskClient
 
-from coso import scope, unit_import
+from coso import scope
 from coso.extensions import db
 from coso.models import AuditEvent, SecretaryTerm, Unit, User
+from coso.units.rules import COLUMNS
 from tests.admin_support import apply_token, count, csv_bytes, events, post, upload
 from tests.builders import make_unit, make_user, payload, small_province, with_checklist
 from tests.conftest import AuthActions
 
-HEADER = list(unit_import.COLUMNS)
+HEADER = list(COLUMNS)
 
 
 @pytest.fixture

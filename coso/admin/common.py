@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import csv
 import io
-from collections.abc import Iterable, Iterator, Mapping, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from typing import Any
 
 import sqlalchemy as sa
@@ -143,16 +143,3 @@ def xlsx_response(filename: str, header: Sequence[str], rows: Iterable[Sequence[
         mimetype="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
         headers={"Content-Disposition": f'attachment; filename="{filename}"'},
     )
-
-
-# --- Before/after for the audit log
-
-
-def changes(before: Mapping[str, Any], after: Mapping[str, Any]) -> dict[str, dict[str, Any]]:
-    """Only what changed, as ``{"before": {...}, "after": {...}}``."""
-    keys = [key for key in after if before.get(key) != after.get(key)]
-    keys += [key for key in before if key not in after]
-    return {
-        "before": {key: before.get(key) for key in keys},
-        "after": {key: after.get(key) for key in keys},
-    }

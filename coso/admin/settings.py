@@ -19,9 +19,10 @@ from marshmallow import ValidationError
 
 from coso import audit, scope
 from coso.admin.blueprint import bp
-from coso.admin.common import changes, render_page, unit_in_scope
+from coso.admin.common import render_page, unit_in_scope
 from coso.admin.forms import SETTING_FIELDS, SettingsSchema
 from coso.admin.rejudge import RejudgeSummary, rejudge
+from coso.audit import changes
 from coso.extensions import db
 from coso.fields import form_data, plain_errors, share_text
 from coso.models import Unit, UnitSettings, User

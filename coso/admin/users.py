@@ -17,11 +17,10 @@ from flask_login import current_user, login_required
 from marshmallow import ValidationError
 from sqlalchemy.exc import IntegrityError
 
-from coso import audit, scope, unit_import, user_import
+from coso import audit, scope, user_import
 from coso.admin.blueprint import bp
 from coso.admin.common import (
     PAGE_SIZE,
-    changes,
     page_arg,
     render_page,
     sign_rows,
@@ -34,10 +33,12 @@ from coso.admin.forms import (
     UserCreateSchema,
     UserEditSchema,
 )
+from coso.audit import changes
 from coso.extensions import db
 from coso.fields import form_data, plain_errors
 from coso.models import Unit, User
 from coso.models.users import ADMIN, ROLES
+from coso.units.imports import ImportError_, read_rows
 from coso.user_import import generate_password, may_manage, snapshot
 
 ACTION = "manage_users"
@@ -345,13 +346,13 @@ def users_import() -> ResponseReturnValue:
     if upload is None or not upload.filename:
         return _import_page(422, file_error=_("Choose a .csv or .xlsx file."))
     try:
-        rows = unit_import.read_rows(
+        rows = read_rows(
             upload.filename,
             upload.stream,
             required=user_import.REQUIRED,
             max_rows=user_import.MAX_ROWS,
         )
-    except unit_import.ImportError_ as exc:
+    except ImportError_ as exc:
         return _import_page(422, file_error=str(exc))
     report = user_import.check(rows, user_now())
     return _import_page(

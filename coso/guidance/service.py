@@ -12,7 +12,7 @@ from typing import Any
 from flask_babel import gettext as _
 
 from coso import audit
-from coso.admin.common import changes
+from coso.audit import changes
 from coso.extensions import db
 from coso.guidance.queries import exists, in_use
 from coso.guidance.rules import previous_period, snapshot

@@ -1,5 +1,6 @@
-"""The province's unit spreadsheet (CSV or XLSX): check every row, then apply all or nothing.
+"""The province's unit spreadsheet (CSV or XLSX): read it, check every row, export the tree.
 
+A clean check is applied, all rows or none, by :func:`coso.units.service.apply_import`.
 The same columns are written by :func:`export_rows`, so a tree exported,
 edited in Excel and imported again round-trips. A column left out of the file
 leaves that field alone; a column present with an empty cell clears it.
@@ -10,7 +11,6 @@ from __future__ import annotations
 import csv
 import io
 from collections.abc import Sequence
-from dataclasses import dataclass, field
 from datetime import date, datetime
 from pathlib import Path
 from typing import IO, Any
@@ -18,64 +18,31 @@ from typing import IO, Any
 import sqlalchemy as sa
 from flask_babel import gettext as _
 
-from coso import audit, clock
+from coso import clock
 from coso.extensions import db
-from coso.models import Evaluation, Unit
-from coso.models.units import UNIT_KINDS, SecretaryTerm, place
-
-REQUIRED = ("code", "name", "kind", "parent_code")
-OPTIONAL = ("secretary_name", "secretary_since", "secretary_party_member", "member_count")
-COLUMNS = REQUIRED + OPTIONAL
-MAX_ROWS = 20_000
-TRUE_WORDS = {"1", "x", "yes", "true", "có", "co", "đảng viên", "dang vien"}
-FALSE_WORDS = {"", "0", "no", "false", "không", "khong"}
-#: Kinds as a Vietnamese spreadsheet may write them.
-KIND_ALIASES = {
-    "tỉnh đoàn": "province",
-    "thành đoàn": "province",
-    "đoàn khối": "bloc",
-    "đoàn xã": "commune",
-    "đoàn phường": "ward",
-    "đoàn trường": "school",
-    "doanh nghiệp": "enterprise",
-    "cơ quan": "agency",
-    "liên chi đoàn": "interbranch",
-    "chi đoàn": "branch",
-}
-#: What the audit log keeps of a unit before and after a change.
-AUDIT_FIELDS = ("code", "name", "kind", "parent_code", "active", *OPTIONAL)
-CREATE, UPDATE, UNCHANGED, ERROR = "create", "update", "unchanged", "error"
+from coso.fields import squash
+from coso.models import Unit
+from coso.models.units import UNIT_KINDS
+from coso.units.queries import codes_outside, evaluated, units_in
+from coso.units.rules import (
+    CREATE,
+    ERROR,
+    MAX_ROWS,
+    REQUIRED,
+    UNCHANGED,
+    UPDATE,
+    ImportReport,
+    RowResult,
+    current_values,
+    kind_of,
+    parse_date,
+    party_word,
+    yes_no,
+)
 
 
 class ImportError_(Exception):
     """The file as a whole cannot be read (not a per-row problem)."""
-
-
-@dataclass
-class RowResult:
-    """One row's fate: ``create``, ``update``, ``unchanged`` or ``error``, with the reasons."""
-
-    number: int
-    code: str
-    action: str = ""
-    errors: list[str] = field(default_factory=list)
-    values: dict[str, Any] = field(default_factory=dict)
-
-
-@dataclass
-class ImportReport:
-    rows: list[RowResult]
-
-    @property
-    def errors(self) -> list[RowResult]:
-        return [row for row in self.rows if row.errors]
-
-    @property
-    def ok(self) -> bool:
-        return bool(self.rows) and not self.errors
-
-    def count(self, action: str) -> int:
-        return sum(row.action == action for row in self.rows)
 
 
 def read_rows(
@@ -104,7 +71,7 @@ def read_rows(
         except csv.Error as exc:
             raise ImportError_(_("The CSV file could not be read.")) from exc
     elif suffix in (".xlsx", ".xlsm"):
-        from openpyxl import load_workbook
+        from openpyxl import load_workbook  # here: a heavy import only an upload needs
 
         try:
             # data_only: a formula's cached value, never the formula text.
@@ -158,52 +125,11 @@ def _cell(value: Any) -> str:
     return str(value)
 
 
-def parse_date(text: str) -> date:
-    """A date as spreadsheets in Vietnam write it: ISO or day/month/year."""
-    for fmt in ("%Y-%m-%d", "%d/%m/%Y", "%d-%m-%Y"):
-        try:
-            return datetime.strptime(text, fmt).date()
-        except ValueError:
-            continue
-    raise ValueError(text)
-
-
-def _units_in(root: Unit | None) -> dict[str, Unit]:
-    query = sa.select(Unit)
-    if root is not None:
-        query = query.where(root.subtree_clause())
-    return {unit.code: unit for unit in db.session.scalars(query)}
-
-
-def _codes_outside(codes: set[str], inside: dict[str, Unit]) -> set[str]:
-    """Which of ``codes`` belong to units outside ``inside`` (checked in chunks)."""
-    wanted = sorted(code for code in codes if code and code not in inside)
-    found: set[str] = set()
-    for start in range(0, len(wanted), 500):
-        chunk = wanted[start : start + 500]
-        found.update(db.session.scalars(sa.select(Unit.code).where(Unit.code.in_(chunk))))
-    return found
-
-
-def current_values(unit: Unit, parent_code: str | None) -> dict[str, Any]:
-    """A unit's fields in the shape :func:`check` gives a row's values."""
-    return {
-        "name": unit.name,
-        "kind": unit.kind,
-        "parent_code": parent_code or "",
-        "secretary_name": unit.secretary_name,
-        "secretary_since": unit.secretary_since,
-        "secretary_party_member": unit.secretary_party_member,
-        "member_count": unit.member_count,
-    }
-
-
 def _row_values(row: dict[str, str], errors: list[str]) -> dict[str, Any]:
     """The row's fields as typed values; optional columns only when the file has them."""
-    kind = row.get("kind", "").strip().lower()
     values: dict[str, Any] = {
-        "name": " ".join(row.get("name", "").split()),
-        "kind": KIND_ALIASES.get(kind, kind),
+        "name": squash(row.get("name", "")),
+        "kind": kind_of(row.get("kind", "")),
         "parent_code": row.get("parent_code", ""),
     }
     name = values["name"]
@@ -214,7 +140,7 @@ def _row_values(row: dict[str, str], errors: list[str]) -> dict[str, Any]:
     if values["kind"] not in UNIT_KINDS:
         errors.append(_("kind must be one of: %(kinds)s", kinds=", ".join(UNIT_KINDS)))
     if "secretary_name" in row:
-        secretary = " ".join(row["secretary_name"].split())
+        secretary = squash(row["secretary_name"])
         if len(secretary) > 120:
             errors.append(_("secretary_name is longer than 120 characters"))
         values["secretary_name"] = secretary or None
@@ -228,12 +154,9 @@ def _row_values(row: dict[str, str], errors: list[str]) -> dict[str, Any]:
             if values["secretary_since"] and values["secretary_since"] > clock.today():
                 errors.append(_("secretary_since is in the future"))
     if "secretary_party_member" in row:
-        party = row["secretary_party_member"].lower()
-        if party in TRUE_WORDS:
-            values["secretary_party_member"] = True
-        elif party in FALSE_WORDS:
-            values["secretary_party_member"] = False if party else None
-        else:
+        try:
+            values["secretary_party_member"] = yes_no(row["secretary_party_member"])
+        except ValueError:
             errors.append(_("secretary_party_member must be yes or no"))
     if "member_count" in row:
         count = row["member_count"]
@@ -254,9 +177,9 @@ def check(rows: list[dict[str, str]], root: Unit | None) -> ImportReport:
     subtree. With no ``root`` (the command line) the whole tree is open and a
     row with an empty ``parent_code`` creates a top-level unit.
     """
-    existing = _units_in(root)
+    existing = units_in(root)
     code_by_id = {unit.id: code for code, unit in existing.items()}
-    outside = _codes_outside({row.get("code", "") for row in rows if row}, existing)
+    outside = codes_outside({row.get("code", "") for row in rows if row}, existing)
     seen: dict[str, int] = {}
     kind_in_file: dict[str, str] = {}
     results: list[RowResult] = []
@@ -384,153 +307,10 @@ def _check_kinds(
         if code in existing and existing[code].kind == "branch" and row.values["kind"] != "branch"
     }
     if leaving_branch:
-        evaluated = set(
-            db.session.scalars(
-                sa.select(Evaluation.branch_id)
-                .where(Evaluation.branch_id.in_(list(leaving_branch)))
-                .distinct()
-            )
-        )
-        for branch_id in evaluated:
+        for branch_id in evaluated(list(leaving_branch)):
             row = leaving_branch[branch_id]
             row.errors.append(_("this branch has evaluations, so its kind cannot change"))
             row.action = ERROR
-
-
-def apply(report: ImportReport, root: Unit | None) -> tuple[int, int]:
-    """Write a clean report in the current transaction; returns (created, updated).
-
-    Every unit created or changed gets its own audit event with before/after.
-    """
-    if not report.ok:
-        raise ValueError("refusing to apply a report with errors")
-    units = _units_in(root)
-    code_by_id = {unit.id: code for code, unit in units.items()}
-    created = updated = 0
-    for row in report.rows:
-        if row.action == UNCHANGED:
-            continue
-        values = dict(row.values)
-        parent_code = values.pop("parent_code")
-        parent = units[parent_code] if parent_code else None
-        unit = units.get(row.code)
-        if unit is None:
-            unit = Unit(code=row.code, **values)
-            place(unit, parent)
-            units[row.code] = unit
-            code_by_id[unit.id] = unit.code
-            note_secretary(unit, None)
-            audit.record(
-                "unit.create",
-                obj=unit,
-                unit_id=unit.id,
-                via="import",
-                after=audit_snapshot(unit, parent_code),
-            )
-            created += 1
-            continue
-        before = audit_snapshot(unit, code_by_id.get(unit.parent_id or 0))
-        previous_secretary = unit.secretary_name
-        for key, value in values.items():
-            setattr(unit, key, value)
-        if unit.parent_id != (parent.id if parent else None):
-            move(unit, parent)
-        note_secretary(unit, previous_secretary)
-        after = audit_snapshot(unit, parent_code)
-        audit.record("unit.update", obj=unit, unit_id=unit.id, via="import", **diff(before, after))
-        updated += 1
-    db.session.flush()
-    return created, updated
-
-
-def audit_snapshot(unit: Unit, parent_code: str | None) -> dict[str, Any]:
-    """What the audit log keeps of a unit."""
-    snap: dict[str, Any] = {}
-    for name in AUDIT_FIELDS:
-        value = parent_code if name == "parent_code" else getattr(unit, name)
-        snap[name] = value.isoformat() if isinstance(value, date) else value
-    return snap
-
-
-def diff(before: dict[str, Any], after: dict[str, Any]) -> dict[str, dict[str, Any]]:
-    keys = [key for key in after if before.get(key) != after.get(key)]
-    return {
-        "before": {key: before.get(key) for key in keys},
-        "after": {key: after.get(key) for key in keys},
-    }
-
-
-def move_problem(unit: Unit, parent: Unit) -> str | None:
-    """Why ``unit`` cannot be moved under ``parent``, in words; None when it can."""
-    if parent.id == unit.id or parent.path.startswith(unit.path):
-        return _("A unit cannot be moved under itself or a unit below it.")
-    if parent.is_branch:
-        return _("A branch has no units under it.")
-    if not parent.active:
-        return _("The new parent is deactivated.")
-    if parent.id == unit.parent_id:
-        return _("The unit is already there.")
-    return None
-
-
-def move(unit: Unit, parent: Unit | None) -> None:
-    """Re-hang ``unit`` under ``parent``; its whole subtree's paths follow.
-
-    Users keep their home unit, and scope is computed from paths, so every user
-    at or under ``unit`` now sees the subtree in its new place.
-    """
-    old_path = unit.path
-    descendants = db.session.scalars(
-        sa.select(Unit).where(unit.subtree_clause(), Unit.id != unit.id)
-    ).all()
-    place(unit, parent)
-    for child in descendants:
-        child.path = unit.path + child.path[len(old_path) :]
-        child.depth = child.path.count("/") - 2
-
-
-def note_secretary(unit: Unit, previous: str | None) -> None:
-    """Keep a branch's secretary terms in step with its secretary's name.
-
-    A new name closes the open term (on the new secretary's since-date, or today)
-    and opens one for the new secretary; Party membership updates the open term.
-    """
-    if unit.kind != "branch":
-        return
-    if previous and unit.secretary_name != previous:
-        _close_term(unit)
-    if unit.secretary_name:
-        term = _open_term(unit)
-        term.party_member = bool(unit.secretary_party_member)
-        if term.started_on is None:
-            term.started_on = unit.secretary_since
-
-
-def _current_term(unit: Unit) -> SecretaryTerm | None:
-    return db.session.scalar(
-        sa.select(SecretaryTerm).where(
-            SecretaryTerm.branch_id == unit.id, SecretaryTerm.ended_on.is_(None)
-        )
-    )
-
-
-def _close_term(unit: Unit) -> None:
-    term = _current_term(unit)
-    if term is not None:
-        term.ended_on = unit.secretary_since or clock.today()
-
-
-def _open_term(unit: Unit) -> SecretaryTerm:
-    term = _current_term(unit)
-    if term is None:
-        term = SecretaryTerm(
-            branch_id=unit.id,
-            name=unit.secretary_name or "",
-            party_member=bool(unit.secretary_party_member),
-            started_on=unit.secretary_since,
-        )
-        db.session.add(term)
-    return term
 
 
 def export_rows(root: Unit, *, include_inactive: bool = False) -> list[list[Any]]:
@@ -549,7 +329,6 @@ def export_rows(root: Unit, *, include_inactive: bool = False) -> list[list[Any]
         query = query.where(Unit.active.is_(True))
     rows = []
     for unit, parent_code in db.session.execute(query):
-        party = unit.secretary_party_member
         rows.append(
             [
                 unit.code,
@@ -558,7 +337,7 @@ def export_rows(root: Unit, *, include_inactive: bool = False) -> list[list[Any]
                 parent_code or "",
                 unit.secretary_name or "",
                 unit.secretary_since,
-                "" if party is None else ("có" if party else "không"),
+                party_word(unit.secretary_party_member),
                 unit.member_count,
             ]
         )
