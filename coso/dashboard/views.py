@@ -23,6 +23,8 @@ from coso.checklists import current_template
 from coso.dashboard import analysis, charts, flagged, pace, timeline
 from coso.dashboard.words import form_label, kind_label, reasons_in_words, rule_label, state_label
 from coso.extensions import db
+from coso.feedback.alerts import alerts_for
+from coso.feedback.rules import Alerts
 from coso.htmx import wants_fragment
 from coso.i18n import gettext as _
 from coso.models import BranchStatus, ChecklistTemplate, Unit
@@ -397,7 +399,7 @@ def _branch_page(
         state=state,
         since=since,
         reasons=reasons,
-        alerts=flagged.alerts_for([branch.id], today).get(branch.id, flagged.Alerts()),
+        alerts=alerts_for([branch.id], today).get(branch.id, Alerts()),
         timeline=story,
         template=template,
         **common,
