@@ -1,7 +1,7 @@
 """The rules of a branch's answer to an evaluation, as pure functions over plain data.
 
 Nothing here touches Flask or the database, so the rules can be read and tested
-alone, and the queries in :mod:`coso.feedback.queries` say the same thing in SQL:
+alone, and :mod:`coso.feedback.alerts` and :mod:`coso.feedback.queries` say them in SQL:
 
 - a corrective action is **overdue** while it is open and its due date has passed;
 - an evaluation is **unread** for the secretaries while nobody has acknowledged it,
