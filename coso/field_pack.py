@@ -18,6 +18,7 @@ from flask_babel import get_locale
 
 from coso import clock, scope, status
 from coso.extensions import db
+from coso.feedback.rules import OPEN
 from coso.guidance.rules import period_of, previous_period
 from coso.models import (
     BranchStatus,
@@ -29,7 +30,6 @@ from coso.models import (
     User,
 )
 from coso.models.checklists import PUBLISHED
-from coso.models.feedback import OPEN
 from coso.settings import settings_for_path
 
 

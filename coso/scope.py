@@ -5,6 +5,8 @@ Every view and API call asks here; nothing else compares unit paths.
 
 from __future__ import annotations
 
+from typing import Any, NoReturn
+
 import sqlalchemy as sa
 from flask import abort
 from flask_babel import gettext as _
@@ -51,6 +53,41 @@ def unit_or_403(user: User, unit_id: int, action: str = "view") -> Unit:
     if not may(user, action, unit):
         abort(403, description=_("This unit is outside your area."))
     return unit
+
+
+def deny(user: User, unit: Unit) -> NoReturn:
+    """403 with the reason: ``unit`` is outside the user's area, or the role does not allow it."""
+    if not in_scope(user, unit):
+        abort(403, description=_("This unit is outside your area."))
+    abort(403, description=_("Your role does not allow this."))
+
+
+def unit_options(user: User, *, nearby: bool = False) -> list[tuple[Any, int]]:
+    """The units a page can be narrowed to, in tree order, each with its depth under the user's.
+
+    By default every active unit above branch level in the user's area (the
+    province's pages); ``nearby``: the user's own unit and the active units right
+    under it, branches included (a secretary's lists narrow to one branch). Plain
+    rows (id, name, parent, kind) below the user's own unit: a province has hundreds.
+    """
+    home = user.unit
+    query = sa.select(Unit.id, Unit.name, Unit.parent_id, Unit.kind).where(Unit.active.is_(True))
+    if nearby:
+        query = query.where(Unit.parent_id == home.id)
+    else:
+        query = query.where(scope_clause(user), Unit.kind != "branch")
+    by_parent: dict[int | None, list[Any]] = {}
+    for unit in db.session.execute(query):
+        by_parent.setdefault(unit.parent_id, []).append(unit)
+    out: list[tuple[Any, int]] = []
+
+    def walk(unit: Any, depth: int) -> None:
+        out.append((unit, depth))
+        for child in sorted(by_parent.get(unit.id, []), key=lambda u: (u.name, u.id)):
+            walk(child, depth + 1)
+
+    walk(home, 0)
+    return out
 
 
 def require(user: User, action: str) -> None:

@@ -17,6 +17,7 @@ import sqlalchemy as sa
 from sqlalchemy.dialects import postgresql, sqlite
 
 from coso import clock, flags
+from coso.evaluations.queries import not_superseded, superseded
 from coso.extensions import db
 from coso.models import BranchStatus, Evaluation, Unit
 
@@ -114,7 +115,6 @@ def histories(
     """
     ids = sorted(set(branch_ids))
     out: dict[int, list[flags.EvalSummary]] = {branch_id: [] for branch_id in ids}
-    corrected = sa.select(Evaluation.supersedes_id).where(Evaluation.supersedes_id.is_not(None))
     columns: list[Any] = [
         Evaluation.branch_id,
         Evaluation.id,
@@ -123,7 +123,7 @@ def histories(
         Evaluation.uuid,
         Evaluation.compliant,
         Evaluation.serious,
-        Evaluation.id.in_(corrected.scalar_subquery()),
+        superseded(),
     ]
     if with_reasons:
         columns.append(Evaluation.reasons)
@@ -167,7 +167,6 @@ def current_runs(
     """
     ids = sorted(set(branch_ids))
     out = {branch_id: (flags.NEVER_STATE, False) for branch_id in ids}
-    corrected = sa.select(Evaluation.supersedes_id).where(Evaluation.supersedes_id.is_not(None))
     newest_first = (
         Evaluation.meeting_date.desc(),
         Evaluation.submitted_at.desc(),
@@ -175,7 +174,7 @@ def current_runs(
     )
     for start in range(0, len(ids), _CHUNK):
         chunk = ids[start : start + _CHUNK]
-        conditions = [Evaluation.branch_id.in_(chunk), Evaluation.id.not_in(corrected)]
+        conditions = [Evaluation.branch_id.in_(chunk), not_superseded()]
         bounds = {b: since[b] for b in chunk if since and b in since}
         if bounds:
             conditions.append(

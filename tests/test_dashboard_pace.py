@@ -8,11 +8,11 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from coso.dashboard import charts, pace
+from coso.dashboard import pace, rules
 
 
 def test_month_period_covers_the_calendar_month() -> None:
-    period = pace.month_period("2024-02")
+    period = rules.month_period("2024-02")
     assert (period.start, period.end, period.month, period.days) == (
         date(2024, 2, 1),
         date(2024, 2, 29),
@@ -26,24 +26,24 @@ def test_month_period_covers_the_calendar_month() -> None:
     "text", ["2024-13", "2024-1", "24-01", "2024/01", "abcd-ef", "", "1899-01"]
 )
 def test_bad_months_are_refused(text: str) -> None:
-    with pytest.raises(pace.PeriodError) as exc:
-        pace.month_period(text)
+    with pytest.raises(rules.PeriodError) as exc:
+        rules.month_period(text)
     assert exc.value.field == "month" and exc.value.problem == "invalid"
 
 
 def test_previous_month_and_months_ending() -> None:
-    assert pace.previous_month(date(2025, 1, 15)).month == "2024-12"
-    months = pace.months_ending(date(2025, 2, 10), 3)
+    assert rules.previous_month(date(2025, 1, 15)).month == "2024-12"
+    months = rules.months_ending(date(2025, 2, 10), 3)
     assert [m.month for m in months] == ["2024-12", "2025-01", "2025-02"]
 
 
 def test_parse_period_month_range_and_default() -> None:
-    default = pace.month_period("2025-10")
-    assert pace.parse_period(None, None, None, default) == default
-    assert pace.parse_period("2025-09", "2025-01-01", None, default).month == "2025-09"
-    ranged = pace.parse_period("", "2025-09-15", "2025-10-14", default)
+    default = rules.month_period("2025-10")
+    assert rules.parse_period(None, None, None, default) == default
+    assert rules.parse_period("2025-09", "2025-01-01", None, default).month == "2025-09"
+    ranged = rules.parse_period("", "2025-09-15", "2025-10-14", default)
     assert (ranged.start, ranged.end, ranged.month) == (date(2025, 9, 15), date(2025, 10, 14), None)
-    assert pace.parse_period("", "2025-10-20", "", default).end == date(2025, 10, 31)
+    assert rules.parse_period("", "2025-10-20", "", default).end == date(2025, 10, 31)
 
 
 @pytest.mark.parametrize(
@@ -56,14 +56,14 @@ def test_parse_period_month_range_and_default() -> None:
     ],
 )
 def test_parse_period_refuses(start: str, end: str, field: str, problem: str) -> None:
-    with pytest.raises(pace.PeriodError) as exc:
-        pace.parse_period(None, start, end, pace.month_period("2025-10"))
+    with pytest.raises(rules.PeriodError) as exc:
+        rules.parse_period(None, start, end, rules.month_period("2025-10"))
     assert (exc.value.field, exc.value.problem) == (field, problem)
 
 
 def test_rate() -> None:
-    assert pace.rate(3, 4) == 0.75
-    assert pace.rate(0, 0) is None
+    assert rules.rate(3, 4) == 0.75
+    assert rules.rate(0, 0) is None
 
 
 def test_visit_days_count_distinct_dates_per_form_and_overall() -> None:
@@ -137,7 +137,7 @@ def test_report_missing(form: str, report: str | None, end: date, missing: bool)
 
 
 def test_horizontal_bars_fit_the_width() -> None:
-    chart = charts.horizontal_bars([("A", 1.0), ("B", 0.5), ("C", None), ("D", 1.7)])
+    chart = rules.horizontal_bars([("A", 1.0), ("B", 0.5), ("C", None), ("D", 1.7)])
     assert chart.height == 4 * 40
     full, half, none, over = chart.bars
     assert full.width == pytest.approx(chart.plot_right - chart.plot_left)
@@ -149,7 +149,7 @@ def test_horizontal_bars_fit_the_width() -> None:
 
 
 def test_vertical_bars_stand_on_the_axis() -> None:
-    chart = charts.vertical_bars([("01/25", 0.0), ("02/25", 1.0), ("03/25", None)])
+    chart = rules.vertical_bars([("01/25", 0.0), ("02/25", 1.0), ("03/25", None)])
     empty, full, none = chart.bars
     assert empty.height == 0 and none.height == 0
     assert full.y == pytest.approx(chart.plot_top)

@@ -20,10 +20,10 @@ from flask.testing import FlaskClient
 
 from coso.evaluations import service as evaluations
 from coso.extensions import db
-from coso.feedback import alerts_for, queries, rules
-from coso.feedback.rules import Alerts
+from coso.feedback import alerts, rules
+from coso.feedback.alerts import alerts_for
+from coso.feedback.rules import DECLINED, DONE, OPEN, PROPOSED, Alerts
 from coso.models import AuditEvent, CorrectiveAction, Evaluation, Feedback, UnitSettings, User
-from coso.models.feedback import DECLINED, DONE, OPEN, PROPOSED
 from tests.builders import payload, small_province, with_checklist
 from tests.conftest import AuthActions
 
@@ -245,12 +245,12 @@ def test_notice_counts_are_one_statement(app: Flask, world: dict) -> None:
         add_action(world["b21"], world["ev_b21"], due_date=TODAY - timedelta(days=1))
         user = _user("secretary")
         with count_queries(app) as statements:
-            secretary = queries.notices(user, TODAY)
+            secretary = alerts.notices(user, TODAY)
         assert len(statements) == 1
         assert (secretary.unread, secretary.overdue) == (1, 1)
-        commune = queries.notices(_user("commune"), TODAY)
+        commune = alerts.notices(_user("commune"), TODAY)
         assert (commune.unread, commune.overdue) == (2, 1)
-        assert queries.notices(_user("cadre"), TODAY).replies == 0
+        assert alerts.notices(_user("cadre"), TODAY).replies == 0
 
 
 # -------------------------------------------------------------------- inbox

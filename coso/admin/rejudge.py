@@ -24,6 +24,7 @@ import sqlalchemy as sa
 
 from coso import clock, flags, status
 from coso.checklists.rules import item_specs
+from coso.evaluations.queries import not_superseded
 from coso.extensions import db
 from coso.models import (
     ChecklistTemplate,
@@ -143,7 +144,6 @@ def rejudge(root: Unit, today: date | None = None) -> RejudgeSummary:
 
 def _runs_newest_first(root: Unit) -> dict[int, list[int]]:
     """Per branch under ``root``: ids of its evaluations still in force, newest meeting first."""
-    corrected = sa.select(Evaluation.supersedes_id).where(Evaluation.supersedes_id.is_not(None))
     rows = db.session.execute(
         sa.select(
             Evaluation.id,
@@ -153,7 +153,7 @@ def _runs_newest_first(root: Unit) -> dict[int, list[int]]:
             Evaluation.uuid,
         )
         .join(Unit, Unit.id == Evaluation.branch_id)
-        .where(root.subtree_clause(), Evaluation.id.not_in(corrected.scalar_subquery()))
+        .where(root.subtree_clause(), not_superseded())
     ).all()
     by_branch: dict[int, list[tuple[Any, int]]] = defaultdict(list)
     for ev_id, branch_id, meeting, submitted, uuid in rows:

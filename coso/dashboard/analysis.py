@@ -22,9 +22,9 @@ from sqlalchemy.orm import aliased
 from coso import flags, status
 from coso.checklists.queries import current_template
 from coso.dashboard.flagged import since_expr
-from coso.dashboard.pace import Period, months_ending, rate
+from coso.dashboard.rules import Period, months_ending, rate
+from coso.evaluations.queries import not_superseded
 from coso.extensions import db
-from coso.feedback.queries import not_superseded
 from coso.models import BranchStatus, Evaluation, EvaluationAnswer, SecretaryTerm, Unit, User
 from coso.models.evaluations import FAILING_ANSWER
 

@@ -17,9 +17,10 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy.orm import aliased
 
-from coso import feedback, flags, status
+from coso import flags, status
 from coso.extensions import db
-from coso.feedback import Alerts
+from coso.feedback.alerts import alerts_for
+from coso.feedback.rules import Alerts
 from coso.models import BranchStatus, Evaluation, Unit, User
 
 PAGE_SIZE = 25
@@ -261,12 +262,3 @@ def _attach_details(rows: list[Row], today: date) -> None:
     for row in rows:
         row.alerts = found.get(row.branch_id, Alerts())
         row.cadre = cadres.get(row.evaluation_id) if row.evaluation_id else None
-
-
-def alerts_for(branch_ids: list[int], today: date) -> dict[int, Alerts]:
-    """Open and overdue corrective actions and unacknowledged evaluations per branch.
-
-    The feedback area owns these rules (``coso.feedback.alerts_for``: grouped
-    queries over the given branches only); the list shows its counts.
-    """
-    return feedback.alerts_for(branch_ids, today)

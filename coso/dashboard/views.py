@@ -10,7 +10,6 @@ from dataclasses import replace
 from datetime import date
 from typing import Any
 
-import sqlalchemy as sa
 from flask import Blueprint, Flask, abort, render_template, request
 from flask.typing import ResponseReturnValue
 from flask_babel import get_locale
@@ -20,9 +19,11 @@ from werkzeug.datastructures import MultiDict
 
 from coso import clock, exports, scope, status
 from coso.checklists.queries import current_template
-from coso.dashboard import analysis, charts, flagged, pace, timeline
+from coso.dashboard import analysis, flagged, rules, timeline
 from coso.dashboard.words import form_label, kind_label, reasons_in_words, rule_label, state_label
 from coso.extensions import db
+from coso.feedback.alerts import alerts_for
+from coso.feedback.rules import Alerts
 from coso.htmx import wants_fragment
 from coso.i18n import gettext as _
 from coso.models import BranchStatus, ChecklistTemplate, Unit
@@ -40,33 +41,6 @@ def _locale() -> str:
 
 
 # ------------------------------------------------------------------- parsing
-
-
-def unit_options(user: Any) -> list[tuple[Any, int]]:
-    """The units above branch level in the user's subtree, in tree order, with their depth.
-
-    Plain rows (id, name, parent, kind), not ORM objects: a province has hundreds.
-    """
-    units = db.session.execute(
-        sa.select(Unit.id, Unit.name, Unit.parent_id, Unit.kind).where(
-            scope.scope_clause(user), Unit.kind != "branch", Unit.active.is_(True)
-        )
-    ).all()
-    by_parent: dict[int | None, list[Any]] = {}
-    for unit in units:
-        by_parent.setdefault(unit.parent_id, []).append(unit)
-    out: list[tuple[Unit, int]] = []
-
-    def walk(unit: Any, depth: int) -> None:
-        out.append((unit, depth))
-        for child in sorted(by_parent.get(unit.id, []), key=lambda u: (u.name, u.id)):
-            walk(child, depth + 1)
-
-    root = user.unit
-    if root.kind == "branch":
-        return [(root, 0)]
-    walk(root, 0)
-    return out
 
 
 def unit_arg(args: MultiDict[str, str], errors: Errors) -> Unit:
@@ -133,12 +107,12 @@ def parse_filters(args: MultiDict[str, str]) -> tuple[flagged.Filters, Errors]:
     return filters, errors
 
 
-def parse_period(args: MultiDict[str, str], errors: Errors, today: date) -> pace.Period:
+def parse_period(args: MultiDict[str, str], errors: Errors, today: date) -> rules.Period:
     """The period of a rate: ``month`` (YYYY-MM) or ``from``/``to``; last full month by default."""
-    default = pace.previous_month(today)
+    default = rules.previous_month(today)
     try:
-        return pace.parse_period(args.get("month"), args.get("from"), args.get("to"), default)
-    except pace.PeriodError as exc:
+        return rules.parse_period(args.get("month"), args.get("from"), args.get("to"), default)
+    except rules.PeriodError as exc:
         messages = {
             "invalid": _("Enter a month as mm/yyyy.")
             if exc.field == "month"
@@ -178,7 +152,7 @@ def index() -> ResponseReturnValue:
         "errors": errors,
         "result": result,
         "counts": status.count_states(filters.unit, today),
-        "units": unit_options(current_user),
+        "units": scope.unit_options(current_user),
         "reasons": _reason_options(template),
         "template": template,
         "today": today,
@@ -252,21 +226,21 @@ def _where_context() -> tuple[dict[str, Any], Errors]:
         "rates": rates,
         "total": total,
         # The chart stays small: the weakest units; the table lists them all.
-        "rate_chart": charts.horizontal_bars(
+        "rate_chart": rules.horizontal_bars(
             [(r.unit.name, r.rate) for r in rates[:CHART_BARS]]  # type: ignore[union-attr]
         ),
         "chart_bars": CHART_BARS,
         "trend": trend,
-        "trend_chart": charts.vertical_bars([(m.label, m.rate) for m in trend]),
+        "trend_chart": rules.vertical_bars([(m.label, m.rate) for m in trend]),
         "items": analysis.failing_items(unit, period, total.evaluations, _locale()),
-        "units": unit_options(current_user),
+        "units": scope.unit_options(current_user),
         "today": today,
         "kind_label": kind_label,
     }
     return context, errors
 
 
-def period_args(unit: Unit, period: pace.Period) -> dict[str, Any]:
+def period_args(unit: Unit, period: rules.Period) -> dict[str, Any]:
     """Query-string arguments that reproduce a unit and a period."""
     if period.month:
         return {"unit": unit.id, "month": period.month}
@@ -285,7 +259,7 @@ def where() -> ResponseReturnValue:
     return render_template("dashboard/where.html", **context), code
 
 
-def _rate_columns(period: pace.Period) -> list[exports.Column]:
+def _rate_columns(period: rules.Period) -> list[exports.Column]:
     def name(r: analysis.Rate) -> str:
         return r.unit.name if r.unit is not None else ""
 
@@ -338,7 +312,7 @@ def practices() -> ResponseReturnValue:
         "rows": rows,
         "page": number,
         "more": more,
-        "units": unit_options(current_user),
+        "units": scope.unit_options(current_user),
         "errors": errors,
     }
     code = 422 if errors else 200
@@ -397,7 +371,7 @@ def _branch_page(
         state=state,
         since=since,
         reasons=reasons,
-        alerts=flagged.alerts_for([branch.id], today).get(branch.id, flagged.Alerts()),
+        alerts=alerts_for([branch.id], today).get(branch.id, Alerts()),
         timeline=story,
         template=template,
         **common,

@@ -25,6 +25,7 @@ from werkzeug.datastructures import MultiDict
 from coso import clock, scope, status
 from coso.checklists.queries import current_template
 from coso.evaluations import service, words
+from coso.evaluations.queries import evaluation_or_403
 from coso.evaluations.schema import new_uuid
 from coso.extensions import db
 from coso.guidance.queries import guidance_for
@@ -181,7 +182,7 @@ def topics(branch_id: int) -> ResponseReturnValue:
 @login_required
 def result(evaluation_id: int) -> ResponseReturnValue:
     """Scores, compliance and every reason in words."""
-    evaluation = evaluation_or_403(evaluation_id)
+    evaluation = evaluation_or_403(current_user, evaluation_id)
     locale = str(get_locale())
     template = evaluation.template
     reasons = [words.describe(reason, template, locale) for reason in evaluation.reasons]
@@ -204,15 +205,6 @@ def result(evaluation_id: int) -> ResponseReturnValue:
         can_correct=_correctable(evaluation),
         branch_status=db.session.get(BranchStatus, evaluation.branch_id),
     )
-
-
-def evaluation_or_403(evaluation_id: int) -> Evaluation:
-    evaluation = db.session.get(Evaluation, evaluation_id)
-    if evaluation is None:
-        abort(404)
-    if not scope.may(current_user, "view", evaluation.branch):
-        abort(403)
-    return evaluation
 
 
 def _correctable(evaluation: Evaluation) -> bool:

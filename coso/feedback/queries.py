@@ -1,221 +1,32 @@
-"""Reading the branches' answers: alerts beside a flag, notice counts, the inbox, action lists.
+"""Reading the branches' answers: the inbox, corrective actions, replies, one evaluation's.
 
 Every list starts from a unit's subtree (one indexed path range) and reads a page
-at a time; counts are grouped queries over the branch ids being shown, never one
-query per row. :mod:`coso.feedback.rules` says in Python what these say in SQL.
+at a time; the alert counts beside each branch come from :mod:`coso.feedback.alerts`.
+:mod:`coso.feedback.rules` says in Python what these say in SQL.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Any
 
 import sqlalchemy as sa
-from sqlalchemy.orm import aliased, selectinload
+from sqlalchemy.orm import selectinload
 
-from coso import scope, status
+from coso import status
+from coso.evaluations.queries import superseded
 from coso.extensions import db
 from coso.feedback import rules
-from coso.feedback.rules import Alerts, Notices
-from coso.models import (
-    BranchStatus,
-    CorrectiveAction,
-    Evaluation,
-    Feedback,
-    Unit,
-    User,
-)
-from coso.models.feedback import DECLINED, DONE, OPEN, PROPOSED
-from coso.scoring import Settings
-from coso.settings import settings_for_path, settings_for_paths
+from coso.feedback.alerts import alerts_for, unread_clause
+from coso.feedback.rules import DECLINED, DONE, OPEN, PROPOSED, Alerts
+from coso.models import BranchStatus, CorrectiveAction, Evaluation, Feedback, Unit, User
+from coso.settings import settings_for_path
 
 PAGE_SIZE = 20
-_CHUNK = 500  # ids per IN list
 
 #: The filters of the actions list, in the order of its tabs.
 ACTION_FILTERS = (OPEN, rules.OVERDUE, PROPOSED, DONE, DECLINED, "all")
-
-
-def _chunks(ids: list[int]) -> Iterator[list[int]]:
-    for start in range(0, len(ids), _CHUNK):
-        yield ids[start : start + _CHUNK]
-
-
-def not_superseded() -> sa.ColumnElement[bool]:
-    """Evaluations no correction has replaced.
-
-    ``NOT IN`` the few corrected ids (read once from the non-null part of the unique
-    ``supersedes_id`` index), not ``NOT EXISTS``: a probe per evaluation cost twice
-    as much on SQLite, and over a period's many rows PostgreSQL turned the latter
-    into a hash anti-join that scans every evaluation.
-    """
-    later = aliased(Evaluation)
-    corrected = sa.select(later.supersedes_id).where(later.supersedes_id.is_not(None))
-    return Evaluation.id.not_in(corrected)
-
-
-def unread_clause() -> sa.ColumnElement[bool]:
-    """Evaluations waiting for the secretaries: no ``Feedback`` row, not corrected.
-
-    The query must outer-join ``Feedback`` on the evaluation.
-    """
-    return sa.and_(Feedback.id.is_(None), not_superseded())
-
-
-# ------------------------------------------------------------------ settings
-
-
-def unack_days_for(branch_ids: Iterable[int]) -> dict[int, int]:
-    """``Settings.unack_days`` in force at each branch: two queries whatever the number.
-
-    The same merge as :func:`coso.settings.settings_for_path` (the deepest
-    ancestor's override wins), done for many branches at once
-    (:func:`coso.settings.settings_for_paths`).
-    """
-    ids = sorted(set(branch_ids))
-    paths: dict[int, str] = {}
-    for chunk in _chunks(ids):
-        rows = db.session.execute(sa.select(Unit.id, Unit.path).where(Unit.id.in_(chunk)))
-        paths.update((unit_id, path) for unit_id, path in rows)
-    settings = settings_for_paths(paths.values())
-    default = Settings().unack_days
-    out: dict[int, int] = {}
-    for branch_id in ids:
-        path = paths.get(branch_id)
-        out[branch_id] = settings[path].unack_days if path is not None else default
-    return out
-
-
-def _cutoff_expr(days: Mapping[int, int], today: date) -> sa.ColumnElement[Any]:
-    """Each evaluation's lateness cutoff: one literal when every branch shares its setting."""
-    by_value: dict[int, list[int]] = {}
-    for branch_id, value in days.items():
-        by_value.setdefault(value, []).append(branch_id)
-    common = max(by_value, key=lambda value: len(by_value[value]))
-
-    def cutoff(value: int) -> sa.ColumnElement[Any]:
-        return sa.literal(rules.unack_cutoff(today, value), Evaluation.received_at.type)
-
-    others = [
-        (Evaluation.branch_id.in_(ids), cutoff(value))
-        for value, ids in sorted(by_value.items())
-        if value != common
-    ]
-    return sa.case(*others, else_=cutoff(common)) if others else cutoff(common)
-
-
-# -------------------------------------------------------------------- alerts
-
-
-def alerts_for(
-    branch_ids: Iterable[int],
-    today: date,
-    unack_days: int | Mapping[int, int] | None = None,
-) -> dict[int, Alerts]:
-    """Open, overdue and proposed actions and unacknowledged evaluations, per branch.
-
-    One grouped query over the actions and one over the evaluations, whatever the
-    number of branches (up to 500 per IN list). Every id asked for has an entry.
-
-    :param unack_days: the setting to apply; by default each branch's own
-        (``Settings.unack_days`` via its ancestors' overrides: two small queries).
-    """
-    ids = sorted(set(branch_ids))
-    out = {branch_id: Alerts() for branch_id in ids}
-    if not ids:
-        return out
-    if unack_days is None:
-        days: Mapping[int, int] = unack_days_for(ids)
-    elif isinstance(unack_days, int):
-        days = dict.fromkeys(ids, unack_days)
-    else:
-        days = {bid: unack_days.get(bid, Settings().unack_days) for bid in ids}
-    action = CorrectiveAction
-    is_open = action.status == OPEN
-
-    def total(condition: sa.ColumnElement[bool]) -> sa.ColumnElement[int]:
-        return sa.func.coalesce(sa.func.sum(sa.case((condition, 1), else_=0)), 0)
-
-    for chunk in _chunks(ids):
-        for branch_id, n_open, n_overdue, n_proposed in db.session.execute(
-            sa.select(
-                action.branch_id,
-                total(is_open),
-                total(sa.and_(is_open, action.due_date < today)),
-                total(action.status == PROPOSED),
-            )
-            .where(action.branch_id.in_(chunk), action.status.in_((OPEN, PROPOSED)))
-            .group_by(action.branch_id)
-        ):
-            alerts = out[branch_id]
-            alerts.open_actions = int(n_open)
-            alerts.overdue_actions = int(n_overdue)
-            alerts.proposed_actions = int(n_proposed)
-        late = Evaluation.received_at < _cutoff_expr({b: days[b] for b in chunk}, today)
-        for branch_id, n_unack, n_late in db.session.execute(
-            sa.select(Evaluation.branch_id, sa.func.count(), total(late))
-            .outerjoin(Feedback, Feedback.evaluation_id == Evaluation.id)
-            .where(Evaluation.branch_id.in_(chunk), unread_clause())
-            .group_by(Evaluation.branch_id)
-        ):
-            out[branch_id].unacknowledged = int(n_unack)
-            out[branch_id].unacknowledged_late = int(n_late)
-    return out
-
-
-# ------------------------------------------------------------------- notices
-
-
-def notices(user: User, today: date) -> Notices:
-    """The badge counts of one user, in one statement of indexed COUNTs.
-
-    Secretaries: evaluations in their area nobody has acknowledged, and open
-    actions there past their due date. Cadres: replies to their own
-    evaluations they have not read.
-    """
-    columns: list[Any] = []
-    if scope.can(user, "respond"):
-        unread = (
-            sa.select(sa.func.count())
-            .select_from(Evaluation)
-            .join(Unit, Unit.id == Evaluation.branch_id)
-            .outerjoin(Feedback, Feedback.evaluation_id == Evaluation.id)
-            .where(scope.scope_clause(user), unread_clause())
-        )
-        overdue = (
-            sa.select(sa.func.count())
-            .select_from(CorrectiveAction)
-            .join(Unit, Unit.id == CorrectiveAction.branch_id)
-            .where(
-                scope.scope_clause(user),
-                CorrectiveAction.status == OPEN,
-                CorrectiveAction.due_date < today,
-            )
-        )
-        columns += [unread.scalar_subquery(), overdue.scalar_subquery()]
-    if scope.can(user, "evaluate"):
-        replies = (
-            sa.select(sa.func.count())
-            .select_from(Feedback)
-            .join(Evaluation, Evaluation.id == Feedback.evaluation_id)
-            .where(
-                Evaluation.cadre_id == user.id,
-                Feedback.reply.is_not(None),
-                Feedback.reply_read_at.is_(None),
-            )
-        )
-        columns.append(replies.scalar_subquery())
-    if not columns:
-        return Notices()
-    values = list(db.session.execute(sa.select(*columns)).one())
-    counts: dict[str, int] = {}
-    if scope.can(user, "respond"):
-        counts["unread"], counts["overdue"] = int(values.pop(0)), int(values.pop(0))
-    if scope.can(user, "evaluate"):
-        counts["replies"] = int(values.pop(0))
-    return Notices(**counts)
 
 
 # --------------------------------------------------------------------- inbox
@@ -267,8 +78,6 @@ def inbox(
     Three queries: the count, the page (joined to its branch, cadre, feedback and
     status rows) and the alerts of the page's branches.
     """
-    later = aliased(Evaluation)
-    superseded = sa.exists().where(later.supersedes_id == Evaluation.id)
     state = status.effective_state_expr(today, settings_for_path(unit.path).overdue_days)
     query = (
         sa.select(
@@ -284,7 +93,7 @@ def inbox(
             User.display_name,
             Feedback.acknowledged_at,
             Feedback.replied_at,
-            superseded,
+            superseded(),
             state,
         )
         .select_from(Evaluation)

@@ -1,7 +1,7 @@
 """The rules of a branch's answer to an evaluation, as pure functions over plain data.
 
 Nothing here touches Flask or the database, so the rules can be read and tested
-alone, and the queries in :mod:`coso.feedback.queries` say the same thing in SQL:
+alone, and :mod:`coso.feedback.alerts` and :mod:`coso.feedback.queries` say them in SQL:
 
 - a corrective action is **overdue** while it is open and its due date has passed;
 - an evaluation is **unread** for the secretaries while nobody has acknowledged it,
@@ -15,8 +15,9 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
 
-from coso.models.feedback import ACTION_STATUSES, DECLINED, DONE, OPEN, PROPOSED
-
+#: The statuses stored on a corrective action.
+PROPOSED, OPEN, DONE, DECLINED = "proposed", "open", "done", "declined"
+ACTION_STATUSES = (PROPOSED, OPEN, DONE, DECLINED)
 #: Derived, never stored: an open action past its due date.
 OVERDUE = "overdue"
 #: What a person sees: the stored statuses plus the derived one.
@@ -49,11 +50,6 @@ def is_overdue(status: str, due_date: date, today: date) -> bool:
 def shown_status(status: str, due_date: date, today: date) -> str:
     """The status a person sees today: ``overdue`` replaces ``open`` once the date has passed."""
     return OVERDUE if is_overdue(status, due_date, today) else status
-
-
-def days_overdue(due_date: date, today: date) -> int:
-    """Whole days since the due date (0 when not yet due)."""
-    return max(0, (today - due_date).days)
 
 
 def next_status(verb: str, current: str) -> str:

@@ -16,6 +16,7 @@ from flask_babel import lazy_gettext as _l
 from marshmallow import EXCLUDE, Schema, ValidationError, fields, pre_load, validate, validates
 
 from coso.feedback import rules
+from coso.fields import msgs
 
 MAX_REPLY = 2000
 MAX_DESCRIPTION = 1000
@@ -24,14 +25,9 @@ MAX_NOTE = 500
 MIN_NOTE = 3
 
 
-def _msgs(required: Any = None) -> dict[str, Any]:
-    required = required or _l("This field is required.")
-    return {
-        "required": required,
-        "null": required,
-        "invalid": _l("This value is not valid."),
-        "type": _l("This value is not valid."),
-    }
+def _asking(message: Any) -> dict[str, Any]:
+    """A field's messages where a missing or empty value asks for ``message``."""
+    return msgs(required=message, null=message)
 
 
 def _length(max_length: int, min_length: int = 1) -> validate.Length:
@@ -67,7 +63,7 @@ class ReplySchema(_Form):
 
     reply = fields.String(
         required=True,
-        error_messages=_msgs(_l("Write your reply.")),
+        error_messages=_asking(_l("Write your reply.")),
         validate=_length(MAX_REPLY),
     )
 
@@ -77,13 +73,13 @@ class _DueSchema(_Form):
 
     owner = fields.String(
         required=True,
-        error_messages=_msgs(_l("Say who is responsible.")),
+        error_messages=_asking(_l("Say who is responsible.")),
         validate=_length(MAX_OWNER),
     )
     due_date = fields.Date(
         required=True,
         error_messages={
-            **_msgs(_l("Choose a due date.")),
+            **_asking(_l("Choose a due date.")),
             "invalid": _l("Enter a date as dd/mm/yyyy."),
         },
     )
@@ -116,10 +112,10 @@ class ActionSchema(_DueSchema):
 
     description = fields.String(
         required=True,
-        error_messages=_msgs(_l("Say what will be done.")),
+        error_messages=_asking(_l("Say what will be done.")),
         validate=_length(MAX_DESCRIPTION, 3),
     )
-    item_code = fields.String(load_default=None, allow_none=True, error_messages=_msgs())
+    item_code = fields.String(load_default=None, allow_none=True, error_messages=msgs())
 
     def __init__(
         self,
@@ -148,7 +144,7 @@ class CloseSchema(_Form):
 
     note = fields.String(
         required=True,
-        error_messages=_msgs(_l("Write a short note on what was done.")),
+        error_messages=_asking(_l("Write a short note on what was done.")),
         validate=_length(MAX_NOTE, MIN_NOTE),
     )
 
@@ -157,13 +153,3 @@ class DeclineSchema(_Form):
     """Declining a proposal; the reason is optional."""
 
     note = fields.String(load_default=None, allow_none=True, validate=_length(MAX_NOTE))
-
-
-def errors_of(exc: ValidationError) -> dict[str, list[str]]:
-    """A ValidationError's messages as ``field -> [message]`` (strings, for the templates)."""
-    messages = exc.messages if isinstance(exc.messages, dict) else {"_schema": exc.messages}
-    out: dict[str, list[str]] = {}
-    for key, value in messages.items():
-        items = value if isinstance(value, list) else [value]
-        out[str(key)] = [str(item) for item in items]
-    return out

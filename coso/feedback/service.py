@@ -18,8 +18,8 @@ from sqlalchemy.exc import IntegrityError
 from coso import audit
 from coso.extensions import db
 from coso.feedback import rules
+from coso.feedback.rules import DECLINED, DONE, OPEN, PROPOSED
 from coso.models import CorrectiveAction, Evaluation, Feedback, User
-from coso.models.feedback import DECLINED, DONE, OPEN, PROPOSED
 from coso.models.types import utcnow
 
 

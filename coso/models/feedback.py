@@ -8,12 +8,10 @@ import sqlalchemy as sa
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from coso.extensions import db
+from coso.feedback.rules import OPEN, is_overdue
 from coso.models.evaluations import Evaluation
 from coso.models.types import UTCDateTime, utcnow
 from coso.models.users import User
-
-PROPOSED, OPEN, DONE, DECLINED = "proposed", "open", "done", "declined"
-ACTION_STATUSES = (PROPOSED, OPEN, DONE, DECLINED)
 
 
 class Feedback(db.Model):
@@ -59,4 +57,5 @@ class CorrectiveAction(db.Model):
     created_by: Mapped[User] = relationship(foreign_keys=[created_by_id])
 
     def is_overdue(self, today: date) -> bool:
-        return self.status == OPEN and self.due_date < today
+        """Open and past its due date (:func:`coso.feedback.rules.is_overdue`)."""
+        return is_overdue(self.status, self.due_date, today)

@@ -25,13 +25,13 @@ from marshmallow import ValidationError
 
 from coso import audit, clock, exports, scope
 from coso.dashboard.pace import report_missing
-from coso.dashboard.views import unit_options
 from coso.dashboard.words import form_label
 from coso.extensions import db
 from coso.fields import plain_errors
 from coso.htmx import wants_fragment
 from coso.models import Unit, User, Visit
 from coso.models.visits import VISIT_FORMS
+from coso.scope import unit_options
 from coso.visits import ledger
 from coso.visits.schema import LOGGED_FORMS, ReportSchema, VisitSchema
 

@@ -1,0 +1,219 @@
+"""The pure rules of the province's pages: periods, rates and the charts' geometry.
+
+No Flask and no database here, so every rule can be read and tested on its own.
+
+The small SVG charts the templates draw (no chart library in the browser) take
+rows of ``(label, share)`` in and give rectangles in SVG user units out. The
+SVGs scale to their container through ``viewBox``, so one geometry fits a
+360-px phone and a desktop alike.
+"""
+
+from __future__ import annotations
+
+import calendar
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import date, timedelta
+
+#: The longest period a rate or an export may cover (about two years).
+MAX_PERIOD_DAYS = 731
+
+
+class PeriodError(ValueError):
+    """A period that cannot be read; ``field`` names the offending input."""
+
+    def __init__(self, field: str, problem: str) -> None:
+        super().__init__(f"{field}: {problem}")
+        self.field = field
+        self.problem = problem  # "invalid" | "order" | "too_long"
+
+
+@dataclass(frozen=True)
+class Period:
+    """A closed range of dates; ``month`` is set when it is exactly one calendar month."""
+
+    start: date
+    end: date
+    month: str | None = None
+
+    @property
+    def days(self) -> int:
+        return (self.end - self.start).days + 1
+
+    def __contains__(self, day: object) -> bool:
+        return isinstance(day, date) and self.start <= day <= self.end
+
+
+def month_period(text: str) -> Period:
+    """The calendar month ``YYYY-MM`` as a period.
+
+    :raise PeriodError: the text is not a month.
+    """
+    text = text.strip()
+    try:
+        year, month = int(text[:4]), int(text[5:7])
+        if len(text) != 7 or text[4] != "-" or not 1 <= month <= 12 or year < 1900:
+            raise ValueError
+    except ValueError:
+        raise PeriodError("month", "invalid") from None
+    last = calendar.monthrange(year, month)[1]
+    return Period(date(year, month, 1), date(year, month, last), f"{year:04d}-{month:02d}")
+
+
+def previous_month(today: date) -> Period:
+    """The last full calendar month before ``today``'s."""
+    first = today.replace(day=1)
+    return month_period((first - timedelta(days=1)).strftime("%Y-%m"))
+
+
+def parse_period(month: str | None, start: str | None, end: str | None, default: Period) -> Period:
+    """A period from a month (``YYYY-MM``) or a date range; nothing given is ``default``.
+
+    A month wins over a range. A range may leave one end open: it then runs from
+    the other end to the end (or start) of the default period.
+
+    :raise PeriodError: a value cannot be read, the range is reversed or too long.
+    """
+    if month and month.strip():
+        return month_period(month)
+    if not (start and start.strip()) and not (end and end.strip()):
+        return default
+    first = _date("from", start) or default.start
+    last = _date("to", end) or max(default.end, first)
+    if last < first:
+        raise PeriodError("to", "order")
+    if (last - first).days + 1 > MAX_PERIOD_DAYS:
+        raise PeriodError("to", "too_long")
+    return Period(first, last)
+
+
+def _date(name: str, text: str | None) -> date | None:
+    text = (text or "").strip()
+    if not text:
+        return None
+    try:
+        return date.fromisoformat(text)
+    except ValueError:
+        raise PeriodError(name, "invalid") from None
+
+
+def months_ending(last: date, count: int) -> list[Period]:
+    """``count`` calendar months, oldest first, the last one containing ``last``."""
+    out = []
+    year, month = last.year, last.month
+    for _ in range(count):
+        out.append(month_period(f"{year:04d}-{month:02d}"))
+        year, month = (year - 1, 12) if month == 1 else (year, month - 1)
+    out.reverse()
+    return out
+
+
+def rate(part: int, whole: int) -> float | None:
+    """``part / whole`` as a 0..1 share, or None when there is nothing to divide."""
+    return part / whole if whole else None
+
+
+# ---------------------------------------------------------------------- charts
+
+WIDTH = 320.0
+
+
+@dataclass(frozen=True)
+class Bar:
+    """One bar: its label, its share (None = no data) and where to draw them."""
+
+    label: str
+    value: float | None
+    x: float
+    y: float
+    width: float
+    height: float
+    label_x: float
+    label_y: float
+    value_x: float
+    value_y: float
+
+
+@dataclass(frozen=True)
+class Chart:
+    width: float
+    height: float
+    bars: tuple[Bar, ...]
+    plot_left: float
+    plot_right: float
+    plot_top: float
+    plot_bottom: float
+
+    def gridline_x(self, share: float) -> float:
+        """Where a share falls on a horizontal chart's axis."""
+        return self.plot_left + (self.plot_right - self.plot_left) * share
+
+    def gridline_y(self, share: float) -> float:
+        """Where a share falls on a vertical chart's axis."""
+        return self.plot_bottom - (self.plot_bottom - self.plot_top) * share
+
+
+def _clamp(value: float | None) -> float:
+    return 0.0 if value is None else max(0.0, min(1.0, value))
+
+
+def horizontal_bars(
+    rows: Sequence[tuple[str, float | None]],
+    width: float = WIDTH,
+    row_height: float = 40.0,
+) -> Chart:
+    """A bar per row: the label on its own line above a bar as long as the share.
+
+    Labels above the bars (not beside them) leave the whole width to the bar on a phone.
+    """
+    left, right, value_room = 4.0, width - 4.0, 44.0
+    bars = []
+    for index, (label, value) in enumerate(rows):
+        top = index * row_height
+        plot = right - left - value_room
+        length = plot * _clamp(value)
+        bars.append(
+            Bar(
+                label=label,
+                value=value,
+                x=left,
+                y=top + 18.0,
+                width=round(length, 2),
+                height=16.0,
+                label_x=left,
+                label_y=top + 13.0,
+                value_x=round(left + length + 4.0, 2),
+                value_y=top + 31.0,
+            )
+        )
+    height = max(row_height, row_height * len(rows))
+    return Chart(width, height, tuple(bars), left, right - value_room, 0.0, height)
+
+
+def vertical_bars(
+    points: Sequence[tuple[str, float | None]], width: float = WIDTH, height: float = 150.0
+) -> Chart:
+    """A column per point (months of a trend), labels underneath, shares from 0 to 100 %."""
+    left, right, top, bottom = 30.0, width - 4.0, 8.0, height - 22.0
+    count = max(1, len(points))
+    slot = (right - left) / count
+    bar_width = max(2.0, slot * 0.7)
+    bars = []
+    for index, (label, value) in enumerate(points):
+        bar_height = (bottom - top) * _clamp(value)
+        x = left + slot * index + (slot - bar_width) / 2
+        bars.append(
+            Bar(
+                label=label,
+                value=value,
+                x=round(x, 2),
+                y=round(bottom - bar_height, 2),
+                width=round(bar_width, 2),
+                height=round(bar_height, 2),
+                label_x=round(x + bar_width / 2, 2),
+                label_y=height - 6.0,
+                value_x=round(x + bar_width / 2, 2),
+                value_y=round(bottom - bar_height - 3.0, 2),
+            )
+        )
+    return Chart(width, height, tuple(bars), left, right, top, bottom)
