@@ -30,7 +30,6 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
 
     from coso import (
         admin,
-        api,
         assets,
         auth,
         cli,
@@ -43,6 +42,7 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
         i18n,
         offline,
         security,
+        sync,
         visits,
     )
     from coso.extensions import compress, csrf, db, init_db_events, limiter, migrate
@@ -65,7 +65,7 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     feedback.init_app(app)
     dashboard.init_app(app)
     visits.init_app(app)
-    api.init_app(app)
+    sync.init_app(app)
     offline.init_app(app)
     cli.init_app(app)
     return app
