@@ -25,7 +25,7 @@ from werkzeug.datastructures import MultiDict
 from coso import clock, scope, status
 from coso.checklists import current_template
 from coso.evaluations import service, words
-from coso.evaluations.schema import new_uuid
+from coso.evaluations.rules import new_uuid
 from coso.extensions import db
 from coso.guidance import guidance_for, period_of
 from coso.htmx import wants_fragment
