@@ -33,10 +33,11 @@ from coso.evaluations.rules import canonical_uuid
 from coso.evaluations.schema import EvaluationSchema
 from coso.extensions import db, reading_phase
 from coso.fields import plain_errors
-from coso.models import AuditEvent, Evaluation, EvaluationAnswer, User, Visit
+from coso.models import AuditEvent, Evaluation, EvaluationAnswer, User
 from coso.models.evaluations import OUTCOME_FIELDS
 from coso.scoring import Outcome, Settings, score_evaluation
 from coso.settings import settings_for_paths
+from coso.visits.service import record_meetings
 
 CREATED, DUPLICATE, CONFLICT, REJECTED = "created", "duplicate", "conflict", "rejected"
 
@@ -348,34 +349,14 @@ def _store(batch: list[_New], user: User) -> dict[str, Evaluation]:
             for answer in new.answers or ()
         ],
     )
-    _count_visit_days(stored, now)
+    record_meetings(
+        [new.row for new in stored if new.row is not None],
+        [new.original.id for new in stored if new.original is not None],
+        now,
+    )
     status.record_many([new.row for new in stored if new.row is not None])
     _audit(stored, user, now)
     return lost
-
-
-def _count_visit_days(stored: list[_New], now: datetime) -> None:
-    """Each evaluation is a visit day; a correction replaces its original's day."""
-    originals = [new.original.id for new in stored if new.original is not None]
-    if originals:
-        db.session.execute(sa.delete(Visit).where(Visit.evaluation_id.in_(originals)))
-    db.session.connection().execute(
-        sa.insert(Visit.__table__),
-        [
-            {
-                "user_id": row["cadre_id"],
-                "unit_id": row["branch_id"],
-                "form": "meeting",
-                "start_date": row["meeting_date"],
-                "end_date": row["meeting_date"],
-                "days": 1,
-                "evaluation_id": row["id"],
-                "created_at": now,
-            }
-            for new in stored
-            if (row := new.row) is not None
-        ],
-    )
 
 
 def _audit(stored: list[_New], user: User, now: datetime) -> None:
