@@ -24,7 +24,7 @@ from flask_login import current_user, login_required
 from marshmallow import ValidationError
 
 from coso import clock, exports, scope
-from coso.dashboard.views import unit_options
+from coso.dashboard.views import unit_arg, unit_options
 from coso.dashboard.words import form_label
 from coso.extensions import db
 from coso.fields import plain_errors
@@ -219,8 +219,6 @@ def report(visit_id: int) -> ResponseReturnValue:
 
 
 def _ledger_context() -> tuple[dict[str, Any], Errors]:
-    from coso.dashboard.views import unit_arg
-
     errors: Errors = {}
     today = clock.today()
     unit = unit_arg(request.args, errors)
