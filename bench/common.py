@@ -176,7 +176,7 @@ def cpu_baseline(rounds: int = 5) -> float:
     machine under different load) can be put side by side.
     """
     from coso import scoring
-    from coso.default_checklist import DEFAULT_ITEMS
+    from coso.checklists.rules import DEFAULT_ITEMS
 
     items = [
         scoring.ItemSpec(i["code"], i["section"], i["weight"], i["critical"], i["kind"])

@@ -79,7 +79,7 @@ def served(backend: str, tmp: Path) -> Iterator[LiveServer]:
 
 def build_items(branch_ids: list[int], template_id: int, n: int, rng: random.Random) -> list[Any]:
     """``n`` valid sync items over the branches: a training day's meetings, mixed answers."""
-    from coso.default_checklist import DEFAULT_ITEMS
+    from coso.checklists.rules import DEFAULT_ITEMS
 
     choice = [item["code"] for item in DEFAULT_ITEMS if item["kind"] == "choice"]
     now = datetime.now(UTC)
@@ -144,7 +144,7 @@ def bulk_insert(database_url: str, items: list[Any], cadre_id: int) -> float:
     taking the evaluation, answer and visit rows.
     """
     from coso import scoring
-    from coso.default_checklist import DEFAULT_ITEMS
+    from coso.checklists.rules import DEFAULT_ITEMS
     from coso.models import Evaluation, EvaluationAnswer, Visit
 
     specs = [

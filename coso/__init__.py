@@ -32,11 +32,13 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
         admin,
         assets,
         auth,
+        checklists,
         cli,
         dashboard,
         errors,
         evaluations,
         feedback,
+        guidance,
         health,
         home,
         i18n,
@@ -60,6 +62,8 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     errors.init_app(app)
     health.init_app(app)
     home.init_app(app)
+    checklists.init_app(app)
+    guidance.init_app(app)
     admin.init_app(app)
     evaluations.init_app(app)
     feedback.init_app(app)

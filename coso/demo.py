@@ -33,7 +33,7 @@ from typing import Any
 import sqlalchemy as sa
 
 from coso import flags, scoring
-from coso.default_checklist import create_default_template
+from coso.checklists.service import create_default_template
 from coso.extensions import Base, db
 from coso.models import (
     BranchStatus,

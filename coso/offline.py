@@ -22,7 +22,7 @@ from werkzeug.datastructures import MultiDict
 
 from coso import clock, scope
 from coso.assets import asset_url
-from coso.checklists import current_template
+from coso.checklists.queries import current_template
 from coso.models.evaluations import MEETING_TYPES, MODES
 from coso.settings import settings_for_path
 

@@ -57,8 +57,8 @@ def with_checklist(data: dict[str, Any], topics: int = 4) -> dict[str, Any]:
     """Add the default template and this month's guidance (``topics`` topics) to a province."""
     from datetime import date
 
-    from coso.default_checklist import create_default_template
-    from coso.guidance import period_of
+    from coso.checklists.service import create_default_template
+    from coso.guidance.rules import period_of
     from coso.models import Guidance, GuidanceTopic
 
     province = data["province"]
@@ -83,7 +83,7 @@ def payload(
     import uuid
     from datetime import UTC, date, datetime
 
-    from coso.default_checklist import DEFAULT_ITEMS
+    from coso.checklists.rules import DEFAULT_ITEMS
 
     answers = overrides.pop("answers", None)
     if answers is None:

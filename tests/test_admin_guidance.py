@@ -11,7 +11,8 @@ from flask import Flask
 from flask.testing import FlaskClient
 
 from coso.extensions import db
-from coso.guidance import guidance_for, period_of, previous_period
+from coso.guidance.queries import guidance_for
+from coso.guidance.rules import period_of, previous_period
 from coso.models import AuditEvent, Guidance, GuidanceTopic, Unit
 from tests.admin_support import count, events, post
 from tests.builders import make_unit, make_user, payload, small_province, with_checklist

@@ -10,7 +10,7 @@ import sqlalchemy as sa
 from flask import Flask
 from flask.testing import FlaskClient
 
-from coso.default_checklist import DEFAULT_ITEMS
+from coso.checklists.rules import DEFAULT_ITEMS
 from coso.extensions import db
 from coso.models import AuditEvent, ChecklistItem, ChecklistTemplate, Evaluation, Unit
 from tests.admin_support import count, events, post
@@ -286,7 +286,7 @@ def test_template_routes_respect_scope(
 ) -> None:
     with app.app_context():
         other = make_unit("TINH2", "province", None, name="Tỉnh khác")
-        from coso.default_checklist import create_default_template
+        from coso.checklists.service import create_default_template
 
         foreign = create_default_template(other).id
         make_user("commune_lead", "province", db.session.get(Unit, world["c1"]))

@@ -29,10 +29,10 @@ from flask.testing import FlaskClient
 from werkzeug.routing import Rule
 
 from coso import create_app
-from coso.default_checklist import create_default_template
+from coso.checklists.service import create_default_template
 from coso.evaluations import service
 from coso.extensions import db
-from coso.guidance import period_of
+from coso.guidance.rules import period_of
 from coso.models import CorrectiveAction, Feedback, Guidance, GuidanceTopic, Unit, User, Visit
 from coso.models.types import utcnow
 from tests.builders import PASSWORD, make_unit, make_user, payload, small_province, with_checklist

@@ -48,7 +48,7 @@ KILL_AT = 0.4  # share of the sends answered when one process is killed
 DOWN_SECONDS = 3.0
 STALL_SECONDS = 60  # no batch answered for this long: the servers are stuck
 PASSWORD = "chaos-Sync-pw-2026"
-CHOICE_ITEMS: list[str] = []  # filled from coso.default_checklist at set-up
+CHOICE_ITEMS: list[str] = []  # filled from coso.checklists.rules at set-up
 
 
 @dataclass
@@ -304,7 +304,7 @@ def _run_client(client: Client, world: World, batches: deque[list[Any]], shared:
 
 def _world(backend: str, tmp: Path, processes: int) -> World:
     from coso import create_app
-    from coso.default_checklist import DEFAULT_ITEMS
+    from coso.checklists.rules import DEFAULT_ITEMS
 
     CHOICE_ITEMS[:] = [item["code"] for item in DEFAULT_ITEMS if item["kind"] == "choice"]
     database = fresh_database(backend, tmp, PG_URL, "chaos")

@@ -11,7 +11,7 @@ import sqlalchemy as sa
 from flask import Flask
 from flask.testing import FlaskClient
 
-from coso.default_checklist import DEFAULT_ITEMS
+from coso.checklists.rules import DEFAULT_ITEMS
 from coso.extensions import db
 from coso.models import BranchStatus, Evaluation
 from tests.builders import small_province, with_checklist

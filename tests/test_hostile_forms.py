@@ -97,7 +97,7 @@ def choose_language(app: Flask, username: str, lang: str) -> None:
 
 def checklist_form(world: dict[str, Any], **changes: str) -> dict[str, str]:
     """The checklist form as the page posts it, every choice item passed."""
-    from coso.default_checklist import DEFAULT_ITEMS
+    from coso.checklists.rules import DEFAULT_ITEMS
 
     form = {
         "uuid": "5a0c4f4e-8a49-4d5e-9f57-1d0b3c1f2a77",

@@ -17,7 +17,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from marshmallow import ValidationError
 
-from coso.default_checklist import DEFAULT_ITEMS
+from coso.checklists.rules import DEFAULT_ITEMS
 from coso.evaluations.fastpath import quick_fields
 from coso.evaluations.queries import Catalog
 from coso.evaluations.schema import EvaluationSchema

@@ -11,7 +11,8 @@ from flask import Flask
 from flask.testing import FlaskClient, FlaskCliRunner
 
 from coso import demo, flags, scoring, status
-from coso.default_checklist import DEFAULT_ITEMS, create_default_template
+from coso.checklists.rules import DEFAULT_ITEMS
+from coso.checklists.service import create_default_template
 from coso.extensions import db
 from coso.models import (
     BranchStatus,

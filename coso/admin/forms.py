@@ -22,18 +22,12 @@ from marshmallow import (
 )
 
 from coso.fields import LocalFloat, Share, msgs, text
-from coso.models.checklists import ITEM_KINDS, SECTIONS
 from coso.models.units import UNIT_KINDS
 from coso.models.users import ROLES
 from coso.passwords import password_problems
 
-CODE_RE = r"^[A-Za-z0-9._-]{1,10}$"
 UNIT_CODE_RE = r"^\S{1,40}$"
 USERNAME_RE = r"^[a-z0-9._-]{3,60}$"
-PERIOD_RE = r"^\d{4}-(0[1-9]|1[0-2])$"
-MAX_TEMPLATE_ITEMS = 100
-MAX_TOPICS = 30
-TOTAL_WEIGHT = 100
 
 
 # --- Units
@@ -158,153 +152,6 @@ class UserCreateSchema(UserEditSchema):
             error=_l("3 to 60 characters: lower-case letters, digits, dot, dash or underscore."),
         ),
     )
-
-
-# --- Checklist templates
-
-
-class TemplateItemSchema(Schema):
-    """One line of a draft checklist."""
-
-    class Meta:
-        unknown = EXCLUDE
-
-    code = fields.String(
-        required=True,
-        error_messages=msgs(),
-        validate=validate.Regexp(
-            CODE_RE, error=_l("1 to 10 letters or digits (dot, dash, underscore allowed).")
-        ),
-    )
-    section = fields.String(
-        required=True,
-        error_messages=msgs(),
-        validate=validate.OneOf(SECTIONS, error=_l("Choose a section.")),
-    )
-    text_vi = text(300, required=True)
-    text_en = text(300)
-    weight = fields.Integer(
-        required=True,
-        strict=False,
-        error_messages=msgs(invalid=_l("Enter a whole number.")),
-        validate=validate.Range(min=0, max=TOTAL_WEIGHT, error=_l("Enter 0 to 100.")),
-    )
-    critical = fields.Boolean(load_default=False)
-    kind = fields.String(
-        load_default="choice",
-        validate=validate.OneOf(ITEM_KINDS, error=_l("Choose how the item is answered.")),
-    )
-    position = fields.Integer(
-        load_default=None,
-        allow_none=True,
-        error_messages=msgs(invalid=_l("Enter a whole number.")),
-        validate=validate.Range(min=0, max=999, error=_l("Enter 0 to 999.")),
-    )
-
-
-class TemplateSchema(Schema):
-    """A draft checklist as a whole: the weights add up to 100, codes are unique."""
-
-    class Meta:
-        unknown = EXCLUDE
-
-    name = text(200, required=True)
-    items = fields.List(
-        fields.Nested(TemplateItemSchema),
-        required=True,
-        error_messages=msgs(),
-        validate=validate.Length(
-            min=1,
-            max=MAX_TEMPLATE_ITEMS,
-            error=_l("A checklist has 1 to %(n)s items.", n=MAX_TEMPLATE_ITEMS),
-        ),
-    )
-
-    @validates_schema(skip_on_field_errors=True)
-    def check_items(self, data: dict[str, Any], **kwargs: Any) -> None:
-        items = data["items"]
-        problems: list[Any] = []
-        codes = [item["code"].upper() for item in items]
-        repeated = sorted({code for code in codes if codes.count(code) > 1})
-        if repeated:
-            problems.append(_l("Item codes repeat: %(codes)s.", codes=", ".join(repeated)))
-        total = sum(item["weight"] for item in items)
-        if total != TOTAL_WEIGHT:
-            problems.append(
-                _l("The weights add up to %(total)s; they must add up to 100.", total=total)
-            )
-        computed = [item["code"] for item in items if item["kind"] == "computed"]
-        if len(computed) > 1:
-            problems.append(
-                _l(
-                    "Only one item can be computed from attendance (now: %(codes)s).",
-                    codes=", ".join(computed),
-                )
-            )
-        if problems:
-            raise ValidationError(problems, "items_total")
-
-
-# --- Monthly guidance
-
-
-class TopicSchema(Schema):
-    class Meta:
-        unknown = EXCLUDE
-
-    code = fields.String(
-        required=True,
-        error_messages=msgs(),
-        validate=validate.Regexp(
-            CODE_RE, error=_l("1 to 10 letters or digits (dot, dash, underscore allowed).")
-        ),
-    )
-    title = text(300, required=True)
-
-
-class GuidanceSchema(Schema):
-    """A month's guidance: period, title, topics, and optionally the material or a link to it."""
-
-    class Meta:
-        unknown = EXCLUDE
-
-    period = fields.String(
-        required=True,
-        error_messages=msgs(),
-        validate=validate.Regexp(PERIOD_RE, error=_l("Choose a month (YYYY-MM).")),
-    )
-    title = text(300, required=True)
-    material = text(20_000)
-    link = fields.String(
-        load_default=None,
-        allow_none=True,
-        error_messages=msgs(),
-        validate=[
-            validate.Length(max=500, error=_l("Enter at most %(n)s characters.", n=500)),
-            validate.URL(
-                schemes={"http", "https"},
-                require_tld=True,
-                error=_l("Enter a web address starting with https://"),
-            ),
-        ],
-    )
-    topics = fields.List(
-        fields.Nested(TopicSchema),
-        required=True,
-        error_messages=msgs(),
-        validate=validate.Length(
-            min=1, max=MAX_TOPICS, error=_l("List 1 to %(n)s topics.", n=MAX_TOPICS)
-        ),
-    )
-
-    @validates_schema(skip_on_field_errors=True)
-    def check_topics(self, data: dict[str, Any], **kwargs: Any) -> None:
-        codes = [topic["code"] for topic in data["topics"]]
-        repeated = sorted({code for code in codes if codes.count(code) > 1})
-        if repeated:
-            raise ValidationError(
-                _l("Topic codes repeat: %(codes)s.", codes=", ".join(repeated)), "topics_total"
-            )
 
 
 # --- Settings

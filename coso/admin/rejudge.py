@@ -23,7 +23,7 @@ from typing import Any
 import sqlalchemy as sa
 
 from coso import clock, flags, status
-from coso.checklists import item_specs
+from coso.checklists.rules import item_specs
 from coso.extensions import db
 from coso.models import (
     ChecklistTemplate,

@@ -29,10 +29,11 @@ from coso.admin.common import (
     xlsx_response,
 )
 from coso.admin.forms import UNIT_FIELDS, MoveSchema, UnitSchema
-from coso.checklists import current_template
+from coso.checklists.queries import current_template
 from coso.extensions import db
 from coso.fields import form_data, plain_errors
-from coso.guidance import guidance_for, period_of
+from coso.guidance.queries import guidance_for
+from coso.guidance.rules import period_of
 from coso.models import Evaluation, Unit, User
 from coso.settings import settings_for_path
 

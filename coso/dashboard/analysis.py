@@ -20,7 +20,7 @@ import sqlalchemy as sa
 from sqlalchemy.orm import aliased
 
 from coso import flags, status
-from coso.checklists import current_template
+from coso.checklists.queries import current_template
 from coso.dashboard.flagged import since_expr
 from coso.dashboard.pace import Period, months_ending, rate
 from coso.extensions import db

@@ -19,7 +19,7 @@ from flask_login import current_user, login_required
 from werkzeug.datastructures import MultiDict
 
 from coso import clock, exports, scope, status
-from coso.checklists import current_template
+from coso.checklists.queries import current_template
 from coso.dashboard import analysis, charts, flagged, pace, timeline
 from coso.dashboard.words import form_label, kind_label, reasons_in_words, rule_label, state_label
 from coso.extensions import db

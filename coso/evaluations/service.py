@@ -27,7 +27,7 @@ from marshmallow import ValidationError
 from sqlalchemy.dialects import postgresql, sqlite
 
 from coso import status
-from coso.checklists import item_specs
+from coso.checklists.rules import item_specs
 from coso.evaluations.queries import Catalog
 from coso.evaluations.rules import canonical_uuid
 from coso.evaluations.schema import EvaluationSchema

@@ -23,11 +23,12 @@ from flask_login import current_user, login_required
 from werkzeug.datastructures import MultiDict
 
 from coso import clock, scope, status
-from coso.checklists import current_template
+from coso.checklists.queries import current_template
 from coso.evaluations import service, words
 from coso.evaluations.rules import new_uuid
 from coso.extensions import db
-from coso.guidance import guidance_for, period_of
+from coso.guidance.queries import guidance_for
+from coso.guidance.rules import period_of
 from coso.htmx import wants_fragment
 from coso.models import BranchStatus, ChecklistTemplate, Evaluation, Guidance, Unit
 from coso.models.evaluations import MEETING_TYPES, MODES

@@ -37,10 +37,6 @@ class ChecklistTemplate(db.Model):
         lazy="selectin",
     )
 
-    @property
-    def is_published(self) -> bool:
-        return self.status == PUBLISHED
-
     def item(self, code: str) -> ChecklistItem | None:
         return next((item for item in self.items if item.code == code), None)
 

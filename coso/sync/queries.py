@@ -18,7 +18,7 @@ from flask_babel import get_locale
 
 from coso import clock, scope, status
 from coso.extensions import db
-from coso.guidance import period_of, previous_period
+from coso.guidance.rules import period_of, previous_period
 from coso.models import (
     BranchStatus,
     ChecklistTemplate,

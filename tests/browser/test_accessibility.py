@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING, Any
 
 import pytest
 
-from coso.default_checklist import DEFAULT_ITEMS
+from coso.checklists.rules import DEFAULT_ITEMS
 from tests.browser.conftest import LiveServer, login
 
 if TYPE_CHECKING:

@@ -13,7 +13,7 @@ from pathlib import Path
 
 import pytest
 
-from coso.default_checklist import DEFAULT_ITEMS
+from coso.checklists.rules import DEFAULT_ITEMS
 from tests.browser.conftest import CHROMIUM, CHROMIUM_ARGS, PHONE, LiveServer, login
 
 CHOICES = [item["code"] for item in DEFAULT_ITEMS if item["kind"] == "choice"]

@@ -1,19 +1,27 @@
-"""The default checklist of domain.md, and a helper that publishes it for a unit.
+"""The checklist's pure rules: the default checklist as data, and items as scoring sees them.
 
 The province starts from these 21 items and edits them as new template
-versions; the texts here are only the starting point.
+versions; the texts here are only the starting point. Nothing here touches
+Flask or the database: functions take a template or item and read its fields.
 """
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-import sqlalchemy as sa
+from coso.scoring import ItemSpec
 
-from coso.extensions import db
-from coso.models import ChecklistItem, ChecklistTemplate, Unit
-from coso.models.checklists import DRAFT, PUBLISHED
-from coso.models.types import utcnow
+if TYPE_CHECKING:
+    from coso.models import ChecklistItem, ChecklistTemplate
+
+#: The name of a checklist started from the default items.
+DEFAULT_NAME = "Phiếu đánh giá sinh hoạt chi đoàn"
+#: What the weights of a checklist's items add up to.
+TOTAL_WEIGHT = 100
+#: An item code (and a guidance topic code): short, no spaces.
+CODE_RE = r"^[A-Za-z0-9._-]{1,10}$"
+#: The fields of an item that a version copies, edits and shows.
+ITEM_FIELDS = ("code", "section", "text_vi", "text_en", "weight", "critical", "kind", "position")
 
 
 def _item(
@@ -192,33 +200,25 @@ DEFAULT_ITEMS: tuple[dict[str, Any], ...] = (
 )
 
 
-def create_default_template(
-    unit: Unit,
-    *,
-    name: str = "Phiếu đánh giá sinh hoạt chi đoàn",
-    published: bool = True,
-) -> ChecklistTemplate:
-    """Add the default checklist as ``unit``'s next template version (1 for a new unit).
+def item_dict(item: ChecklistItem) -> dict[str, Any]:
+    """An item's fields as a plain dict (to copy, compare in the audit log, or show)."""
+    return {name: getattr(item, name) for name in ITEM_FIELDS}
 
-    Published right away unless ``published`` is false (then a draft to edit);
-    flushed so the caller can use its id and items.
-    """
-    latest = db.session.scalar(
-        sa.select(sa.func.max(ChecklistTemplate.version)).where(
-            ChecklistTemplate.unit_id == unit.id
+
+def stored_data(template: ChecklistTemplate) -> dict[str, Any]:
+    """A template as the form would submit it, to validate before publishing."""
+    return {"name": template.name, "items": [item_dict(item) for item in template.items]}
+
+
+def item_specs(template: ChecklistTemplate) -> tuple[ItemSpec, ...]:
+    """The template's items as plain data for coso.scoring."""
+    return tuple(
+        ItemSpec(
+            code=item.code,
+            section=item.section,
+            weight=item.weight,
+            critical=item.critical,
+            kind=item.kind,
         )
+        for item in template.items
     )
-    template = ChecklistTemplate(
-        unit_id=unit.id,
-        name=name,
-        version=(latest or 0) + 1,
-        status=PUBLISHED if published else DRAFT,
-        published_at=utcnow() if published else None,
-        items=[
-            ChecklistItem(position=position, **item)
-            for position, item in enumerate(DEFAULT_ITEMS, start=1)
-        ],
-    )
-    db.session.add(template)
-    db.session.flush()
-    return template

@@ -1,9 +1,8 @@
-"""Monthly guidance: per month per issuing unit, its title, topics and material.
+"""Monthly guidance in the administration: list, write, edit, copy last month, delete.
 
 A branch uses the guidance of the nearest unit above it that issued one for the
-month (coso.guidance.guidance_for). "Copy last month" starts a month from the
-previous one. Once an evaluation used a month's guidance its topics are fixed,
-since evaluations name the topics they covered by code. Needs ``publish``.
+month (coso.guidance.queries.guidance_for). Needs ``publish``. The routes attach
+to the ``admin`` blueprint, so their endpoints are ``admin.guidance_*``.
 """
 
 from __future__ import annotations
@@ -11,7 +10,6 @@ from __future__ import annotations
 import re
 from typing import Any
 
-import sqlalchemy as sa
 from flask import abort, flash, redirect, request, url_for
 from flask.typing import ResponseReturnValue
 from flask_babel import gettext as _
@@ -19,167 +17,23 @@ from flask_login import current_user, login_required
 from marshmallow import ValidationError
 from sqlalchemy.exc import IntegrityError
 
-from coso import audit, clock, scope
+from coso import clock, scope
 from coso.admin.blueprint import bp
-from coso.admin.common import (
-    PAGE_SIZE,
-    changes,
-    int_arg,
-    page_arg,
-    render_page,
-    unit_in_scope,
-)
-from coso.admin.forms import PERIOD_RE, GuidanceSchema
+from coso.admin.common import PAGE_SIZE, int_arg, page_arg, render_page, unit_in_scope
 from coso.extensions import db
 from coso.fields import form_data, plain_errors
-from coso.guidance import period_of, previous_period
-from coso.models import Evaluation, Guidance, GuidanceTopic, Unit, User
+from coso.guidance.queries import exists, in_use, issued
+from coso.guidance.rules import PERIOD_RE, period_of
+from coso.guidance.schema import GuidanceSchema, topics_from_form
+from coso.guidance.service import GuidanceProblem, copy_last_month, delete, save
+from coso.models import Guidance, Unit
 
 ACTION = "publish"
 BLANK_TOPICS = 3
 
 
-class GuidanceProblem(Exception):
-    """A guidance action that cannot be done, with the reason in words."""
-
-
-# --- Rules
-
-
-def snapshot(guidance: Guidance) -> dict[str, Any]:
-    return {
-        "period": guidance.period,
-        "title": guidance.title,
-        "material": guidance.material,
-        "link": guidance.link,
-        "topics": [[topic.code, topic.title] for topic in guidance.topics],
-    }
-
-
-def in_use(guidance: Guidance) -> bool:
-    """True once an evaluation names this guidance (its topics are then fixed)."""
-    if guidance.id is None:
-        return False
-    return (
-        db.session.scalar(
-            sa.select(Evaluation.id).where(Evaluation.guidance_id == guidance.id).limit(1)
-        )
-        is not None
-    )
-
-
-def exists(unit: Unit, period: str, other: Guidance | None = None) -> Guidance | None:
-    query = sa.select(Guidance).where(Guidance.unit_id == unit.id, Guidance.period == period)
-    if other is not None:
-        query = query.where(Guidance.id != other.id)
-    return db.session.scalar(query)
-
-
-def save(guidance: Guidance | None, unit: Unit, data: dict[str, Any], user: User) -> Guidance:
-    """Create or update a month's guidance from validated data (caller commits).
-
-    :raise GuidanceProblem: topics of a guidance already used by evaluations would change.
-    """
-    topics = [(topic["code"], topic["title"]) for topic in data["topics"]]
-    if guidance is not None and in_use(guidance):
-        old = [(topic.code, topic.title) for topic in guidance.topics]
-        if [code for code, _t in old] != [code for code, _t in topics]:
-            raise GuidanceProblem(
-                _("Evaluations already used this guidance: its topics cannot be added or removed.")
-            )
-        if data["period"] != guidance.period:
-            raise GuidanceProblem(
-                _("Evaluations already used this guidance, so its month cannot change.")
-            )
-    creating = guidance is None
-    before = snapshot(guidance) if guidance is not None else {}
-    if guidance is None:
-        guidance = Guidance(unit_id=unit.id, created_by_id=user.id)
-        db.session.add(guidance)
-    guidance.period = data["period"]
-    guidance.title = " ".join(data["title"].split())
-    guidance.material = (data.get("material") or "").strip() or None
-    guidance.link = data.get("link") or None
-    current = {topic.code: topic for topic in guidance.topics}
-    wanted = {code for code, _t in topics}
-    for topic in list(guidance.topics):
-        if topic.code not in wanted:
-            guidance.topics.remove(topic)
-    db.session.flush()
-    for position, (code, title) in enumerate(topics, start=1):
-        if code in current:
-            current[code].title = title
-            current[code].position = position
-        else:
-            guidance.topics.append(GuidanceTopic(code=code, title=title, position=position))
-    db.session.flush()
-    db.session.refresh(guidance)
-    after = snapshot(guidance)
-    if creating:
-        audit.record("guidance.create", obj=guidance, unit_id=unit.id, after=after)
-    else:
-        audit.record("guidance.update", obj=guidance, unit_id=unit.id, **changes(before, after))
-    return guidance
-
-
-def copy_last_month(unit: Unit, period: str, user: User) -> Guidance:
-    """Start ``period`` from the unit's guidance of the month before.
-
-    :raise GuidanceProblem: the month already has guidance, or last month has none.
-    """
-    if exists(unit, period) is not None:
-        raise GuidanceProblem(_("This month already has guidance."))
-    source = exists(unit, previous_period(period))
-    if source is None:
-        raise GuidanceProblem(_("There is no guidance of the month before to copy."))
-    data = snapshot(source)
-    data["period"] = period
-    data["topics"] = [{"code": code, "title": title} for code, title in data["topics"]]
-    guidance = save(None, unit, data, user)
-    audit.record("guidance.copy", obj=guidance, unit_id=unit.id, source=source.id, period=period)
-    return guidance
-
-
-def delete(guidance: Guidance) -> None:
-    if in_use(guidance):
-        raise GuidanceProblem(_("Evaluations used this guidance; it cannot be deleted."))
-    audit.record(
-        "guidance.delete", obj=guidance, unit_id=guidance.unit_id, before=snapshot(guidance)
-    )
-    db.session.delete(guidance)
-
-
-def topics_from_form(form: Any) -> list[dict[str, Any]]:
-    """Topic rows in form order; blank rows left out and missing codes filled (T1, T2 …)."""
-    indexes = sorted(
-        {
-            int(key.split("-")[1])
-            for key in form
-            if key.startswith("topics-") and key.count("-") == 2 and key.split("-")[1].isdecimal()
-        }
-    )
-    rows = []
-    for index in indexes[:100]:
-        code = (form.get(f"topics-{index}-code") or "").strip()
-        title = " ".join((form.get(f"topics-{index}-title") or "").split())
-        if form.get(f"topics-{index}-remove") or not (code or title):
-            continue
-        rows.append({"code": code or None, "title": title or None})
-    used = {row["code"] for row in rows if row["code"]}
-    number = 1
-    for row in rows:
-        if row["code"] is None:
-            while f"T{number}" in used:
-                number += 1
-            row["code"] = f"T{number}"
-            used.add(row["code"])
-    return rows
-
-
-# --- Views
-
-
 def guidance_or_403(guidance_id: int) -> Guidance:
+    """The guidance with this id, when the signed-in user may publish for its unit."""
     guidance = db.session.get(Guidance, guidance_id)
     if guidance is None:
         abort(404)
@@ -188,6 +42,7 @@ def guidance_or_403(guidance_id: int) -> Guidance:
 
 
 def issuing_unit(unit_id: int | None) -> Unit:
+    """A unit of my area that may issue guidance (mine by default); a branch is a 404."""
     unit = unit_in_scope(unit_id or current_user.unit_id, ACTION)
     if unit.is_branch:
         abort(404)
@@ -199,22 +54,10 @@ def issuing_unit(unit_id: int | None) -> Unit:
 def guidance_list() -> ResponseReturnValue:
     """The guidance issued in my area, newest month first."""
     scope.require(current_user, ACTION)
-    query = (
-        sa.select(Guidance, Unit)
-        .join(Unit, Unit.id == Guidance.unit_id)
-        .where(scope.scope_clause(current_user))
-    )
     unit_id = int_arg("unit")
     unit = issuing_unit(unit_id) if unit_id else None
-    if unit is not None:
-        query = query.where(Guidance.unit_id == unit.id)
     page = page_arg()
-    total = db.session.scalar(sa.select(sa.func.count()).select_from(query.subquery()))
-    rows = db.session.execute(
-        query.order_by(Guidance.period.desc(), Unit.depth, Unit.name)
-        .offset((page - 1) * PAGE_SIZE)
-        .limit(PAGE_SIZE)
-    ).all()
+    rows, total = issued(current_user, unit, page, PAGE_SIZE)
     home = unit or current_user.unit
     period = period_of(clock.today())
     return render_page(
@@ -233,6 +76,7 @@ def guidance_list() -> ResponseReturnValue:
 def _form_page(
     guidance: Guidance | None, unit: Unit, values: dict[str, Any], status: int = 200, **extra: Any
 ) -> ResponseReturnValue:
+    """The guidance form, with ``extra`` over the defaults."""
     context: dict[str, Any] = {
         "guidance": guidance,
         "unit": unit,
@@ -246,6 +90,7 @@ def _form_page(
 
 
 def _values_of(guidance: Guidance) -> dict[str, Any]:
+    """A guidance as the form shows it."""
     return {
         "period": guidance.period,
         "title": guidance.title,
@@ -256,6 +101,7 @@ def _values_of(guidance: Guidance) -> dict[str, Any]:
 
 
 def _post(guidance: Guidance | None, unit: Unit) -> ResponseReturnValue:
+    """Check and save the posted form (new guidance when ``guidance`` is None)."""
     raw = form_data(request.form, ("period", "title", "material", "link"))
     raw["topics"] = topics_from_form(request.form)
     values = {key: ("" if value is None else value) for key, value in raw.items()}
@@ -350,5 +196,6 @@ def guidance_delete(guidance_id: int) -> ResponseReturnValue:
 
 
 def _int(text: str | None) -> int | None:
+    """A positive integer from a form field, or None."""
     text = (text or "").strip()
     return int(text) if text.isdecimal() and len(text) < 10 else None
