@@ -30,7 +30,6 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
 
     from coso import (
         admin,
-        api,
         assets,
         auth,
         checklists,
@@ -45,6 +44,7 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
         i18n,
         offline,
         security,
+        sync,
         units,
         visits,
     )
@@ -71,7 +71,7 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     feedback.init_app(app)
     dashboard.init_app(app)
     visits.init_app(app)
-    api.init_app(app)
+    sync.init_app(app)
     offline.init_app(app)
     cli.init_app(app)
     return app

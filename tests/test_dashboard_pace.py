@@ -1,14 +1,12 @@
-"""The pure arithmetic behind the province's pages: periods, rates, visit days, pace, charts."""
+"""The pure arithmetic behind the province's pages: periods, rates, charts."""
 
 from __future__ import annotations
 
 from datetime import date
 
 import pytest
-from hypothesis import given
-from hypothesis import strategies as st
 
-from coso.dashboard import pace, rules
+from coso.dashboard import rules
 
 
 def test_month_period_covers_the_calendar_month() -> None:
@@ -64,76 +62,6 @@ def test_parse_period_refuses(start: str, end: str, field: str, problem: str) ->
 def test_rate() -> None:
     assert rules.rate(3, 4) == 0.75
     assert rules.rate(0, 0) is None
-
-
-def test_visit_days_count_distinct_dates_per_form_and_overall() -> None:
-    visits = [
-        ("meeting", date(2025, 3, 1), date(2025, 3, 1)),
-        ("meeting", date(2025, 3, 1), date(2025, 3, 1)),  # two meetings, one date
-        ("inspection", date(2025, 3, 1), date(2025, 3, 2)),  # overlaps the meeting's date
-        ("field_study", date(2024, 12, 30), date(2025, 1, 2)),  # reaches into the year
-        ("research", date(2026, 1, 1), date(2026, 1, 3)),  # next year: not counted
-    ]
-    days = pace.count_visit_days(visits, 2025)
-    assert days.total == 1 + 1 + 2  # 1 and 2 March, 1 and 2 January
-    assert days.by_form == {"meeting": 1, "inspection": 2, "field_study": 2, "research": 0}
-
-
-@given(
-    st.lists(
-        st.tuples(
-            st.sampled_from(["meeting", "inspection", "research"]),
-            st.dates(date(2024, 12, 1), date(2026, 1, 31)),
-            st.integers(0, 30),
-        ),
-        max_size=30,
-    )
-)
-def test_visit_days_never_exceed_the_days_covered(raw: list[tuple[str, date, int]]) -> None:
-    from datetime import timedelta
-
-    visits = [(form, start, start + timedelta(days=n)) for form, start, n in raw]
-    days = pace.count_visit_days(visits, 2025)
-    assert days.total <= 365
-    assert all(n <= days.total for n in days.by_form.values())
-    assert days.total <= sum(days.by_form.values())
-
-
-@pytest.mark.parametrize(
-    ("year", "today", "expected"),
-    [
-        (2025, date(2025, 12, 31), 60.0),
-        (2025, date(2025, 7, 2), 60 * 183 / 365),
-        (2024, date(2024, 12, 31), 60.0),  # leap year: day 366 of 366
-        (2024, date(2025, 3, 1), 60.0),  # a past year owes the whole target
-        (2026, date(2025, 3, 1), 0.0),
-    ],
-)
-def test_expected_days(year: int, today: date, expected: float) -> None:
-    assert pace.expected_days(60, year, today) == pytest.approx(expected)
-
-
-def test_behind_the_pace() -> None:
-    # 1 July 2025 is day 182: 60 x 182/365 = 29.9 days expected.
-    assert pace.is_behind(29, 60, 2025, date(2025, 7, 1))
-    assert not pace.is_behind(30, 60, 2025, date(2025, 7, 1))
-    assert pace.is_behind(0, 60, 2025, date(2025, 1, 1))  # 0.16 days expected already
-    assert not pace.is_behind(0, 60, 2026, date(2025, 12, 31))
-
-
-@pytest.mark.parametrize(
-    ("form", "report", "end", "missing"),
-    [
-        ("inspection", None, date(2025, 11, 1), True),  # 19 days ago
-        ("inspection", "  ", date(2025, 11, 1), True),
-        ("inspection", None, date(2025, 11, 10), False),  # exactly 10 days: still in time
-        ("inspection", None, date(2025, 11, 9), True),
-        ("inspection", "Báo cáo", date(2025, 1, 1), False),
-        ("meeting", None, date(2025, 1, 1), False),  # the evaluation is its report
-    ],
-)
-def test_report_missing(form: str, report: str | None, end: date, missing: bool) -> None:
-    assert pace.report_missing(form, report, end, date(2025, 11, 20)) is missing
 
 
 def test_horizontal_bars_fit_the_width() -> None:

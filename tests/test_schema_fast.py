@@ -1,8 +1,8 @@
 """``EvaluationSchema.load_item`` (the sync's fast path) gives exactly what ``load`` gives.
 
-The fast path converts well-formed items itself and hands anything else to
-marshmallow; these tests hold it to the same data and the same errors over
-thousands of generated items, valid and broken field by field.
+The fast path (coso.evaluations.fastpath) converts well-formed items itself and
+hands anything else to marshmallow; these tests hold it to the same data and the
+same errors over thousands of generated items, valid and broken field by field.
 """
 
 from __future__ import annotations
@@ -18,7 +18,9 @@ from hypothesis import strategies as st
 from marshmallow import ValidationError
 
 from coso.checklists.rules import DEFAULT_ITEMS
-from coso.evaluations.schema import Catalog, EvaluationSchema, _quick_fields
+from coso.evaluations.fastpath import quick_fields
+from coso.evaluations.queries import Catalog
+from coso.evaluations.schema import EvaluationSchema
 from coso.evaluations.service import CONTENT_FIELDS
 from coso.extensions import db
 from coso.fields import plain_errors
@@ -138,7 +140,7 @@ def _schema(user: User, items: list[dict[str, Any]]) -> EvaluationSchema:
 
 def test_the_usual_item_takes_the_fast_path(schema_world: Any) -> None:
     user, base, data = schema_world
-    assert _quick_fields(base) is not None
+    assert quick_fields(base) is not None
     schema = _schema(user, [base])
     assert _outcome(schema.load_item, base) == _outcome(schema.load, base)
     assert _outcome(schema.load_item, base)[0] == "data"

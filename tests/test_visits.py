@@ -12,9 +12,9 @@ import sqlalchemy as sa
 from flask import Flask
 from flask.testing import FlaskClient
 
-from coso.dashboard.pace import expected_days
 from coso.extensions import db
 from coso.models import AuditEvent, User, Visit
+from coso.visits.rules import expected_days
 from tests.builders import make_unit, make_user
 from tests.conftest import AuthActions
 from tests.test_dashboard import TODAY, login, seed_demo

@@ -2,47 +2,38 @@
 
 Shape and types are checked by marshmallow fields; references (branch in the
 user's scope, a published template, answers for exactly its items, topics of
-the guidance that applies) by ``validates_schema`` against a ``Catalog`` that
-is loaded once per request, so a batch of 100 costs a handful of queries.
+the guidance that applies) by ``validates_schema`` against a ``Catalog``
+(coso.evaluations.queries) that is loaded once per request, so a batch of 100
+costs a handful of queries. ``load_item`` takes the fast path
+(coso.evaluations.fastpath) for the usual well-formed item.
 """
 
 from __future__ import annotations
 
-import uuid as uuid_module
-from collections.abc import Iterable
-from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
-import sqlalchemy as sa
 from flask_babel import lazy_gettext as _l
 from marshmallow import EXCLUDE, Schema, ValidationError, fields, validate, validates_schema
 
-from coso import scope
-from coso.extensions import db
-from coso.models import ChecklistTemplate, Evaluation, Guidance, Unit, User
+from coso.evaluations.fastpath import load_answers, quick_fields
+from coso.evaluations.queries import Catalog
+from coso.evaluations.rules import (
+    CLOCK_SKEW,
+    MAX_CODE,
+    MAX_ID,
+    MAX_ITEMS,
+    MAX_MEMBERS,
+    MAX_NOTE,
+    MAX_TEXT,
+    MAX_TOPICS,
+    OLDEST_MEETING,
+)
+from coso.fields import msgs, no_nul
+from coso.models import ChecklistTemplate, Unit
 from coso.models.evaluations import MEETING_TYPES, MODES
 from coso.scoring import VALUES
-
-MAX_ITEMS = 100  # answers per evaluation: far above any real checklist
-MAX_NOTE = 1000
-MAX_TEXT = 4000
-MAX_MEMBERS = 5000
-MAX_ID = 2**31 - 1  # the largest id a database integer column holds
-CLOCK_SKEW = timedelta(days=1)
-OLDEST_MEETING = timedelta(days=400)
-
-
-def _msgs(**extra: Any) -> dict[str, Any]:
-    """Error messages for a field, in the user's language."""
-    messages = {
-        "required": _l("This field is required."),
-        "null": _l("This field is required."),
-        "invalid": _l("This value is not valid."),
-        "type": _l("This value is not valid."),
-    }
-    messages.update(extra)
-    return messages
+from coso.settings import settings_for_path
 
 
 def _id_range() -> validate.Range:
@@ -50,29 +41,14 @@ def _id_range() -> validate.Range:
     return validate.Range(min=1, max=MAX_ID, error=_l("This value is not valid."))
 
 
-def canonical_uuid(value: Any) -> str | None:
-    """The canonical text of a UUID, or None when ``value`` is not one."""
-    if not isinstance(value, str) or len(value) > 45:
-        return None
-    try:
-        return str(uuid_module.UUID(value.strip()))
-    except ValueError:
-        return None
-
-
-def _no_nul(value: str) -> None:
-    if "\x00" in value:
-        raise ValidationError([_l("This text contains a character that is not allowed.")])
-
-
 def _text(max_length: int) -> fields.String:
     return fields.String(
         load_default=None,
         allow_none=True,
-        error_messages=_msgs(),
+        error_messages=msgs(),
         validate=[
             validate.Length(max=max_length, error=_l("At most %(n)s characters.", n=max_length)),
-            _no_nul,
+            no_nul,
         ],
     )
 
@@ -83,78 +59,15 @@ class AnswerSchema(Schema):
 
     item = fields.String(
         required=True,
-        error_messages=_msgs(),
-        validate=validate.Length(min=1, max=10, error=_l("This value is not valid.")),
+        error_messages=msgs(),
+        validate=validate.Length(min=1, max=MAX_CODE, error=_l("This value is not valid.")),
     )
     value = fields.String(
         required=True,
-        error_messages=_msgs(),
+        error_messages=msgs(),
         validate=validate.OneOf(VALUES, error=_l("Choose pass, partial, fail or not applicable.")),
     )
     note = _text(MAX_NOTE)
-
-
-@dataclass
-class Catalog:
-    """What validating a batch needs from the database, loaded once for the whole batch."""
-
-    user: User
-    branches: dict[int, Unit] = field(default_factory=dict)
-    templates: dict[int, ChecklistTemplate] = field(default_factory=dict)
-    guidance: dict[int, Guidance] = field(default_factory=dict)
-    own: dict[str, Evaluation] = field(default_factory=dict)
-
-    @classmethod
-    def load(cls, user: User, items: Iterable[dict[str, Any]]) -> Catalog:
-        items = [item for item in items if isinstance(item, dict)]
-
-        def ids(key: str) -> set[int]:
-            return {
-                v
-                for item in items
-                if isinstance(v := item.get(key), int)
-                and not isinstance(v, bool)
-                and 0 < v <= MAX_ID
-            }
-
-        catalog = cls(user=user)
-        branch_ids = ids("branch_id")
-        if branch_ids:
-            catalog.branches = {
-                unit.id: unit
-                for unit in db.session.scalars(
-                    sa.select(Unit).where(
-                        Unit.id.in_(branch_ids), scope.scope_clause(user), Unit.active.is_(True)
-                    )
-                )
-            }
-        template_ids = ids("template_id")
-        if template_ids:
-            catalog.templates = {
-                t.id: t
-                for t in db.session.scalars(
-                    sa.select(ChecklistTemplate).where(ChecklistTemplate.id.in_(template_ids))
-                )
-            }
-        guidance_ids = ids("guidance_id")
-        if guidance_ids:
-            catalog.guidance = {
-                g.id: g
-                for g in db.session.scalars(
-                    sa.select(Guidance).where(Guidance.id.in_(guidance_ids))
-                )
-            }
-        supersedes = {s for item in items if (s := canonical_uuid(item.get("supersedes")))}
-        if supersedes:
-            catalog.own = {
-                ev.uuid: ev
-                for ev in db.session.scalars(
-                    sa.select(Evaluation).where(
-                        Evaluation.uuid.in_(supersedes), Evaluation.cadre_id == user.id
-                    )
-                )
-            }
-        return catalog
 
 
 class AnswerList(fields.List):
@@ -177,86 +90,41 @@ class AnswerList(fields.List):
         return answers
 
 
-def load_answers(value: list[Any] | tuple[Any, ...]) -> tuple[list[dict[str, Any]], dict[int, Any]]:
-    """The answers as ``AnswerSchema`` would load them, and the errors by position."""
-    answers: list[dict[str, Any]] = []
-    errors: dict[int, dict[str, list[Any]]] = {}
-    for index, raw in enumerate(value):
-        if not isinstance(raw, dict):
-            errors[index] = {"_schema": [_l("This value is not valid.")]}
-            continue
-        problems: dict[str, list[Any]] = {}
-        item, choice, note = (
-            raw.get("item", _MISSING),
-            raw.get("value", _MISSING),
-            raw.get("note"),
-        )
-        if item is _MISSING or item is None:
-            problems["item"] = [_l("This field is required.")]
-        elif not isinstance(item, str) or not 1 <= len(item) <= 10:
-            problems["item"] = [_l("This value is not valid.")]
-        if choice is _MISSING or choice is None:
-            problems["value"] = [_l("This field is required.")]
-        elif not isinstance(choice, str):
-            problems["value"] = [_l("This value is not valid.")]
-        elif choice not in VALUES:
-            problems["value"] = [_l("Choose pass, partial, fail or not applicable.")]
-        if note is not None:
-            if not isinstance(note, str):
-                problems["note"] = [_l("This value is not valid.")]
-            else:
-                note_errors = []
-                if len(note) > MAX_NOTE:
-                    note_errors.append(_l("At most %(n)s characters.", n=MAX_NOTE))
-                if "\x00" in note:
-                    note_errors.append(_l("This text contains a character that is not allowed."))
-                if note_errors:
-                    problems["note"] = note_errors
-        if problems:
-            errors[index] = problems
-        else:
-            answers.append({"item": item, "value": choice, "note": note})
-    return answers, errors
-
-
-_MISSING = object()
-
-
 class EvaluationSchema(Schema):
     """An evaluation as a client submits it (design.md, ``POST /api/v1/sync``)."""
 
     class Meta:
         unknown = EXCLUDE
 
-    uuid = fields.UUID(required=True, error_messages=_msgs(invalid_uuid=_l("Not a valid UUID.")))
+    uuid = fields.UUID(required=True, error_messages=msgs(invalid_uuid=_l("Not a valid UUID.")))
     branch_id = fields.Integer(
-        required=True, strict=True, error_messages=_msgs(), validate=_id_range()
+        required=True, strict=True, error_messages=msgs(), validate=_id_range()
     )
     template_id = fields.Integer(
-        required=True, strict=True, error_messages=_msgs(), validate=_id_range()
+        required=True, strict=True, error_messages=msgs(), validate=_id_range()
     )
     guidance_id = fields.Integer(
         load_default=None,
         allow_none=True,
         strict=True,
-        error_messages=_msgs(),
+        error_messages=msgs(),
         validate=_id_range(),
     )
-    meeting_date = fields.Date(required=True, error_messages=_msgs())
+    meeting_date = fields.Date(required=True, error_messages=msgs())
     meeting_type = fields.String(
         required=True,
-        error_messages=_msgs(),
+        error_messages=msgs(),
         validate=validate.OneOf(MEETING_TYPES, error=_l("Choose a meeting type.")),
     )
     mode = fields.String(
         required=True,
-        error_messages=_msgs(),
+        error_messages=msgs(),
         validate=validate.OneOf(MODES, error=_l("Choose in person or online.")),
     )
     members_total = fields.Integer(
         required=True,
         strict=True,
-        error_messages=_msgs(),
+        error_messages=msgs(),
         validate=validate.Range(
             min=1, max=MAX_MEMBERS, error=_l("Enter a number from 1 to %(n)s.", n=MAX_MEMBERS)
         ),
@@ -264,34 +132,34 @@ class EvaluationSchema(Schema):
     members_present = fields.Integer(
         required=True,
         strict=True,
-        error_messages=_msgs(),
+        error_messages=msgs(),
         validate=validate.Range(
             min=0, max=MAX_MEMBERS, error=_l("Enter a number from 0 to %(n)s.", n=MAX_MEMBERS)
         ),
     )
     answers = AnswerList(
         required=True,
-        error_messages=_msgs(),
+        error_messages=msgs(),
         validate=validate.Length(max=MAX_ITEMS, error=_l("At most %(n)s answers.", n=MAX_ITEMS)),
     )
     topics_covered = fields.List(
         fields.String(
-            error_messages=_msgs(),
-            validate=validate.Length(max=10, error=_l("This value is not valid.")),
+            error_messages=msgs(),
+            validate=validate.Length(max=MAX_CODE, error=_l("This value is not valid.")),
         ),
         load_default=list,
-        error_messages=_msgs(),
-        validate=validate.Length(max=50, error=_l("At most %(n)s topics.", n=50)),
+        error_messages=msgs(),
+        validate=validate.Length(max=MAX_TOPICS, error=_l("At most %(n)s topics.", n=MAX_TOPICS)),
     )
     notes = _text(MAX_TEXT)
     good_practice = _text(MAX_TEXT)
-    recommend_practice = fields.Boolean(load_default=False, error_messages=_msgs())
-    supersedes = fields.UUID(load_default=None, allow_none=True, error_messages=_msgs())
+    recommend_practice = fields.Boolean(load_default=False, error_messages=msgs())
+    supersedes = fields.UUID(load_default=None, allow_none=True, error_messages=msgs())
     started_at = fields.AwareDateTime(
-        load_default=None, allow_none=True, default_timezone=UTC, error_messages=_msgs()
+        load_default=None, allow_none=True, default_timezone=UTC, error_messages=msgs()
     )
     submitted_at = fields.AwareDateTime(
-        load_default=None, allow_none=True, default_timezone=UTC, error_messages=_msgs()
+        load_default=None, allow_none=True, default_timezone=UTC, error_messages=msgs()
     )
 
     def __init__(
@@ -313,7 +181,7 @@ class EvaluationSchema(Schema):
         any reference problem — goes through ``load``, so every error message still
         comes from the schema.
         """
-        data = _quick_fields(item)
+        data = quick_fields(item)
         if data is not None:
             try:
                 self.check_references(data)
@@ -414,8 +282,6 @@ class EvaluationSchema(Schema):
         return errors
 
     def _check_correction(self, data: dict[str, Any], branch: Unit | None) -> Any:
-        from coso.settings import settings_for_path
-
         original = self.catalog.own.get(str(data["supersedes"]))
         if original is None:
             return _l("You can only correct your own evaluation.")
@@ -430,109 +296,3 @@ class EvaluationSchema(Schema):
         if filed - original.submitted_at > timedelta(hours=hours):
             return _l("The correction window of %(h)s hours has passed.", h=hours)
         return None
-
-
-def _quick_id(value: Any) -> bool:
-    return type(value) is int and 1 <= value <= MAX_ID
-
-
-def _quick_text(value: Any, limit: int) -> bool:
-    return value is None or (type(value) is str and len(value) <= limit and "\x00" not in value)
-
-
-def _quick_stamp(value: Any) -> tuple[bool, datetime | None]:
-    """``AwareDateTime(default_timezone=UTC)`` for a string or None; (False, None) otherwise."""
-    if value is None:
-        return True, None
-    if type(value) is not str:
-        return False, None
-    try:
-        stamp = datetime.fromisoformat(value)
-    except ValueError:
-        return False, None
-    return True, stamp if stamp.tzinfo is not None else stamp.replace(tzinfo=UTC)
-
-
-def _quick_fields(item: dict[str, Any]) -> dict[str, Any] | None:
-    """The fields of a plainly well-formed item as ``EvaluationSchema`` loads them, else None.
-
-    None means "let marshmallow decide": it is not an error by itself.
-    """
-    get = item.get
-    try:
-        branch_id, template_id = item["branch_id"], item["template_id"]
-        members_total, members_present = item["members_total"], item["members_present"]
-        meeting_type, mode = item["meeting_type"], item["mode"]
-        raw_uuid, raw_date, raw_answers = item["uuid"], item["meeting_date"], item["answers"]
-    except KeyError:
-        return None
-    guidance_id = get("guidance_id")
-    topics = get("topics_covered", _MISSING)
-    recommend = get("recommend_practice", False)
-    supersedes = get("supersedes")
-    if not (
-        _quick_id(branch_id)
-        and _quick_id(template_id)
-        and (guidance_id is None or _quick_id(guidance_id))
-        and type(members_total) is int
-        and 1 <= members_total <= MAX_MEMBERS
-        and type(members_present) is int
-        and 0 <= members_present <= MAX_MEMBERS
-        and type(meeting_type) is str
-        and meeting_type in MEETING_TYPES
-        and type(mode) is str
-        and mode in MODES
-        and type(raw_uuid) is str
-        and type(raw_date) is str
-        and type(raw_answers) is list
-        and len(raw_answers) <= MAX_ITEMS
-        and (supersedes is None or type(supersedes) is str)
-        and type(recommend) is bool
-        and _quick_text(get("notes"), MAX_TEXT)
-        and _quick_text(get("good_practice"), MAX_TEXT)
-    ):
-        return None
-    if topics is _MISSING:
-        topics = []
-    elif not (
-        type(topics) is list
-        and len(topics) <= 50
-        and all(type(code) is str and len(code) <= 10 for code in topics)
-    ):
-        return None
-    answers, errors = load_answers(raw_answers)
-    if errors:
-        return None
-    started_ok, started_at = _quick_stamp(get("started_at"))
-    submitted_ok, submitted_at = _quick_stamp(get("submitted_at"))
-    if not (started_ok and submitted_ok):
-        return None
-    try:
-        data = {
-            "uuid": uuid_module.UUID(raw_uuid),
-            "meeting_date": date.fromisoformat(raw_date),
-            "supersedes": uuid_module.UUID(supersedes) if supersedes is not None else None,
-        }
-    except ValueError:
-        return None
-    data.update(
-        branch_id=branch_id,
-        template_id=template_id,
-        guidance_id=guidance_id,
-        meeting_type=meeting_type,
-        mode=mode,
-        members_total=members_total,
-        members_present=members_present,
-        answers=answers,
-        topics_covered=list(topics),
-        notes=get("notes"),
-        good_practice=get("good_practice"),
-        recommend_practice=recommend,
-        started_at=started_at,
-        submitted_at=submitted_at,
-    )
-    return data
-
-
-def new_uuid() -> str:
-    return str(uuid_module.uuid4())

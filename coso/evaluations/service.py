@@ -22,18 +22,22 @@ from typing import Any
 
 import sqlalchemy as sa
 from flask import has_request_context, request
+from flask_babel import gettext as _
 from marshmallow import ValidationError
 from sqlalchemy.dialects import postgresql, sqlite
 
 from coso import status
 from coso.checklists.rules import item_specs
-from coso.evaluations.schema import Catalog, EvaluationSchema, canonical_uuid
+from coso.evaluations.queries import Catalog
+from coso.evaluations.rules import canonical_uuid
+from coso.evaluations.schema import EvaluationSchema
 from coso.extensions import db, reading_phase
 from coso.fields import plain_errors
-from coso.models import AuditEvent, Evaluation, EvaluationAnswer, User, Visit
+from coso.models import AuditEvent, Evaluation, EvaluationAnswer, User
 from coso.models.evaluations import OUTCOME_FIELDS
 from coso.scoring import Outcome, Settings, score_evaluation
-from coso.settings import settings_for_path, settings_for_paths
+from coso.settings import settings_for_paths
+from coso.visits.service import record_meetings
 
 CREATED, DUPLICATE, CONFLICT, REJECTED = "created", "duplicate", "conflict", "rejected"
 
@@ -100,8 +104,6 @@ def content_hash(item: dict[str, Any]) -> str:
 
 def submit_batch(items: list[Any], user: User, *, device_id: str | None = None) -> list[Result]:
     """Validate and store each item; the caller commits once at the end."""
-    from flask_babel import gettext as _
-
     results: list[Result | None] = [None] * len(items)
     fresh: dict[str, _New] = {}  # by UUID: the first valid occurrence in the batch
     repeats: list[tuple[int, str, str]] = []  # later occurrences of a UUID in this batch
@@ -142,8 +144,6 @@ def _check(
     repeats: list[tuple[int, str, str]],
 ) -> Catalog:
     """Answer replays and invalid items; collect the valid new ones in ``fresh``."""
-    from flask_babel import gettext as _
-
     catalog = Catalog.load(user, items)
     # Only well-formed UUIDs are looked up: anything else (NULs, huge strings) is rejected.
     uuids = [
@@ -206,15 +206,11 @@ def _existing(uuids: list[str]) -> dict[str, Evaluation]:
 
 
 def _invalid_item() -> str:
-    from flask_babel import gettext as _
-
     return _("Each evaluation must be a JSON object.")
 
 
 def _replay(known: Evaluation, uuid_text: str, digest: str, user: User) -> Result:
     """Same UUID again: the same content is a duplicate, other content a conflict."""
-    from flask_babel import gettext as _
-
     if known.cadre_id != user.id:
         return Result(
             uuid_text, CONFLICT, errors={"uuid": [_("This identifier is already in use.")]}
@@ -232,19 +228,12 @@ def _replay_row(row: dict[str, Any], uuid_text: str, digest: str) -> Result:
 
 
 def _changed() -> dict[str, list[str]]:
-    from flask_babel import gettext as _
-
     return {"uuid": [_("An evaluation with this identifier was stored with other content.")]}
 
 
 def outcome_of(row: dict[str, Any]) -> dict[str, Any]:
     """The outcome of a stored evaluation's columns, as the sync API reports it."""
     return {key: row[key] for key in OUTCOME_FIELDS}
-
-
-def outcome_for(data: dict[str, Any], catalog: Catalog) -> Outcome:
-    """Score validated data against its template and the branch's settings."""
-    return _score(data, catalog, settings_for_path(catalog.branches[data["branch_id"]].path))
 
 
 def _score(
@@ -360,34 +349,14 @@ def _store(batch: list[_New], user: User) -> dict[str, Evaluation]:
             for answer in new.answers or ()
         ],
     )
-    _count_visit_days(stored, now)
+    record_meetings(
+        [new.row for new in stored if new.row is not None],
+        [new.original.id for new in stored if new.original is not None],
+        now,
+    )
     status.record_many([new.row for new in stored if new.row is not None])
     _audit(stored, user, now)
     return lost
-
-
-def _count_visit_days(stored: list[_New], now: datetime) -> None:
-    """Each evaluation is a visit day; a correction replaces its original's day."""
-    originals = [new.original.id for new in stored if new.original is not None]
-    if originals:
-        db.session.execute(sa.delete(Visit).where(Visit.evaluation_id.in_(originals)))
-    db.session.connection().execute(
-        sa.insert(Visit.__table__),
-        [
-            {
-                "user_id": row["cadre_id"],
-                "unit_id": row["branch_id"],
-                "form": "meeting",
-                "start_date": row["meeting_date"],
-                "end_date": row["meeting_date"],
-                "days": 1,
-                "evaluation_id": row["id"],
-                "created_at": now,
-            }
-            for new in stored
-            if (row := new.row) is not None
-        ],
-    )
 
 
 def _audit(stored: list[_New], user: User, now: datetime) -> None:

@@ -26,7 +26,7 @@ from coso import clock, scope, status
 from coso.checklists.queries import current_template
 from coso.evaluations import service, words
 from coso.evaluations.queries import evaluation_or_403
-from coso.evaluations.schema import new_uuid
+from coso.evaluations.rules import new_uuid
 from coso.extensions import db
 from coso.guidance.queries import guidance_for
 from coso.guidance.rules import period_of

@@ -85,10 +85,6 @@ class Evaluation(db.Model):
         back_populates="evaluation", cascade="all, delete-orphan", lazy="selectin"
     )
 
-    @property
-    def is_superseded(self) -> bool:
-        return self.superseded_by is not None
-
     def outcome_dict(self) -> dict[str, Any]:
         """The outcome as the sync API reports it."""
         return {key: getattr(self, key) for key in OUTCOME_FIELDS}

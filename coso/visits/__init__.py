@@ -6,6 +6,8 @@ from flask import Flask
 
 
 def init_app(app: Flask) -> None:
+    """Register the visit pages and their Jinja global."""
+    # Imported here so that evaluations.service, which imports visits.service, loads no pages.
     from coso.visits import views
 
     views.init_app(app)

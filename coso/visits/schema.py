@@ -10,6 +10,7 @@ from marshmallow import EXCLUDE, Schema, ValidationError, fields, validate, vali
 
 from coso import scope
 from coso.extensions import db
+from coso.fields import msgs
 from coso.models import Unit, User
 
 #: Forms a cadre logs by hand; a branch meeting is logged by its evaluation.
@@ -18,20 +19,12 @@ MAX_DAYS = 31
 MAX_REPORT = 5000
 
 
-def _messages() -> dict[str, Any]:
-    return {
-        "required": _l("This field is required."),
-        "null": _l("This field is required."),
-        "invalid": _l("This value is not valid."),
-    }
-
-
 def _report_field(required: bool) -> fields.String:
     optional: dict[str, Any] = {} if required else {"load_default": None, "allow_none": True}
     return fields.String(
         required=required,
         **optional,
-        error_messages=_messages(),
+        error_messages=msgs(),
         validate=validate.Length(
             max=MAX_REPORT, error=_l("At most %(n)s characters.", n=MAX_REPORT)
         ),
@@ -47,20 +40,20 @@ class VisitSchema(Schema):
     unit_id = fields.Integer(
         required=True,
         strict=False,
-        error_messages={**_messages(), "invalid": _l("Choose a unit from the list.")},
+        error_messages=msgs(invalid=_l("Choose a unit from the list.")),
     )
     form = fields.String(
         required=True,
-        error_messages=_messages(),
+        error_messages=msgs(),
         validate=validate.OneOf(LOGGED_FORMS, error=_l("Choose a form of visit from the list.")),
     )
     start_date = fields.Date(
         required=True,
-        error_messages={**_messages(), "invalid": _l("Enter a date as dd/mm/yyyy.")},
+        error_messages=msgs(invalid=_l("Enter a date as dd/mm/yyyy.")),
     )
     end_date = fields.Date(
         required=True,
-        error_messages={**_messages(), "invalid": _l("Enter a date as dd/mm/yyyy.")},
+        error_messages=msgs(invalid=_l("Enter a date as dd/mm/yyyy.")),
     )
     report = _report_field(required=False)
 

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import UTC, date, datetime
+from datetime import date
 from typing import Any
 
 import sqlalchemy as sa
@@ -23,8 +23,8 @@ from flask_babel import lazy_gettext as _l
 from flask_login import current_user, login_required
 from marshmallow import ValidationError
 
-from coso import audit, clock, exports, scope
-from coso.dashboard.pace import report_missing
+from coso import clock, exports, scope
+from coso.dashboard.views import unit_arg
 from coso.dashboard.words import form_label
 from coso.extensions import db
 from coso.fields import plain_errors
@@ -32,7 +32,8 @@ from coso.htmx import wants_fragment
 from coso.models import Unit, User, Visit
 from coso.models.visits import VISIT_FORMS
 from coso.scope import unit_options
-from coso.visits import ledger
+from coso.visits import queries, service
+from coso.visits.rules import report_missing
 from coso.visits.schema import LOGGED_FORMS, ReportSchema, VisitSchema
 
 bp = Blueprint("visits", __name__, url_prefix="/visits")
@@ -81,8 +82,8 @@ def mine() -> ResponseReturnValue:
     today = clock.today()
     errors: Errors = {}
     year = _year(errors, today)
-    visits = ledger.year_visits([user.id], year).get(user.id, [])
-    row = ledger.row_for(user, visits, year, today, ledger.target_for(user))
+    visits = queries.year_visits([user.id], year).get(user.id, [])
+    row = queries.row_for(user, visits, year, today, queries.target_for(user))
     newest = sorted(visits, key=lambda v: (v.start_date, v.id), reverse=True)
     pages = max(1, -(-len(newest) // PAGE_SIZE))
     number = min(_page(), pages)
@@ -147,7 +148,7 @@ def new() -> ResponseReturnValue:
             errors = plain_errors(exc.messages)
             selected = _selected_unit(values.get("unit_id"))
             return _render_form(values, errors, selected, today), 422
-        _store(data)
+        service.log_visit(current_user._get_current_object(), data)
         db.session.commit()
         flash(_("The visit was logged."), "info")
         target = url_for("visits.mine")
@@ -181,32 +182,6 @@ def _render_form(values: dict[str, Any], errors: Errors, selected: Unit | None, 
     return render_template("visits/new.html", **context)
 
 
-def _store(data: dict[str, Any]) -> Visit:
-    report = (data.get("report") or "").strip() or None
-    visit = Visit(
-        user_id=current_user.id,
-        unit_id=data["unit_id"],
-        form=data["form"],
-        start_date=data["start_date"],
-        end_date=data["end_date"],
-        days=(data["end_date"] - data["start_date"]).days + 1,
-        report=report,
-        reported_at=datetime.now(UTC) if report else None,
-    )
-    db.session.add(visit)
-    db.session.flush()
-    audit.record(
-        "visit.create",
-        obj=visit,
-        unit_id=visit.unit_id,
-        form=visit.form,
-        start=visit.start_date.isoformat(),
-        end=visit.end_date.isoformat(),
-        reported=report is not None,
-    )
-    return visit
-
-
 @bp.route("/<int:visit_id>/report", methods=["GET", "POST"])
 @login_required
 def report(visit_id: int) -> ResponseReturnValue:
@@ -226,11 +201,7 @@ def report(visit_id: int) -> ResponseReturnValue:
         except ValidationError as exc:
             errors = plain_errors(exc.messages)
         else:
-            first = visit.report is None
-            visit.report = data["report"].strip()
-            if first or visit.reported_at is None:
-                visit.reported_at = datetime.now(UTC)
-            audit.record("visit.report", obj=visit, unit_id=visit.unit_id, first=first)
+            service.write_report(visit, data["report"])
             db.session.commit()
             flash(_("The report was saved."), "info")
             return redirect(url_for("visits.mine"), code=303)
@@ -249,14 +220,12 @@ def report(visit_id: int) -> ResponseReturnValue:
 
 
 def _ledger_context() -> tuple[dict[str, Any], Errors]:
-    from coso.dashboard.views import unit_arg
-
     errors: Errors = {}
     today = clock.today()
     unit = unit_arg(request.args, errors)
     year = _year(errors, today)
     behind_only = request.args.get("behind", "") in ("1", "on", "true")
-    rows = ledger.ledger(unit, year, today, behind_only=behind_only)
+    rows = queries.ledger(unit, year, today, behind_only=behind_only)
     context = {
         "unit": unit,
         "year": year,

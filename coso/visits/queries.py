@@ -2,7 +2,8 @@
 
 Visits are read per cadre through the ``(user_id, start_date)`` index, one
 year (plus the longest visit that could reach into it) at a time; the days are
-counted by :func:`coso.dashboard.pace.count_visit_days` (distinct dates).
+counted by :func:`coso.visits.rules.count_visit_days` (distinct dates) and the
+pace judged by :func:`coso.visits.rules.is_behind`.
 """
 
 from __future__ import annotations
@@ -15,11 +16,17 @@ from typing import NamedTuple, Protocol
 
 import sqlalchemy as sa
 
-from coso.dashboard.pace import VisitDays, count_visit_days, expected_days, report_missing
 from coso.extensions import db
 from coso.models import Unit, User, Visit
 from coso.models.users import CADRE
 from coso.settings import settings_for_path
+from coso.visits.rules import (
+    VisitDays,
+    count_visit_days,
+    expected_days,
+    is_behind,
+    report_missing,
+)
 
 #: How far before 1 January a visit may start and still reach into the year.
 LOOKBACK = timedelta(days=366)
@@ -48,14 +55,19 @@ class LedgerRow:
     user: User
     year: int
     target: int
-    expected: float
+    today: date
     days: VisitDays = field(default_factory=VisitDays)
     missing_reports: int = 0
     visits: int = 0
 
     @property
+    def expected(self) -> float:
+        """Days the cadre should have by ``today`` at an even pace."""
+        return expected_days(self.target, self.year, self.today)
+
+    @property
     def behind(self) -> bool:
-        return self.days.total < self.expected
+        return is_behind(self.days.total, self.target, self.year, self.today)
 
     @property
     def share(self) -> float | None:
@@ -129,7 +141,7 @@ def row_for(
         user=user,
         year=year,
         target=target,
-        expected=expected_days(target, year, today),
+        today=today,
         days=count_visit_days(((v.form, v.start_date, v.end_date) for v in visits), year),
         missing_reports=sum(report_missing(v.form, v.report, v.end_date, today) for v in visits),
         visits=len(visits),

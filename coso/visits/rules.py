@@ -1,6 +1,7 @@
-"""Pure arithmetic for the visits at the grassroots: visit days and the pace.
+"""The rules of days at the grassroots: counting visit days, the pace, missing reports.
 
-No Flask and no database here, so every rule can be read and tested on its own.
+Pure (no Flask, no database), so each rule is read and tested on its own; the
+ledger (coso.visits.queries) and the visit pages apply them.
 """
 
 from __future__ import annotations
@@ -9,8 +10,6 @@ import calendar
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import date, timedelta
-
-# ------------------------------------------------------------------ visit days
 
 
 @dataclass

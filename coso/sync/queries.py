@@ -33,7 +33,7 @@ from coso.models.checklists import PUBLISHED
 from coso.settings import settings_for_path
 
 
-def build(user: User) -> dict[str, Any]:
+def field_pack(user: User) -> dict[str, Any]:
     """The pack for ``user``; ``generated_at`` is left out so the content can be fingerprinted."""
     today = clock.today()
     settings = settings_for_path(user.unit.path)
@@ -87,18 +87,23 @@ def build(user: User) -> dict[str, Any]:
             }
         )
     return {
-        "user": {
-            "id": user.id,
-            "username": user.username,
-            "display_name": user.display_name,
-            "roles": user.role_list,
-            "unit_id": user.unit_id,
-        },
+        "user": user_dict(user),
         "period": period,
         "branches": items,
         "templates": [_template_dict(t, locale) for t in used_templates.values()],
         "guidance": [_guidance_dict(g) for g in guidance],
         "settings": settings.as_dict(),
+    }
+
+
+def user_dict(user: User) -> dict[str, Any]:
+    """Who is signed in, as ``GET /session`` and the pack both report it."""
+    return {
+        "id": user.id,
+        "username": user.username,
+        "display_name": user.display_name,
+        "roles": user.role_list,
+        "unit_id": user.unit_id,
     }
 
 

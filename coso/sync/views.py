@@ -1,19 +1,23 @@
-"""The JSON API under /api/v1: session, field pack, sync (design.md, "The sync API")."""
+"""The JSON API under /api/v1: session, field pack, sync (design.md, "The sync API").
+
+The blueprint keeps the name ``api`` so its endpoints (``api.sync`` ...) read as before.
+"""
 
 from __future__ import annotations
 
 import json
 from typing import Any
 
-from flask import Blueprint, Flask, current_app, jsonify, request
+from flask import Blueprint, current_app, jsonify, request
 from flask.typing import ResponseReturnValue
 from flask_babel import gettext as _
 from flask_login import current_user
 from flask_wtf.csrf import generate_csrf
 
-from coso import field_pack, scope
+from coso import scope
 from coso.evaluations import service
 from coso.extensions import csrf, db, limiter, login_manager, read_first
+from coso.sync import queries
 
 MAX_BATCH = 100
 
@@ -36,32 +40,21 @@ def authenticate_then_check_csrf() -> ResponseReturnValue | None:
     return None
 
 
-def user_dict() -> dict[str, object]:
-    user = current_user
-    return {
-        "id": user.id,
-        "username": user.username,
-        "display_name": user.display_name,
-        "roles": user.role_list,
-        "unit_id": user.unit_id,
-    }
-
-
 @bp.get("/session")
 def session_info() -> ResponseReturnValue:
     """Who is signed in, and a fresh CSRF token for the outbox's next POST."""
-    return jsonify(user=user_dict(), csrf_token=generate_csrf())
+    return jsonify(user=queries.user_dict(current_user), csrf_token=generate_csrf())
 
 
 @bp.get("/field-pack")
 def get_field_pack() -> ResponseReturnValue:
     """What the phone needs offline; an unchanged pack answers 304 to its ETag."""
-    pack = field_pack.build(current_user._get_current_object())
-    etag = field_pack.fingerprint(pack)
+    pack = queries.field_pack(current_user._get_current_object())
+    etag = queries.fingerprint(pack)
     if etag in request.if_none_match:
         response = current_app.response_class(status=304)
     else:
-        response = jsonify(field_pack.stamp(pack))
+        response = jsonify(queries.stamp(pack))
     response.set_etag(etag)
     response.cache_control.private = True
     response.cache_control.no_cache = True
@@ -71,7 +64,7 @@ def get_field_pack() -> ResponseReturnValue:
 @bp.get("/openapi.json")
 def openapi() -> ResponseReturnValue:
     """The API contract, generated from the same schemas that validate requests."""
-    from coso.api.docs import build_spec
+    from coso.sync.docs import build_spec  # apispec loads only when the contract is asked for
 
     return jsonify(build_spec(current_app.config["MAX_CONTENT_LENGTH"]))
 
@@ -115,9 +108,3 @@ def sync() -> ResponseReturnValue:
     answers = [result.as_dict() for result in results]
     db.session.commit()
     return jsonify(results=answers)
-
-
-def init_app(app: Flask) -> None:
-    # CSRF is checked by the blueprint itself, after authentication.
-    csrf.exempt(bp)
-    app.register_blueprint(bp)
