@@ -41,6 +41,7 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
         health,
         home,
         i18n,
+        judging,
         offline,
         security,
         visits,
@@ -60,6 +61,7 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     errors.init_app(app)
     health.init_app(app)
     home.init_app(app)
+    judging.init_app(app)
     admin.init_app(app)
     evaluations.init_app(app)
     feedback.init_app(app)

@@ -5,9 +5,9 @@ from __future__ import annotations
 import sqlalchemy as sa
 
 from coso.extensions import db
+from coso.judging.scoring import ItemSpec
 from coso.models import ChecklistTemplate, Unit
 from coso.models.checklists import PUBLISHED
-from coso.scoring import ItemSpec
 
 
 def current_template(unit: Unit) -> ChecklistTemplate | None:
@@ -25,7 +25,7 @@ def current_template(unit: Unit) -> ChecklistTemplate | None:
 
 
 def item_specs(template: ChecklistTemplate) -> tuple[ItemSpec, ...]:
-    """The template's items as plain data for coso.scoring."""
+    """The template's items as plain data for coso.judging.scoring."""
     return tuple(
         ItemSpec(
             code=item.code,

@@ -16,9 +16,10 @@ from typing import Any
 import sqlalchemy as sa
 from flask_babel import get_locale
 
-from coso import clock, scope, status
+from coso import clock, scope
 from coso.extensions import db
 from coso.guidance import period_of, previous_period
+from coso.judging.queries import effective_state_expr, settings_for_path
 from coso.models import (
     BranchStatus,
     ChecklistTemplate,
@@ -30,7 +31,6 @@ from coso.models import (
 )
 from coso.models.checklists import PUBLISHED
 from coso.models.feedback import OPEN
-from coso.settings import settings_for_path
 
 
 def build(user: User) -> dict[str, Any]:
@@ -116,7 +116,7 @@ def _branches(
     user: User, today: Any, overdue_days: int
 ) -> list[tuple[Unit, str | None, str, Evaluation | None]]:
     parent = sa.orm.aliased(Unit)
-    state = status.effective_state_expr(today, overdue_days)
+    state = effective_state_expr(today, overdue_days)
     rows = db.session.execute(
         sa.select(Unit, parent.name, state, Evaluation)
         .outerjoin(parent, parent.id == Unit.parent_id)

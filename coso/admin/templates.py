@@ -28,10 +28,10 @@ from coso.checklists import current_template
 from coso.default_checklist import DEFAULT_ITEMS
 from coso.extensions import db
 from coso.fields import plain_errors
+from coso.judging.queries import settings_for_path
 from coso.models import ChecklistItem, ChecklistTemplate, Evaluation, Unit, User
 from coso.models.checklists import DRAFT, ITEM_KINDS, PUBLISHED, RETIRED, SECTIONS
 from coso.models.types import utcnow
-from coso.settings import settings_for_path
 
 ACTION = "publish"
 ITEM_FIELDS = ("code", "section", "text_vi", "text_en", "weight", "critical", "kind", "position")

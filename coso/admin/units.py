@@ -33,8 +33,8 @@ from coso.checklists import current_template
 from coso.extensions import db
 from coso.fields import form_data, plain_errors
 from coso.guidance import guidance_for, period_of
+from coso.judging.queries import settings_for_path
 from coso.models import Evaluation, Unit, User
-from coso.settings import settings_for_path
 
 ACTION = "administer"
 IMPORT_SALT = "coso.units.import"
@@ -133,7 +133,7 @@ def add_unit(parent: Unit, data: dict[str, Any]) -> Unit:
 
 def move_unit(unit: Unit, parent: Unit) -> dict[str, Any]:
     """Move a unit (its subtree and its users' scope follow) and re-judge if settings differ."""
-    from coso.admin.rejudge import rejudge
+    from coso.judging.rejudge import rejudge
 
     old_settings = settings_for_path(unit.path)
     before = {"parent_code": _parent_code(unit), "path": unit.path}

@@ -17,9 +17,11 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy.orm import aliased
 
-from coso import feedback, flags, status
+from coso import feedback
 from coso.extensions import db
 from coso.feedback import Alerts
+from coso.judging import flags
+from coso.judging.queries import effective_state_expr
 from coso.models import BranchStatus, Evaluation, Unit, User
 
 PAGE_SIZE = 25
@@ -139,7 +141,7 @@ def valid_reason(reason: str) -> bool:
 
 
 def _query(filters: Filters, today: date, overdue_days: int) -> sa.Select[Any]:
-    state = status.effective_state_expr(today, overdue_days)
+    state = effective_state_expr(today, overdue_days)
     since = since_expr(today, overdue_days)
     parent = aliased(Unit)
     query = (

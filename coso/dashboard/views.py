@@ -18,15 +18,16 @@ from flask_babel import lazy_gettext as _l
 from flask_login import current_user, login_required
 from werkzeug.datastructures import MultiDict
 
-from coso import clock, exports, scope, status
+from coso import clock, exports, scope
 from coso.checklists import current_template
 from coso.dashboard import analysis, charts, flagged, pace, timeline
 from coso.dashboard.words import form_label, kind_label, reasons_in_words, rule_label, state_label
 from coso.extensions import db
 from coso.htmx import wants_fragment
 from coso.i18n import gettext as _
+from coso.judging import flags
+from coso.judging.queries import count_states, settings_for_path
 from coso.models import BranchStatus, ChecklistTemplate, Unit
-from coso.settings import settings_for_path
 
 bp = Blueprint("dashboard", __name__)
 
@@ -177,7 +178,7 @@ def index() -> ResponseReturnValue:
         "filters": replace(filters, page=result.page),
         "errors": errors,
         "result": result,
-        "counts": status.count_states(filters.unit, today),
+        "counts": count_states(filters.unit, today),
         "units": unit_options(current_user),
         "reasons": _reason_options(template),
         "template": template,
@@ -380,7 +381,7 @@ def _branch_page(
     branch: Unit, today: date, overdue_days: int, common: dict[str, Any]
 ) -> ResponseReturnValue:
     row = db.session.get(BranchStatus, branch.id)
-    state, since = status.effective_state(row, today, overdue_days)
+    state, since = flags.effective_state(row, today, overdue_days)
     template = current_template(branch)
     reasons = reasons_in_words(
         state,

@@ -20,9 +20,9 @@ from marshmallow import EXCLUDE, Schema, ValidationError, fields, validate, vali
 
 from coso import scope
 from coso.extensions import db
+from coso.judging.scoring import VALUES
 from coso.models import ChecklistTemplate, Evaluation, Guidance, Unit, User
 from coso.models.evaluations import MEETING_TYPES, MODES
-from coso.scoring import VALUES
 
 MAX_ITEMS = 100  # answers per evaluation: far above any real checklist
 MAX_NOTE = 1000
@@ -414,7 +414,7 @@ class EvaluationSchema(Schema):
         return errors
 
     def _check_correction(self, data: dict[str, Any], branch: Unit | None) -> Any:
-        from coso.settings import settings_for_path
+        from coso.judging.queries import settings_for_path
 
         original = self.catalog.own.get(str(data["supersedes"]))
         if original is None:

@@ -22,16 +22,16 @@ from flask_babel import gettext as _
 from flask_login import current_user, login_required
 from werkzeug.datastructures import MultiDict
 
-from coso import clock, scope, status
+from coso import clock, scope
 from coso.checklists import current_template
 from coso.evaluations import service, words
 from coso.evaluations.schema import new_uuid
 from coso.extensions import db
 from coso.guidance import guidance_for, period_of
 from coso.htmx import wants_fragment
+from coso.judging.queries import effective_state_expr, settings_for_path
 from coso.models import BranchStatus, ChecklistTemplate, Evaluation, Guidance, Unit
 from coso.models.evaluations import MEETING_TYPES, MODES
-from coso.settings import settings_for_path
 
 bp = Blueprint("evaluations", __name__)
 PAGE_SIZE = 30
@@ -53,7 +53,7 @@ def branches_in_scope(q: str = "", limit: int = PAGE_SIZE) -> list[tuple[Unit, s
     """Active branches in the user's subtree matching ``q``, worst state first."""
     today = clock.today()
     overdue = settings_for_path(current_user.unit.path).overdue_days
-    state = status.effective_state_expr(today, overdue)
+    state = effective_state_expr(today, overdue)
     query = (
         sa.select(Unit, state)
         .outerjoin(BranchStatus, BranchStatus.branch_id == Unit.id)

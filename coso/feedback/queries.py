@@ -15,10 +15,12 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy.orm import aliased, selectinload
 
-from coso import scope, status
+from coso import scope
 from coso.extensions import db
 from coso.feedback import rules
 from coso.feedback.rules import Alerts, Notices
+from coso.judging.queries import effective_state_expr, settings_for_path, settings_for_paths
+from coso.judging.scoring import Settings
 from coso.models import (
     BranchStatus,
     CorrectiveAction,
@@ -28,8 +30,6 @@ from coso.models import (
     User,
 )
 from coso.models.feedback import DECLINED, DONE, OPEN, PROPOSED
-from coso.scoring import Settings
-from coso.settings import settings_for_path, settings_for_paths
 
 PAGE_SIZE = 20
 _CHUNK = 500  # ids per IN list
@@ -70,9 +70,9 @@ def unread_clause() -> sa.ColumnElement[bool]:
 def unack_days_for(branch_ids: Iterable[int]) -> dict[int, int]:
     """``Settings.unack_days`` in force at each branch: two queries whatever the number.
 
-    The same merge as :func:`coso.settings.settings_for_path` (the deepest
+    The same merge as :func:`coso.judging.queries.settings_for_path` (the deepest
     ancestor's override wins), done for many branches at once
-    (:func:`coso.settings.settings_for_paths`).
+    (:func:`coso.judging.queries.settings_for_paths`).
     """
     ids = sorted(set(branch_ids))
     paths: dict[int, str] = {}
@@ -269,7 +269,7 @@ def inbox(
     """
     later = aliased(Evaluation)
     superseded = sa.exists().where(later.supersedes_id == Evaluation.id)
-    state = status.effective_state_expr(today, settings_for_path(unit.path).overdue_days)
+    state = effective_state_expr(today, settings_for_path(unit.path).overdue_days)
     query = (
         sa.select(
             Evaluation.id,

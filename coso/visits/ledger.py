@@ -17,9 +17,9 @@ import sqlalchemy as sa
 
 from coso.dashboard.pace import VisitDays, count_visit_days, expected_days, report_missing
 from coso.extensions import db
+from coso.judging.queries import settings_for_path
 from coso.models import Unit, User, Visit
 from coso.models.users import CADRE
-from coso.settings import settings_for_path
 
 #: How far before 1 January a visit may start and still reach into the year.
 LOOKBACK = timedelta(days=366)
