@@ -5,6 +5,10 @@ the branch status rows; ``service`` keeps those rows current; ``rejudge`` change
 thresholds and judges again; ``views`` is the settings page (on the ``admin``
 blueprint). :func:`init_app` attaches the page and the ``refresh-flags`` and
 ``apply-settings`` commands.
+
+This module imports no part of the package at import time: every import of
+``coso.judging.scoring`` or ``flags`` runs it first, and ``coso.checklists``
+(which ``rejudge`` needs) imports ``scoring``.
 """
 
 from __future__ import annotations
@@ -16,8 +20,6 @@ from flask.cli import with_appcontext
 
 from coso import audit
 from coso.extensions import db
-from coso.judging.rejudge import rejudge
-from coso.judging.service import refresh_all
 from coso.models import Unit
 
 
@@ -25,6 +27,8 @@ from coso.models import Unit
 @with_appcontext
 def refresh_flags() -> None:
     """Recompute every branch's state from its evaluations, and apply 'overdue'."""
+    from coso.judging.service import refresh_all  # not at import time: see the module's note
+
     counts = refresh_all()
     db.session.commit()
     click.echo(", ".join(f"{state}: {n}" for state, n in sorted(counts.items())))
@@ -35,6 +39,8 @@ def refresh_flags() -> None:
 @with_appcontext
 def apply_settings(unit_code: str | None) -> None:
     """Re-judge branch states under the settings in force (when changed outside the app)."""
+    from coso.judging.rejudge import rejudge  # not at import time: see the module's note
+
     if unit_code:
         roots = list(db.session.scalars(sa.select(Unit).where(Unit.code == unit_code)))
         if not roots:
