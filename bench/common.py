@@ -175,8 +175,8 @@ def cpu_baseline(rounds: int = 5) -> float:
     Printed in the header so figures taken on different machines (or on one
     machine under different load) can be put side by side.
     """
-    from coso import scoring
     from coso.checklists.rules import DEFAULT_ITEMS
+    from coso.judging import scoring
 
     items = [
         scoring.ItemSpec(i["code"], i["section"], i["weight"], i["critical"], i["kind"])

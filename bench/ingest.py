@@ -143,8 +143,8 @@ def bulk_insert(database_url: str, items: list[Any], cadre_id: int) -> float:
     Scores are computed before the clock starts; what is timed is the database
     taking the evaluation, answer and visit rows.
     """
-    from coso import scoring
     from coso.checklists.rules import DEFAULT_ITEMS
+    from coso.judging import scoring
     from coso.models import Evaluation, EvaluationAnswer, Visit
 
     specs = [

@@ -42,6 +42,7 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
         health,
         home,
         i18n,
+        judging,
         offline,
         security,
         sync,
@@ -66,6 +67,7 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     checklists.init_app(app)
     guidance.init_app(app)
     units.init_app(app)
+    judging.init_app(app)
     admin.init_app(app)
     evaluations.init_app(app)
     feedback.init_app(app)

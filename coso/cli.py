@@ -1,4 +1,5 @@
-"""Commands: ``flask --app app seed-demo | create-user | refresh-flags | apply-settings``."""
+"""Commands: ``flask --app app seed-demo | create-user``; each part of the domain registers its own
+(``import-units`` in coso.units, ``refresh-flags`` and ``apply-settings`` in coso.judging)."""
 
 from __future__ import annotations
 
@@ -89,40 +90,6 @@ def create_user(
     click.echo(f"Created {username} ({', '.join(role_list)}) at {unit.name}.")
 
 
-@click.command("refresh-flags")
-@with_appcontext
-def refresh_flags() -> None:
-    """Recompute every branch's state from its evaluations, and apply 'overdue'."""
-    from coso import status
-
-    counts = status.refresh_all()
-    db.session.commit()
-    click.echo(", ".join(f"{state}: {n}" for state, n in sorted(counts.items())))
-
-
-@click.command("apply-settings")
-@click.option("--unit", "unit_code", default=None, help="Only this unit's subtree (default: all).")
-@with_appcontext
-def apply_settings(unit_code: str | None) -> None:
-    """Re-judge branch states under the settings in force (when changed outside the app)."""
-    from coso.admin.rejudge import rejudge
-
-    if unit_code:
-        roots = list(db.session.scalars(sa.select(Unit).where(Unit.code == unit_code)))
-        if not roots:
-            raise click.BadParameter(f"no unit with code {unit_code!r}", param_hint="--unit")
-    else:
-        roots = list(db.session.scalars(sa.select(Unit).where(Unit.parent_id.is_(None))))
-    for root in roots:
-        summary = rejudge(root)
-        audit.record("settings.apply", unit_id=root.id, rejudged=summary.as_dict())
-        db.session.commit()
-        click.echo(
-            f"{root.code}: {summary.evaluations} evaluations judged again, "
-            f"{summary.branches} branch states recomputed"
-        )
-
-
 def init_app(app: Flask) -> None:
-    for command in (seed_demo, create_user, refresh_flags, apply_settings):
+    for command in (seed_demo, create_user):
         app.cli.add_command(command)

@@ -11,7 +11,7 @@ It must also load a whole province's history for benchmarks (3,000 branches x
 are built as dicts and inserted in chunks, with primary keys assigned here so
 answers and visits can point at evaluations without a round trip. Scoring and
 flag rules are never re-implemented: every outcome comes from
-``coso.scoring`` and every branch state from ``coso.flags``.
+``coso.judging.scoring`` and every branch state from ``coso.judging.flags``.
 """
 
 from __future__ import annotations
@@ -32,9 +32,10 @@ from typing import Any
 
 import sqlalchemy as sa
 
-from coso import flags, scoring
 from coso.checklists.service import create_default_template
 from coso.extensions import Base, db
+from coso.judging import flags, scoring
+from coso.judging.queries import settings_for_path
 from coso.models import (
     BranchStatus,
     CorrectiveAction,
@@ -50,7 +51,6 @@ from coso.models import (
 )
 from coso.models.units import place
 from coso.models.users import ADMIN, CADRE, PROVINCE, SECRETARY
-from coso.settings import settings_for_path
 
 DEMO_USERS = ("admin", "province", "cadre", "commune", "secretary")
 DEMO_PASSWORD = "coso-demo"

@@ -7,8 +7,9 @@ from flask import Blueprint, Flask, render_template
 from flask.typing import ResponseReturnValue
 from flask_login import current_user, login_required
 
-from coso import scope, status
+from coso import scope
 from coso.extensions import db
+from coso.judging.queries import count_states
 from coso.models import Evaluation, Unit
 from coso.models.users import ADMIN, CADRE, PROVINCE, SECRETARY
 
@@ -21,7 +22,7 @@ def index() -> ResponseReturnValue:
     """Send each role to what it came for; several roles see several panels."""
     user = current_user
     panels = [role for role in (CADRE, SECRETARY, PROVINCE, ADMIN) if user.has_role(role)]
-    counts = status.count_states(user.unit)
+    counts = count_states(user.unit)
     recent = db.session.scalars(
         sa.select(Evaluation)
         .join(Unit, Unit.id == Evaluation.branch_id)

@@ -23,8 +23,8 @@ from werkzeug.datastructures import MultiDict
 from coso import clock, scope
 from coso.assets import asset_url
 from coso.checklists.queries import current_template
+from coso.judging.queries import settings_for_path
 from coso.models.evaluations import MEETING_TYPES, MODES
-from coso.settings import settings_for_path
 
 bp = Blueprint("offline", __name__)
 

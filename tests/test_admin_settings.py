@@ -10,11 +10,10 @@ import sqlalchemy as sa
 from flask import Flask
 from flask.testing import FlaskClient
 
-from coso import status
 from coso.extensions import db
 from coso.fields import share_text
+from coso.judging.queries import count_states, settings_for_path
 from coso.models import AuditEvent, BranchStatus, Evaluation, EvaluationAnswer, Unit, UnitSettings
-from coso.settings import settings_for_path
 from tests.admin_support import count, events, post
 from tests.builders import make_user, payload, small_province, with_checklist
 from tests.conftest import AuthActions
@@ -147,7 +146,7 @@ def test_the_overdue_window_applies_when_read(
     with app.app_context():
         province = db.session.get(Unit, world["province"])
         assert settings_for_path(province.path).overdue_days == 5
-        assert status.count_states(province)["overdue"] == 1  # b22 met 10 days ago
+        assert count_states(province)["overdue"] == 1  # b22 met 10 days ago
 
 
 BAD = [

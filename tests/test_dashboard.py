@@ -11,10 +11,11 @@ import sqlalchemy as sa
 from flask import Flask
 from flask.testing import FlaskClient
 
-from coso import demo, flags, status
+from coso import demo
 from coso.extensions import db
+from coso.judging import flags
+from coso.judging.queries import settings_for_path
 from coso.models import BranchStatus, CorrectiveAction, Evaluation, Feedback, Unit, User
-from coso.settings import settings_for_path
 from tests.builders import make_unit, make_user
 from tests.conftest import AuthActions
 
@@ -51,7 +52,7 @@ def expected_states(unit_id: int) -> dict[int, str]:
     branches = db.session.scalars(
         sa.select(Unit).where(unit.subtree_clause(), Unit.kind == "branch", Unit.active.is_(True))
     ).all()
-    return {b.id: status.effective_state(rows.get(b.id), TODAY, OVERDUE_DAYS)[0] for b in branches}
+    return {b.id: flags.effective_state(rows.get(b.id), TODAY, OVERDUE_DAYS)[0] for b in branches}
 
 
 def listed(page: str) -> list[int]:
@@ -190,7 +191,7 @@ def test_serious_and_since_filters(
         assert sorted(serious) == sorted(b for b, r in rows.items() if r.serious)
         expected = []
         for branch_id in expected_states(world["province"]):
-            shown, on = status.effective_state(rows.get(branch_id), TODAY, OVERDUE_DAYS)
+            shown, on = flags.effective_state(rows.get(branch_id), TODAY, OVERDUE_DAYS)
             if shown != flags.OK and on and date(2025, 9, 1) <= on <= date(2025, 10, 31):
                 expected.append(branch_id)
     assert serious and since
@@ -230,7 +231,7 @@ def test_sorting(app: Flask, province: FlaskClient, world: dict[str, Any], sort:
 
     def value(branch_id: int) -> Any:
         row = rows.get(branch_id)
-        shown, since = status.effective_state(row, TODAY, OVERDUE_DAYS)
+        shown, since = flags.effective_state(row, TODAY, OVERDUE_DAYS)
         return {
             "state": order[shown],
             "since": since,

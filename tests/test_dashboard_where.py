@@ -12,9 +12,10 @@ import sqlalchemy as sa
 from flask import Flask
 from flask.testing import FlaskClient
 
-from coso import flags, status
 from coso.extensions import db
+from coso.judging import flags
 from coso.models import (
+    BranchStatus,
     CorrectiveAction,
     Evaluation,
     EvaluationAnswer,
@@ -229,8 +230,8 @@ def test_commune_page_lists_its_branches_with_states_and_profile(
         branches = db.session.scalars(sa.select(Unit).where(Unit.parent_id == commune)).all()
         assert set(rows) == {b.id for b in branches}
         for branch in branches:
-            state = status.effective_state(
-                db.session.get(status.BranchStatus, branch.id), TODAY, OVERDUE_DAYS
+            state = flags.effective_state(
+                db.session.get(BranchStatus, branch.id), TODAY, OVERDUE_DAYS
             )[0]
             assert f'class="state state-{state}"' in re.search(
                 rf'<tr data-unit-id="{branch.id}">(.*?)</tr>', page, re.S
@@ -263,9 +264,7 @@ def test_province_page_rolls_up_states_and_secretaries_per_commune(
             assert cells[3] == percent(party, len(branches))
             assert cells[4] == str(changes)
             states = Counter(
-                status.effective_state(
-                    db.session.get(status.BranchStatus, b.id), TODAY, OVERDUE_DAYS
-                )[0]
+                flags.effective_state(db.session.get(BranchStatus, b.id), TODAY, OVERDUE_DAYS)[0]
                 for b in branches
             )
             html = re.search(rf'<tr data-unit-id="{commune}">(.*?)</tr>', page, re.S).group(1)

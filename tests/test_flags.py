@@ -10,7 +10,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from coso.flags import (
+from coso.judging.flags import (
     FLAGGED,
     NEVER,
     NEVER_STATE,

@@ -8,7 +8,7 @@ from decimal import localcontext
 
 import pytest
 
-from coso.scoring import (
+from coso.judging.scoring import (
     FAIL,
     NA,
     PARTIAL,
@@ -19,7 +19,7 @@ from coso.scoring import (
     attendance_value,
     score_evaluation,
 )
-from coso.scoring import ItemSpec as Item
+from coso.judging.scoring import ItemSpec as Item
 
 # (code, section, weight, critical, kind) — the default checklist of domain.md.
 DEFAULT_CHECKLIST: tuple[Item, ...] = (

@@ -10,10 +10,11 @@ import sqlalchemy as sa
 from flask import Flask
 from flask.testing import FlaskClient, FlaskCliRunner
 
-from coso import demo, flags, scoring, status
+from coso import demo
 from coso.checklists.rules import DEFAULT_ITEMS
 from coso.checklists.service import create_default_template
 from coso.extensions import db
+from coso.judging import flags, queries, scoring
 from coso.models import (
     BranchStatus,
     ChecklistTemplate,
@@ -102,7 +103,7 @@ def test_every_state_overall_and_in_first_commune(app: Flask, seeded: str) -> No
         ).all()
         assert len(rows) == BRANCHES
         for unit, row in rows:
-            state = status.effective_state(row, TODAY, 90)[0]
+            state = flags.effective_state(row, TODAY, 90)[0]
             overall[state] += 1
             if unit.parent_id == first.id:
                 in_first[state] += 1
@@ -271,7 +272,7 @@ def test_branch_status_agrees_with_flags(app: Flask, seeded: str) -> None:
         branches = db.session.scalars(sa.select(Unit.id).where(Unit.kind == "branch")).all()
         assert set(rows) == set(branches)
         for branch_id in branches:
-            expected = flags.compute_state(status.history(branch_id))
+            expected = flags.compute_state(queries.history(branch_id))
             row = rows[branch_id]
             assert (
                 row.state,

@@ -1,9 +1,12 @@
-"""``status.current_runs`` (the database's reading of a branch's run) equals ``compute_state``.
+"""The SQL forms of the flag rules equal the pure ones of ``coso.judging.flags``.
 
 The sync recomputes a branch from its run when an older meeting arrives; the
-database ranks the evaluations there. These tests store generated histories
-(same-day and same-time ties, corrections) and hold the database's answer to
-the pure rules of ``coso.flags`` on SQLite and PostgreSQL.
+database finds the run there (``queries.current_runs``) and ``flags.run_state``
+says what it means. These tests store generated histories (same-day and
+same-time ties, corrections) and hold the database's answer, and the sync's
+path through it (``service.record_many``), to ``flags.compute_state``; and the
+SQL form of the overdue rule (``queries.effective_state_expr``) to
+``flags.effective_state``. On SQLite and PostgreSQL.
 """
 
 from __future__ import annotations
@@ -17,9 +20,9 @@ from flask import Flask
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from coso import flags, status
 from coso.extensions import db
-from coso.models import BranchStatus, Evaluation
+from coso.judging import flags, queries, service
+from coso.models import BranchStatus, Evaluation, Unit
 from tests.builders import small_province, with_checklist
 
 D0 = date(2026, 3, 2)
@@ -99,7 +102,7 @@ def _store(rows: list[dict[str, Any]], branch_id: int, cadre_id: int, template_i
         ids.append(evaluation.id)
 
 
-#: The columns of an evaluation that ``status.record_many`` reads (as the sync passes them).
+#: The columns of an evaluation that ``service.record_many`` reads (as the sync passes them).
 _ROW_KEYS = (
     "id",
     "branch_id",
@@ -142,12 +145,21 @@ def _comparable(state: flags.BranchState) -> tuple[Any, ...]:
     )
 
 
+def _state_of(run: queries.Run | None) -> flags.BranchState:
+    """What the rules make of a run the database found (no run: never evaluated)."""
+    if run is None:
+        return flags.NEVER_STATE
+    return flags.run_state(run.latest, length=run.length, since=run.since)
+
+
 def test_current_runs_equal_compute_state(app: Flask) -> None:
+    """With and without a lower bound on the meetings read (``record_many`` passes one)."""
     with app.app_context():
         data = with_checklist(small_province())
         branches = [branch.id for branch in data["branches"]]
         cadre_id = data["users"]["cadre"].id
         template_id = data["template"].id
+        weeks = st.one_of(st.none(), st.integers(0, 5))
 
         @settings(
             max_examples=80,
@@ -155,15 +167,36 @@ def test_current_runs_equal_compute_state(app: Flask) -> None:
             database=None,
             suppress_health_check=[HealthCheck.too_slow],
         )
-        @given(first=histories(), second=histories())
-        def check(first: list[dict[str, Any]], second: list[dict[str, Any]]) -> None:
+        @given(first=histories(), second=histories(), bound_weeks=st.tuples(weeks, weeks))
+        def check(
+            first: list[dict[str, Any]],
+            second: list[dict[str, Any]],
+            bound_weeks: tuple[int | None, int | None],
+        ) -> None:
             try:
                 _store(first, branches[0], cadre_id, template_id)
                 _store(second, branches[1], cadre_id, template_id)
-                runs = status.current_runs(branches)
+                bounds = {
+                    branch_id: D0 + timedelta(days=7 * week)
+                    for branch_id, week in zip(branches, bound_weeks, strict=False)
+                    if week is not None
+                }
+                runs = queries.current_runs(branches, bounds or None)
                 for branch_id in branches:
-                    expected = flags.compute_state(status.history(branch_id))
-                    assert _comparable(runs[branch_id][0]) == _comparable(expected)
+                    bound = bounds.get(branch_id, date.min)
+                    read = [
+                        ev
+                        for ev in queries.history(branch_id)
+                        if not ev.superseded and ev.meeting_date >= bound
+                    ]
+                    expected = flags.compute_state(read)
+                    found = _state_of(runs.get(branch_id))
+                    assert _comparable(found) == _comparable(expected)
+                    assert found.latest_key == expected.latest_key
+                    run = runs.get(branch_id)
+                    if run is not None:
+                        disagrees = any(ev.compliant != run.latest.compliant for ev in read)
+                        assert run.closed == disagrees
             finally:
                 db.session.rollback()
 
@@ -212,7 +245,7 @@ def test_record_many_equals_compute_state(app: Flask) -> None:
             old, new = arrival
             try:
                 _store(old, branch_id, cadre_id, template_id)
-                status.recompute(branch_id)
+                service.recompute(branch_id)
                 old_ids = [
                     ev_id
                     for (ev_id,) in db.session.execute(
@@ -233,8 +266,8 @@ def test_record_many_equals_compute_state(app: Flask) -> None:
                     db.session.flush()
                     rows.append({key: getattr(evaluation, key) for key in _ROW_KEYS})
                 if rows:
-                    status.record_many(rows)
-                expected = flags.compute_state(status.history(branch_id))
+                    service.record_many(rows)
+                expected = flags.compute_state(queries.history(branch_id))
                 assert _stored_state(branch_id) == _comparable(expected)
             finally:
                 db.session.rollback()
@@ -281,7 +314,7 @@ def test_record_many_with_late_meetings(
         cadre_id = data["users"]["cadre"].id
         template_id = data["template"].id
         _store([_meeting(w, ok) for w, ok in old], branch_id, cadre_id, template_id)
-        status.recompute(branch_id)
+        service.recompute(branch_id)
         rows = []
         for w, ok in late:
             evaluation = _evaluation(
@@ -290,7 +323,7 @@ def test_record_many_with_late_meetings(
             db.session.add(evaluation)
             db.session.flush()
             rows.append({key: getattr(evaluation, key) for key in _ROW_KEYS})
-        status.record_many(rows)
+        service.record_many(rows)
         stored = _stored_state(branch_id)
         state, since_week, streak = expected
         assert (stored[0], stored[1], stored[4]) == (
@@ -298,4 +331,52 @@ def test_record_many_with_late_meetings(
             D0 + timedelta(days=7 * since_week),
             streak,
         )
-        assert _comparable(flags.compute_state(status.history(branch_id))) == stored
+        assert _comparable(flags.compute_state(queries.history(branch_id))) == stored
+
+
+def test_effective_state_expr_equals_effective_state(app: Flask) -> None:
+    """The overdue rule in SQL shows each stored row as the pure rule does, at the boundaries."""
+    with app.app_context():
+        branch_id = small_province()["branches"][0].id
+        today = date(2026, 6, 15)
+
+        @settings(
+            max_examples=60,
+            deadline=None,
+            database=None,
+            suppress_health_check=[HealthCheck.too_slow],
+        )
+        @given(
+            state=st.sampled_from((flags.OK, flags.FLAGGED, flags.REPEAT, flags.NEVER, None)),
+            overdue_days=st.integers(1, 120),
+            offset=st.integers(-2, 2),
+        )
+        def check(state: str | None, overdue_days: int, offset: int) -> None:
+            try:
+                row = None
+                if state is not None:  # None: the branch has no status row at all
+                    last = None
+                    if state != flags.NEVER:
+                        last = today - timedelta(days=overdue_days + offset)
+                    row = BranchStatus(
+                        branch_id=branch_id,
+                        state=state,
+                        since=last and last - timedelta(days=30),
+                        last_meeting_date=last,
+                        streak=0,
+                        serious=False,
+                        reasons=[],
+                    )
+                    db.session.add(row)
+                    db.session.flush()
+                shown = db.session.scalar(
+                    sa.select(queries.effective_state_expr(today, overdue_days))
+                    .select_from(Unit)
+                    .outerjoin(BranchStatus, BranchStatus.branch_id == Unit.id)
+                    .where(Unit.id == branch_id)
+                )
+                assert shown == flags.effective_state(row, today, overdue_days)[0]
+            finally:
+                db.session.rollback()
+
+        check()

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
-from coso.scoring import ItemSpec
+from coso.judging.scoring import ItemSpec
 
 if TYPE_CHECKING:
     from coso.models import ChecklistItem, ChecklistTemplate
@@ -211,7 +211,7 @@ def stored_data(template: ChecklistTemplate) -> dict[str, Any]:
 
 
 def item_specs(template: ChecklistTemplate) -> tuple[ItemSpec, ...]:
-    """The template's items as plain data for coso.scoring."""
+    """The template's items as plain data for coso.judging.scoring."""
     return tuple(
         ItemSpec(
             code=item.code,

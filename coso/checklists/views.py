@@ -41,9 +41,9 @@ from coso.checklists.service import (
 )
 from coso.extensions import db
 from coso.fields import plain_errors
+from coso.judging.queries import settings_for_path
 from coso.models import ChecklistTemplate
 from coso.models.checklists import DRAFT, ITEM_KINDS, SECTIONS
-from coso.settings import settings_for_path
 
 ACTION = "publish"
 BLANK_ROWS = 2

@@ -19,12 +19,13 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy.orm import aliased
 
-from coso import flags, status
 from coso.checklists.queries import current_template
 from coso.dashboard.flagged import since_expr
 from coso.dashboard.rules import Period, months_ending, rate
 from coso.evaluations.queries import not_superseded
 from coso.extensions import db
+from coso.judging import flags
+from coso.judging.queries import effective_state_expr
 from coso.models import BranchStatus, Evaluation, EvaluationAnswer, SecretaryTerm, Unit, User
 from coso.models.evaluations import FAILING_ANSWER
 
@@ -326,7 +327,7 @@ def child_summaries(
     last 365 days), rolled up to the children.
     """
     bucket = _bucket(unit)
-    state = status.effective_state_expr(today, overdue_days)
+    state = effective_state_expr(today, overdue_days)
     party = sa.func.sum(sa.case((Unit.secretary_party_member.is_(True), 1), else_=0))
     states = db.session.execute(
         sa.select(bucket, state, sa.func.count(), party)

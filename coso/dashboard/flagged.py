@@ -17,10 +17,11 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy.orm import aliased
 
-from coso import flags, status
 from coso.extensions import db
 from coso.feedback.alerts import alerts_for
 from coso.feedback.rules import Alerts
+from coso.judging import flags
+from coso.judging.queries import effective_state_expr
 from coso.models import BranchStatus, Evaluation, Unit, User
 
 PAGE_SIZE = 25
@@ -99,7 +100,7 @@ class Page:
 
 
 def since_expr(today: date, overdue_days: int) -> sa.ColumnElement[date]:
-    """Since when the effective state holds, as SQL (``status.effective_state`` in a query).
+    """Since when the effective state holds, as SQL (``flags.effective_state`` in a query).
 
     An overdue branch is overdue since its last meeting plus the overdue window.
     """
@@ -140,7 +141,7 @@ def valid_reason(reason: str) -> bool:
 
 
 def _query(filters: Filters, today: date, overdue_days: int) -> sa.Select[Any]:
-    state = status.effective_state_expr(today, overdue_days)
+    state = effective_state_expr(today, overdue_days)
     since = since_expr(today, overdue_days)
     parent = aliased(Unit)
     query = (

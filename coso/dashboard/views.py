@@ -17,7 +17,7 @@ from flask_babel import lazy_gettext as _l
 from flask_login import current_user, login_required
 from werkzeug.datastructures import MultiDict
 
-from coso import clock, exports, scope, status
+from coso import clock, exports, scope
 from coso.checklists.queries import current_template
 from coso.dashboard import analysis, flagged, rules, timeline
 from coso.dashboard.words import form_label, kind_label, reasons_in_words, rule_label, state_label
@@ -26,8 +26,9 @@ from coso.feedback.alerts import alerts_for
 from coso.feedback.rules import Alerts
 from coso.htmx import wants_fragment
 from coso.i18n import gettext as _
+from coso.judging import flags
+from coso.judging.queries import count_states, settings_for_path
 from coso.models import BranchStatus, ChecklistTemplate, Unit
-from coso.settings import settings_for_path
 
 bp = Blueprint("dashboard", __name__)
 
@@ -151,7 +152,7 @@ def index() -> ResponseReturnValue:
         "filters": replace(filters, page=result.page),
         "errors": errors,
         "result": result,
-        "counts": status.count_states(filters.unit, today),
+        "counts": count_states(filters.unit, today),
         "units": scope.unit_options(current_user),
         "reasons": _reason_options(template),
         "template": template,
@@ -354,7 +355,7 @@ def _branch_page(
     branch: Unit, today: date, overdue_days: int, common: dict[str, Any]
 ) -> ResponseReturnValue:
     row = db.session.get(BranchStatus, branch.id)
-    state, since = status.effective_state(row, today, overdue_days)
+    state, since = flags.effective_state(row, today, overdue_days)
     template = current_template(branch)
     reasons = reasons_in_words(
         state,

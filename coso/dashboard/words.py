@@ -5,10 +5,10 @@ from __future__ import annotations
 from datetime import date
 from typing import Any
 
-from coso import flags
 from coso.evaluations import words
 from coso.i18n import N_
 from coso.i18n import gettext as _
+from coso.judging import flags
 from coso.models import ChecklistTemplate
 
 _STATES = {

@@ -28,8 +28,8 @@ from coso.evaluations.rules import (
     MAX_TEXT,
     MAX_TOPICS,
 )
+from coso.judging.scoring import VALUES
 from coso.models.evaluations import MEETING_TYPES, MODES
-from coso.scoring import VALUES
 
 _MISSING = object()
 

@@ -30,10 +30,10 @@ from coso.evaluations.rules import (
     OLDEST_MEETING,
 )
 from coso.fields import msgs, no_nul
+from coso.judging.queries import settings_for_path
+from coso.judging.scoring import VALUES
 from coso.models import ChecklistTemplate, Unit
 from coso.models.evaluations import MEETING_TYPES, MODES
-from coso.scoring import VALUES
-from coso.settings import settings_for_path
 
 
 def _id_range() -> validate.Range:

@@ -26,17 +26,17 @@ from flask_babel import gettext as _
 from marshmallow import ValidationError
 from sqlalchemy.dialects import postgresql, sqlite
 
-from coso import status
 from coso.checklists.rules import item_specs
 from coso.evaluations.queries import Catalog
 from coso.evaluations.rules import canonical_uuid
 from coso.evaluations.schema import EvaluationSchema
 from coso.extensions import db, reading_phase
 from coso.fields import plain_errors
+from coso.judging.queries import settings_for_paths
+from coso.judging.scoring import Outcome, Settings, score_evaluation
+from coso.judging.service import lock_rows, record_many
 from coso.models import AuditEvent, Evaluation, EvaluationAnswer, User
 from coso.models.evaluations import OUTCOME_FIELDS
-from coso.scoring import Outcome, Settings, score_evaluation
-from coso.settings import settings_for_paths
 from coso.visits.service import record_meetings
 
 CREATED, DUPLICATE, CONFLICT, REJECTED = "created", "duplicate", "conflict", "rejected"
@@ -315,7 +315,7 @@ def _store(batch: list[_New], user: User) -> dict[str, Evaluation]:
         return {}
     now = datetime.now(UTC)
     # Branch rows first, in branch order: two batches never wait on each other crosswise.
-    status.lock_rows({new.data["branch_id"] for new in batch})
+    lock_rows({new.data["branch_id"] for new in batch})
     # In UUID order: two batches sharing UUIDs then take their index entries in one order
     # and cannot deadlock on PostgreSQL (one waits for the other instead).
     ordered = sorted((new.row for new in batch if new.row is not None), key=itemgetter("uuid"))
@@ -354,7 +354,7 @@ def _store(batch: list[_New], user: User) -> dict[str, Evaluation]:
         [new.original.id for new in stored if new.original is not None],
         now,
     )
-    status.record_many([new.row for new in stored if new.row is not None])
+    record_many([new.row for new in stored if new.row is not None])
     _audit(stored, user, now)
     return lost
 

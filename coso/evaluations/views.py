@@ -22,7 +22,7 @@ from flask_babel import gettext as _
 from flask_login import current_user, login_required
 from werkzeug.datastructures import MultiDict
 
-from coso import clock, scope, status
+from coso import clock, scope
 from coso.checklists.queries import current_template
 from coso.evaluations import service, words
 from coso.evaluations.queries import evaluation_or_403
@@ -31,9 +31,9 @@ from coso.extensions import db
 from coso.guidance.queries import guidance_for
 from coso.guidance.rules import period_of
 from coso.htmx import wants_fragment
+from coso.judging.queries import effective_state_expr, settings_for_path
 from coso.models import BranchStatus, ChecklistTemplate, Evaluation, Guidance, Unit
 from coso.models.evaluations import MEETING_TYPES, MODES
-from coso.settings import settings_for_path
 
 bp = Blueprint("evaluations", __name__)
 PAGE_SIZE = 30
@@ -55,7 +55,7 @@ def branches_in_scope(q: str = "", limit: int = PAGE_SIZE) -> list[tuple[Unit, s
     """Active branches in the user's subtree matching ``q``, worst state first."""
     today = clock.today()
     overdue = settings_for_path(current_user.unit.path).overdue_days
-    state = status.effective_state_expr(today, overdue)
+    state = effective_state_expr(today, overdue)
     query = (
         sa.select(Unit, state)
         .outerjoin(BranchStatus, BranchStatus.branch_id == Unit.id)

@@ -18,9 +18,9 @@ from coso.evaluations.queries import not_superseded
 from coso.extensions import db
 from coso.feedback import rules
 from coso.feedback.rules import OPEN, PROPOSED, Alerts, Notices
+from coso.judging.queries import settings_for_paths
+from coso.judging.scoring import Settings
 from coso.models import CorrectiveAction, Evaluation, Feedback, Unit, User
-from coso.scoring import Settings
-from coso.settings import settings_for_paths
 
 _CHUNK = 500  # ids per IN list
 
@@ -44,9 +44,9 @@ def unread_clause() -> sa.ColumnElement[bool]:
 def unack_days_for(branch_ids: Iterable[int]) -> dict[int, int]:
     """``Settings.unack_days`` in force at each branch: two queries whatever the number.
 
-    The same merge as :func:`coso.settings.settings_for_path` (the deepest
+    The same merge as :func:`coso.judging.queries.settings_for_path` (the deepest
     ancestor's override wins), done for many branches at once
-    (:func:`coso.settings.settings_for_paths`).
+    (:func:`coso.judging.queries.settings_for_paths`).
     """
     ids = sorted(set(branch_ids))
     paths: dict[int, str] = {}

@@ -14,14 +14,13 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy.orm import selectinload
 
-from coso import status
 from coso.evaluations.queries import superseded
 from coso.extensions import db
 from coso.feedback import rules
 from coso.feedback.alerts import alerts_for, unread_clause
 from coso.feedback.rules import DECLINED, DONE, OPEN, PROPOSED, Alerts
+from coso.judging.queries import effective_state_expr, settings_for_path
 from coso.models import BranchStatus, CorrectiveAction, Evaluation, Feedback, Unit, User
-from coso.settings import settings_for_path
 
 PAGE_SIZE = 20
 
@@ -78,7 +77,7 @@ def inbox(
     Three queries: the count, the page (joined to its branch, cadre, feedback and
     status rows) and the alerts of the page's branches.
     """
-    state = status.effective_state_expr(today, settings_for_path(unit.path).overdue_days)
+    state = effective_state_expr(today, settings_for_path(unit.path).overdue_days)
     query = (
         sa.select(
             Evaluation.id,

@@ -29,7 +29,7 @@ from flask_login import current_user, login_required
 from marshmallow import ValidationError
 from werkzeug.datastructures import MultiDict
 
-from coso import clock, scope, status
+from coso import clock, scope
 from coso.evaluations import words
 from coso.evaluations.queries import evaluation_or_403
 from coso.extensions import db
@@ -37,9 +37,10 @@ from coso.feedback import alerts, queries, rules, service
 from coso.feedback.schema import ReplySchema
 from coso.fields import plain_errors
 from coso.htmx import wants_fragment
+from coso.judging import flags
+from coso.judging.queries import settings_for_path
+from coso.judging.scoring import FAIL, PARTIAL
 from coso.models import BranchStatus, Evaluation, Unit
-from coso.scoring import FAIL, PARTIAL
-from coso.settings import settings_for_path
 
 bp = Blueprint("feedback", __name__)
 
@@ -184,7 +185,7 @@ def not_met(evaluation: Evaluation) -> list[tuple[Any, Any]]:
 
 def _state_of(branch: Unit, today: date) -> str:
     row = db.session.get(BranchStatus, branch.id)
-    return status.effective_state(row, today, settings_for_path(branch.path).overdue_days)[0]
+    return flags.effective_state(row, today, settings_for_path(branch.path).overdue_days)[0]
 
 
 def page_context(evaluation: Evaluation, **extra: Any) -> dict[str, Any]:

@@ -63,7 +63,7 @@ class Evaluation(db.Model):
     started_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     submitted_at: Mapped[datetime] = mapped_column(UTCDateTime)
     received_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, index=True)
-    # Computed by coso.scoring when stored.
+    # Computed by coso.judging.scoring when stored.
     score: Mapped[float | None]
     procedure_score: Mapped[float | None]
     content_score: Mapped[float | None]

@@ -16,10 +16,11 @@ from typing import Any
 import sqlalchemy as sa
 from flask_babel import get_locale
 
-from coso import clock, scope, status
+from coso import clock, scope
 from coso.extensions import db
 from coso.feedback.rules import OPEN
 from coso.guidance.rules import period_of, previous_period
+from coso.judging.queries import effective_state_expr, settings_for_path
 from coso.models import (
     BranchStatus,
     ChecklistTemplate,
@@ -30,7 +31,6 @@ from coso.models import (
     User,
 )
 from coso.models.checklists import PUBLISHED
-from coso.settings import settings_for_path
 
 
 def field_pack(user: User) -> dict[str, Any]:
@@ -121,7 +121,7 @@ def _branches(
     user: User, today: Any, overdue_days: int
 ) -> list[tuple[Unit, str | None, str, Evaluation | None]]:
     parent = sa.orm.aliased(Unit)
-    state = status.effective_state_expr(today, overdue_days)
+    state = effective_state_expr(today, overdue_days)
     rows = db.session.execute(
         sa.select(Unit, parent.name, state, Evaluation)
         .outerjoin(parent, parent.id == Unit.parent_id)

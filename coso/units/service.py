@@ -11,11 +11,11 @@ from typing import Any
 import sqlalchemy as sa
 
 from coso import audit, clock
-from coso.admin.rejudge import rejudge
 from coso.extensions import db
+from coso.judging.queries import settings_for_path
+from coso.judging.rejudge import rejudge
 from coso.models import Unit
 from coso.models.units import SecretaryTerm, place
-from coso.settings import settings_for_path
 from coso.units.queries import current_term, units_in
 from coso.units.rules import UNCHANGED, ImportReport, audit_snapshot
 

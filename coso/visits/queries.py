@@ -17,9 +17,9 @@ from typing import NamedTuple, Protocol
 import sqlalchemy as sa
 
 from coso.extensions import db
+from coso.judging.queries import settings_for_path
 from coso.models import Unit, User, Visit
 from coso.models.users import CADRE
-from coso.settings import settings_for_path
 from coso.visits.rules import (
     VisitDays,
     count_visit_days,

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from coso.checklists.rules import DEFAULT_ITEMS
-from coso.scoring import ItemSpec, score_evaluation
+from coso.judging.scoring import ItemSpec, score_evaluation
 from tests.browser.conftest import LiveServer, login
 
 

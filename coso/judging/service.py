@@ -1,27 +1,24 @@
-"""Keeping each branch's flag current, in the same transaction as its evaluations.
+"""Keeping each branch's flag row current, in the same transaction as its evaluations.
 
-The rules themselves are pure (coso.flags); this module loads and stores them.
-"Overdue" depends on today's date, so it is never stored: it is applied when
-read (``effective_state`` and ``effective_state_expr``), which keeps it exact
-without a nightly job.
+The rules themselves are pure (``coso.judging.flags``); this module loads and
+stores them. "Overdue" is never stored (see ``coso.judging.queries``).
 """
 
 from __future__ import annotations
 
 from collections import Counter
 from collections.abc import Iterable, Mapping
-from datetime import date, timedelta
+from datetime import date
 from typing import Any
 
 import sqlalchemy as sa
 from sqlalchemy.dialects import postgresql, sqlite
 
-from coso import clock, flags
-from coso.evaluations.queries import not_superseded, superseded
+from coso import clock
 from coso.extensions import db
+from coso.judging import flags
+from coso.judging.queries import current_runs, history, settings_for_path
 from coso.models import BranchStatus, Evaluation, Unit
-
-_CHUNK = 500  # ids per IN (...)
 
 
 def summary_of(row: Mapping[str, Any]) -> flags.EvalSummary:
@@ -99,149 +96,6 @@ def _store(row: BranchStatus, state: flags.BranchState, score: float | None) -> 
     row.score = score
 
 
-def history(branch_id: int) -> list[flags.EvalSummary]:
-    """Every evaluation of a branch, each marked superseded or not."""
-    return histories([branch_id], with_reasons=True)[branch_id]
-
-
-def histories(
-    branch_ids: Iterable[int], *, with_reasons: bool = False
-) -> dict[int, list[flags.EvalSummary]]:
-    """``history`` of several branches in one query (a list, maybe empty, for each id).
-
-    Plain columns, not ORM objects: a branch can hold hundreds of evaluations, and
-    the rules need a few fields of each. ``reasons`` only matter for the deciding
-    evaluation, so they are left out unless asked for.
-    """
-    ids = sorted(set(branch_ids))
-    out: dict[int, list[flags.EvalSummary]] = {branch_id: [] for branch_id in ids}
-    columns: list[Any] = [
-        Evaluation.branch_id,
-        Evaluation.id,
-        Evaluation.meeting_date,
-        Evaluation.submitted_at,
-        Evaluation.uuid,
-        Evaluation.compliant,
-        Evaluation.serious,
-        superseded(),
-    ]
-    if with_reasons:
-        columns.append(Evaluation.reasons)
-    for start in range(0, len(ids), _CHUNK):
-        rows = db.session.execute(
-            sa.select(*columns).where(Evaluation.branch_id.in_(ids[start : start + _CHUNK]))
-        )
-        for branch_id, ev_id, meeting, submitted, uuid, compliant, serious, sup, *rest in rows:
-            out[branch_id].append(
-                flags.EvalSummary(
-                    id=ev_id,
-                    meeting_date=meeting,
-                    submitted_at=submitted,
-                    uuid=uuid,
-                    compliant=compliant,
-                    serious=serious,
-                    reasons=tuple(rest[0] or ()) if rest else (),
-                    superseded=bool(sup),
-                )
-            )
-    return out
-
-
-def current_runs(
-    branch_ids: Iterable[int], since: Mapping[int, date] | None = None
-) -> dict[int, tuple[flags.BranchState, bool]]:
-    """``flags.compute_state`` of several branches, worked out by the database.
-
-    The state depends only on the latest evaluation and the unbroken run of
-    evaluations that agree with it. The database ranks each branch's evaluations
-    newest first (window functions) and returns one row per branch: the latest
-    evaluation, and the length and first meeting date of its run. ``reasons`` are
-    left empty (the caller takes them from the deciding evaluation) and
-    ``latest_key`` is None.
-
-    With ``since``, a branch's evaluations of meetings before its date are left out
-    (``record_many`` knows they cannot change); the run found is then the run among
-    the rest. Each state comes with whether its run ended on an evaluation that
-    disagrees (True) or on the oldest one read (False). Held to ``compute_state``
-    by ``tests/test_status_runs.py``.
-    """
-    ids = sorted(set(branch_ids))
-    out = {branch_id: (flags.NEVER_STATE, False) for branch_id in ids}
-    newest_first = (
-        Evaluation.meeting_date.desc(),
-        Evaluation.submitted_at.desc(),
-        Evaluation.uuid.desc(),
-    )
-    for start in range(0, len(ids), _CHUNK):
-        chunk = ids[start : start + _CHUNK]
-        conditions = [Evaluation.branch_id.in_(chunk), not_superseded()]
-        bounds = {b: since[b] for b in chunk if since and b in since}
-        if bounds:
-            conditions.append(
-                Evaluation.meeting_date
-                >= sa.case(bounds, value=Evaluation.branch_id, else_=sa.literal(date.min))
-            )
-        window = {"partition_by": Evaluation.branch_id, "order_by": newest_first}
-        numbered = (
-            sa.select(
-                Evaluation.branch_id,
-                Evaluation.id,
-                Evaluation.meeting_date,
-                Evaluation.compliant,
-                Evaluation.serious,
-                sa.func.row_number().over(**window).label("rn"),
-                sa.func.first_value(Evaluation.compliant).over(**window).label("latest_ok"),
-            )
-            .where(*conditions)
-            .subquery("numbered")
-        )
-        ranked = sa.select(
-            numbered,
-            # How many evaluations from the latest down to this one disagree with it:
-            # the run is the rows where that is still 0.
-            sa.func.sum(sa.case((numbered.c.compliant != numbered.c.latest_ok, 1), else_=0))
-            .over(partition_by=numbered.c.branch_id, order_by=numbered.c.rn, rows=(None, 0))
-            .label("broken"),
-        ).subquery("ranked")
-        in_run = ranked.c.broken == 0
-        first = ranked.c.rn == 1
-        rows = db.session.execute(
-            sa.select(
-                ranked.c.branch_id,
-                sa.func.sum(sa.case((in_run, 1), else_=0)),
-                sa.func.min(sa.case((in_run, ranked.c.meeting_date))),
-                sa.func.max(ranked.c.broken),
-                sa.func.max(sa.case((first, ranked.c.id))),
-                sa.func.max(sa.case((first, ranked.c.meeting_date))),
-                sa.func.max(sa.case((sa.and_(first, ranked.c.compliant), 1), else_=0)),
-                sa.func.max(sa.case((sa.and_(first, ranked.c.serious), 1), else_=0)),
-            ).group_by(ranked.c.branch_id)
-        ).all()
-        for branch_id, length, since_date, broken, ev_id, last, ok, grave in rows:
-            state = _run_state(
-                bool(ok), bool(grave), ev_id, last, since=since_date, length=int(length)
-            )
-            out[branch_id] = (state, bool(broken))
-    return out
-
-
-def _run_state(
-    ok: bool, serious: bool, evaluation_id: int, last: date, *, since: date, length: int
-) -> flags.BranchState:
-    """The state of a run of ``length`` evaluations that agree with the latest one."""
-    streak = 0 if ok else length
-    return flags.BranchState(
-        state=flags.OK if ok else flags.REPEAT if streak >= flags.REPEAT_STREAK else flags.FLAGGED,
-        since=since,
-        evaluation_id=evaluation_id,
-        last_meeting_date=last,
-        streak=streak,
-        serious=serious,
-        reasons=(),
-        latest_key=None,
-    )
-
-
 def record_many(evaluations: list[dict[str, Any]]) -> None:
     """Fold a batch's just-inserted evaluations (their columns, with ``id``) into their branches.
 
@@ -298,21 +152,24 @@ def record_many(evaluations: list[dict[str, Any]]) -> None:
         # correction took an evaluation out: then the whole history is read.
         if stored.since is not None and all(ev["supersedes_id"] is None for ev in new_ones):
             bounds[branch_id] = new_ones[0]["meeting_date"]
-    for branch_id, (state, closed) in current_runs(stale, bounds).items():
-        stored = stale[branch_id]
+    runs = current_runs(stale, bounds)
+    for branch_id, stored in stale.items():
+        run = runs.get(branch_id)
+        if run is None:  # corrections took every evaluation out
+            states[branch_id] = flags.NEVER_STATE
+            continue
+        length, since = run.length, run.since
         bound = bounds.get(branch_id)
-        if bound is not None and not closed and stored.since is not None and stored.since < bound:
+        if (
+            bound is not None
+            and not run.closed
+            and stored.since is not None
+            and stored.since < bound
+        ):
             # Every meeting read agrees, and the stored run reaches below them: the run is
             # the stored one, grown by this batch's evaluations (all of which it holds).
-            state = _run_state(
-                state.state == flags.OK,
-                state.serious,
-                state.evaluation_id,  # type: ignore[arg-type]
-                state.last_meeting_date,  # type: ignore[arg-type]
-                since=stored.since,
-                length=stored.streak + len(by_branch[branch_id]),
-            )
-        states[branch_id] = state
+            length, since = stored.streak + len(by_branch[branch_id]), stored.since
+        states[branch_id] = flags.run_state(run.latest, length=length, since=since)
 
     # The deciding evaluation gives the row its score and reasons: the batch's own, or
     # (when an older one still decides) read once for all such branches.
@@ -400,60 +257,11 @@ def recompute(branch_id: int) -> BranchStatus:
 
 def refresh_all(today: date | None = None) -> Counter[str]:
     """Recompute every branch (the ``refresh-flags`` command); returns effective-state counts."""
-    from coso.settings import settings_for_path
-
     today = today or clock.today()
     counts: Counter[str] = Counter()
     branches = db.session.scalars(sa.select(Unit).where(Unit.kind == "branch")).all()
     for branch in branches:
         row = recompute(branch.id)
         overdue_days = settings_for_path(branch.path).overdue_days
-        counts[effective_state(row, today, overdue_days)[0]] += 1
-    return counts
-
-
-def effective_state(
-    row: BranchStatus | None, today: date, overdue_days: int
-) -> tuple[str, date | None]:
-    """The state a person should see today, with its since-date (coso.flags decides)."""
-    if row is None:
-        return flags.NEVER, None
-    stored = flags.BranchState(
-        row.state,
-        row.since,
-        row.evaluation_id,
-        row.last_meeting_date,
-        row.streak,
-        row.serious,
-        (),
-        None,
-    )
-    return flags.effective_state(stored, today, overdue_days)
-
-
-def effective_state_expr(today: date, overdue_days: int) -> sa.ColumnElement[str]:
-    """``effective_state`` as SQL over an outer join of Unit and BranchStatus."""
-    cutoff = today - timedelta(days=overdue_days)
-    return sa.case(
-        (BranchStatus.last_meeting_date.is_(None), sa.literal(flags.NEVER)),
-        (BranchStatus.last_meeting_date < cutoff, sa.literal(flags.OVERDUE)),
-        else_=BranchStatus.state,
-    )
-
-
-def count_states(unit: Unit, today: date | None = None) -> dict[str, int]:
-    """Active branches under ``unit`` per effective state: one grouped query, no evaluation scan."""
-    from coso.settings import settings_for_path
-
-    today = today or clock.today()
-    state = effective_state_expr(today, settings_for_path(unit.path).overdue_days)
-    rows = db.session.execute(
-        sa.select(state, sa.func.count())
-        .select_from(Unit)
-        .outerjoin(BranchStatus, BranchStatus.branch_id == Unit.id)
-        .where(unit.subtree_clause(), Unit.kind == "branch", Unit.active.is_(True))
-        .group_by(state)
-    ).all()
-    counts = dict.fromkeys(flags.STATES, 0)
-    counts.update({name: n for name, n in rows})
+        counts[flags.effective_state(row, today, overdue_days)[0]] += 1
     return counts

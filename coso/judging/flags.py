@@ -2,8 +2,13 @@
 
 Evaluations arrive in any order (phones flush queues days late), but the latest
 *meeting* decides, so every rule here works on :func:`sort_key` order, never on
-arrival order. :func:`apply_evaluation` is the O(1) path for the common case of
-a newer evaluation; anything else falls back to :func:`compute_state`.
+arrival order. A branch's state is decided by its *run*: the latest evaluation
+and the unbroken run of evaluations before it that agree with it (all compliant
+or all not). :func:`run_state` is the one definition of the state, streak and
+since-date of a run; every other path (:func:`compute_state` over a whole
+history, :func:`apply_evaluation` for the common case of a newer evaluation, the
+database's reading of runs in ``coso.judging.queries.current_runs``) finds a run
+and asks it.
 """
 
 from __future__ import annotations
@@ -11,6 +16,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
+from typing import Protocol
 
 OK, FLAGGED, REPEAT, OVERDUE, NEVER = "ok", "flagged", "repeat", "overdue", "never"
 STATES = (OK, FLAGGED, REPEAT, OVERDUE, NEVER)
@@ -66,23 +72,27 @@ def sort_key(ev: EvalSummary) -> SortKey:
     return (ev.meeting_date, submitted, ev.uuid)
 
 
-def _decided_by(ev: EvalSummary, streak: int, since: date | None) -> BranchState:
-    """The state whose latest evaluation is ``ev``, given the run it ends."""
-    if ev.compliant:
-        state = OK
-    elif streak >= REPEAT_STREAK:
-        state = REPEAT
+def run_state(latest: EvalSummary, *, length: int, since: date) -> BranchState:
+    """The state of a run of ``length`` evaluations that agree with ``latest``, its newest.
+
+    ``since`` is the meeting date of the run's first evaluation. A compliant run is
+    OK (streak 0); a non-compliant one is FLAGGED, or REPEAT from
+    :data:`REPEAT_STREAK` evaluations in a row (the streak is the run's length).
+    """
+    if latest.compliant:
+        state, streak = OK, 0
     else:
-        state = FLAGGED
+        streak = length
+        state = REPEAT if streak >= REPEAT_STREAK else FLAGGED
     return BranchState(
         state=state,
         since=since,
-        evaluation_id=ev.id,
-        last_meeting_date=ev.meeting_date,
+        evaluation_id=latest.id,
+        last_meeting_date=latest.meeting_date,
         streak=streak,
-        serious=ev.serious,
-        reasons=tuple(dict(reason) for reason in ev.reasons),
-        latest_key=sort_key(ev),
+        serious=latest.serious,
+        reasons=tuple(dict(reason) for reason in latest.reasons),
+        latest_key=sort_key(latest),
     )
 
 
@@ -96,8 +106,7 @@ def compute_state(history: Iterable[EvalSummary]) -> BranchState:
     first = len(evaluations) - 1
     while first > 0 and evaluations[first - 1].compliant == latest.compliant:
         first -= 1
-    streak = 0 if latest.compliant else len(evaluations) - first
-    return _decided_by(latest, streak, evaluations[first].meeting_date)
+    return run_state(latest, length=len(evaluations) - first, since=evaluations[first].meeting_date)
 
 
 def apply_evaluation(prev: BranchState, ev: EvalSummary) -> BranchState | None:
@@ -105,34 +114,50 @@ def apply_evaluation(prev: BranchState, ev: EvalSummary) -> BranchState | None:
 
     Returns None when ``ev`` is superseded or not newer than the evaluation that
     decided ``prev`` (including a second arrival of that same evaluation), or when
-    ``prev`` is not a state this module computed (no ``latest_key``): the caller must then call
-    :func:`compute_state` on the whole history.
+    ``prev`` is not a state this module computed (no ``latest_key`` or ``since``): the
+    caller must then call :func:`compute_state` on the whole history.
     """
     if ev.superseded:
         return None
     if prev.state == NEVER:
-        return _decided_by(ev, 0 if ev.compliant else 1, ev.meeting_date)
-    if prev.state not in _DECIDED or prev.latest_key is None or sort_key(ev) <= prev.latest_key:
+        return run_state(ev, length=1, since=ev.meeting_date)
+    if (
+        prev.state not in _DECIDED
+        or prev.latest_key is None
+        or prev.since is None
+        or sort_key(ev) <= prev.latest_key
+    ):
         return None
-    if ev.compliant:
-        # A compliant run goes on, or starts with this meeting.
-        return _decided_by(ev, 0, prev.since if prev.state == OK else ev.meeting_date)
-    if prev.state == OK:
-        return _decided_by(ev, 1, ev.meeting_date)
-    return _decided_by(ev, prev.streak + 1, prev.since)
+    if ev.compliant == (prev.state == OK):
+        # The run goes on (an OK run's length is not kept: its streak is 0 whatever it is).
+        return run_state(ev, length=prev.streak + 1, since=prev.since)
+    return run_state(ev, length=1, since=ev.meeting_date)
 
 
-def effective_state(
-    st: BranchState, today: date, settings_overdue_days: int
-) -> tuple[str, date | None]:
+class Stored(Protocol):
+    """What :func:`effective_state` reads of a state: a BranchState or a stored status row."""
+
+    @property
+    def state(self) -> str: ...
+
+    @property
+    def since(self) -> date | None: ...
+
+    @property
+    def last_meeting_date(self) -> date | None: ...
+
+
+def effective_state(st: Stored | None, today: date, overdue_days: int) -> tuple[str, date | None]:
     """The state to show today, and since when: overdue wins over what evaluations said.
 
-    A branch is overdue when its latest meeting is more than ``settings_overdue_days``
-    days before ``today``; it is then shown as overdue since the day the window ran out
-    (``last_meeting_date + settings_overdue_days``). A branch never evaluated stays NEVER.
+    A branch is overdue when its latest meeting is more than ``overdue_days`` days
+    before ``today``; it is then shown as overdue since the day the window ran out
+    (``last_meeting_date + overdue_days``). A branch never evaluated (or without a
+    status row, ``None``) stays NEVER. ``coso.judging.queries.effective_state_expr``
+    is the same rule in SQL.
     """
-    if st.state == NEVER or st.last_meeting_date is None:
+    if st is None or st.state == NEVER or st.last_meeting_date is None:
         return NEVER, None
-    if (today - st.last_meeting_date).days > settings_overdue_days:
-        return OVERDUE, st.last_meeting_date + timedelta(days=settings_overdue_days)
+    if (today - st.last_meeting_date).days > overdue_days:
+        return OVERDUE, st.last_meeting_date + timedelta(days=overdue_days)
     return st.state, st.since

@@ -1,7 +1,7 @@
-"""Re-judging branch states after a province changes its thresholds.
+"""Changing a unit's thresholds, and re-judging branch states after it.
 
 A branch's state comes from the compliance of its latest run of evaluations
-(coso.flags). When a threshold changes, that run is scored again — each
+(``flags``). When a threshold changes, that run is scored again — each
 evaluation on the template version it was filled on, with the settings now in
 force — walking back from the newest until one disagrees with it, which is
 exactly how far the state looks. Older evaluations keep the judgement they got
@@ -21,22 +21,32 @@ from datetime import date
 from typing import Any
 
 import sqlalchemy as sa
+from flask_babel import gettext as _
 
-from coso import clock, flags, status
+from coso import audit, clock
+from coso.audit import changes
 from coso.checklists.rules import item_specs
 from coso.evaluations.queries import not_superseded
 from coso.extensions import db
+from coso.judging import flags
+from coso.judging.queries import count_states, inherited, settings_for_path, settings_for_paths
+from coso.judging.scoring import Outcome, Settings, score_evaluation
+from coso.judging.service import recompute
 from coso.models import (
     ChecklistTemplate,
     Evaluation,
     EvaluationAnswer,
     Guidance,
     Unit,
+    UnitSettings,
+    User,
 )
-from coso.scoring import Outcome, Settings, score_evaluation
-from coso.settings import settings_for_paths
 
 _CHUNK = 500
+
+
+class SettingsProblem(Exception):
+    """Settings that contradict each other, in words."""
 
 
 @dataclass
@@ -135,7 +145,7 @@ def rejudge(root: Unit, today: date | None = None) -> RejudgeSummary:
         active = {branch_id for branch_id in active if step < len(candidates[branch_id])}
     db.session.flush()
     for branch_id in sorted(changed_branches):
-        status.recompute(branch_id)
+        recompute(branch_id)
     summary.branches = len(changed_branches)
     db.session.flush()
     summary.after = _counts(root, today)
@@ -185,4 +195,39 @@ def _load(ids: list[int]) -> list[Evaluation]:
 
 
 def _counts(root: Unit, today: date) -> Counter[str]:
-    return Counter({k: v for k, v in status.count_states(root, today).items() if v})
+    return Counter({k: v for k, v in count_states(root, today).items() if v})
+
+
+def change_settings(unit: Unit, data: dict[str, Any], user: User) -> RejudgeSummary | None:
+    """Store ``unit``'s settings and re-judge its branches; None when nothing changed.
+
+    A unit stores only what differs from what it inherits. Runs in the caller's
+    transaction, so the province view is right at once.
+
+    :raise SettingsProblem: the values contradict each other (``scoring.Settings`` says so).
+    """
+    before = settings_for_path(unit.path)
+    try:
+        after = Settings.from_mapping(data)
+    except ValueError as exc:
+        raise SettingsProblem(_("These settings contradict each other.")) from exc
+    if after == before:
+        return None
+    base = inherited(unit).as_dict()
+    overrides = {key: value for key, value in after.as_dict().items() if base[key] != value}
+    row = db.session.get(UnitSettings, unit.id)
+    if row is None:
+        row = UnitSettings(unit_id=unit.id)
+        db.session.add(row)
+    row.values = overrides
+    row.updated_by_id = user.id
+    db.session.flush()
+    summary = rejudge(unit)
+    audit.record(
+        "settings.update",
+        obj=row,
+        unit_id=unit.id,
+        rejudged=summary.as_dict(),
+        **changes(before.as_dict(), after.as_dict()),
+    )
+    return summary

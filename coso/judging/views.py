@@ -1,9 +1,9 @@
-"""Province settings: the thresholds and windows of the flag rules, and the visit-day target.
+"""The settings page: the thresholds and windows of the flag rules, and the visit-day target.
 
 A unit stores only what differs from what it inherits (the nearest override
 above, else domain.md's defaults). Saving re-judges the branches under the unit
-(coso.admin.rejudge) in the same transaction, so the province view is right at
-once. Needs ``publish`` on the unit.
+(``rejudge.change_settings``) in the same transaction. Needs ``publish`` on the
+unit. The page attaches to the ``admin`` blueprint (endpoints ``admin.settings*``).
 """
 
 from __future__ import annotations
@@ -17,80 +17,17 @@ from flask_babel import gettext as _
 from flask_login import current_user, login_required
 from marshmallow import ValidationError
 
-from coso import audit, scope
+from coso import scope
 from coso.admin.blueprint import bp
 from coso.admin.common import render_page, unit_in_scope
-from coso.admin.forms import SETTING_FIELDS, SettingsSchema
-from coso.admin.rejudge import RejudgeSummary, rejudge
-from coso.audit import changes
 from coso.extensions import db
-from coso.fields import form_data, plain_errors, share_text
-from coso.models import Unit, UnitSettings, User
-from coso.scoring import Settings
-from coso.settings import settings_for_path
+from coso.fields import form_data, plain_errors
+from coso.judging.queries import inherited, settings_for_path
+from coso.judging.rejudge import SettingsProblem, change_settings
+from coso.judging.schema import SETTING_FIELDS, SettingsSchema, form_values
+from coso.models import Unit, UnitSettings
 
 ACTION = "publish"
-SHARES = ("attendance_ratio", "attendance_floor", "content_floor")
-
-
-class SettingsProblem(Exception):
-    """Settings that contradict each other, in words."""
-
-
-# --- Rules
-
-
-def inherited(unit: Unit) -> Settings:
-    """What ``unit`` would have without its own overrides."""
-    if unit.parent is None:
-        return Settings()
-    return settings_for_path(unit.parent.path)
-
-
-def change_settings(unit: Unit, data: dict[str, Any], user: User) -> RejudgeSummary | None:
-    """Store ``unit``'s settings and re-judge its branches; None when nothing changed.
-
-    :raise SettingsProblem: the values contradict each other (coso.scoring.Settings says so).
-    """
-    before = settings_for_path(unit.path)
-    try:
-        after = Settings.from_mapping(data)
-    except ValueError as exc:
-        raise SettingsProblem(_("These settings contradict each other.")) from exc
-    if after == before:
-        return None
-    base = inherited(unit).as_dict()
-    overrides = {key: value for key, value in after.as_dict().items() if base[key] != value}
-    row = db.session.get(UnitSettings, unit.id)
-    if row is None:
-        row = UnitSettings(unit_id=unit.id)
-        db.session.add(row)
-    row.values = overrides
-    row.updated_by_id = user.id
-    db.session.flush()
-    summary = rejudge(unit)
-    audit.record(
-        "settings.update",
-        obj=row,
-        unit_id=unit.id,
-        rejudged=summary.as_dict(),
-        **changes(before.as_dict(), after.as_dict()),
-    )
-    return summary
-
-
-def form_values(settings: Settings) -> dict[str, str]:
-    """Settings as the form shows them: shares as 2/3, numbers without trailing zeros."""
-    values = {}
-    for key, value in settings.as_dict().items():
-        if key in SHARES:
-            values[key] = share_text(float(value))
-        else:
-            values[key] = f"{value:g}".replace(".", ",")
-    return values
-
-
-# --- Views
 
 
 @bp.get("/settings")
