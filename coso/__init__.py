@@ -43,6 +43,7 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
         i18n,
         offline,
         security,
+        users,
         visits,
     )
     from coso.extensions import compress, csrf, db, init_db_events, limiter, migrate
@@ -60,6 +61,7 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     errors.init_app(app)
     health.init_app(app)
     home.init_app(app)
+    users.init_app(app)
     admin.init_app(app)
     evaluations.init_app(app)
     feedback.init_app(app)

@@ -24,12 +24,9 @@ from marshmallow import (
 from coso.fields import LocalFloat, Share, msgs, text
 from coso.models.checklists import ITEM_KINDS, SECTIONS
 from coso.models.units import UNIT_KINDS
-from coso.models.users import ROLES
-from coso.passwords import password_problems
 
 CODE_RE = r"^[A-Za-z0-9._-]{1,10}$"
 UNIT_CODE_RE = r"^\S{1,40}$"
-USERNAME_RE = r"^[a-z0-9._-]{3,60}$"
 PERIOD_RE = r"^\d{4}-(0[1-9]|1[0-2])$"
 MAX_TEMPLATE_ITEMS = 100
 MAX_TOPICS = 30
@@ -96,68 +93,6 @@ UNIT_FIELDS = tuple(UnitSchema._declared_fields)
 
 class MoveSchema(Schema):
     parent_code = fields.String(required=True, error_messages=msgs())
-
-
-# --- Users
-
-
-def _roles_field() -> fields.List:
-    return fields.List(
-        fields.String(validate=validate.OneOf(ROLES, error=_l("Unknown role."))),
-        required=True,
-        error_messages=msgs(),
-        validate=validate.Length(min=1, error=_l("Choose at least one role.")),
-    )
-
-
-class UserEditSchema(Schema):
-    """What an administrator may change about a user."""
-
-    class Meta:
-        unknown = EXCLUDE
-
-    display_name = text(120, required=True)
-    roles = _roles_field()
-    unit_code = fields.String(required=True, error_messages=msgs())
-
-
-class PasswordSchema(Schema):
-    """A new password typed twice; both empty means "make one up"."""
-
-    class Meta:
-        unknown = EXCLUDE
-
-    password = fields.String(load_default=None, allow_none=True)
-    password2 = fields.String(load_default=None, allow_none=True)
-
-    def __init__(self, *, username: str, required: bool = False, **kwargs: Any) -> None:
-        super().__init__(**kwargs)
-        self.username = username
-        self.required = required
-
-    @validates_schema
-    def check_password(self, data: dict[str, Any], **kwargs: Any) -> None:
-        password, again = data.get("password") or "", data.get("password2") or ""
-        if not password and not again:
-            if self.required:
-                raise ValidationError(_l("This field is required."), "password")
-            return
-        problems = password_problems(password, self.username)
-        if problems:
-            raise ValidationError(problems, "password")
-        if password != again:
-            raise ValidationError(_l("The two passwords are not the same."), "password2")
-
-
-class UserCreateSchema(UserEditSchema):
-    username = fields.String(
-        required=True,
-        error_messages=msgs(),
-        validate=validate.Regexp(
-            USERNAME_RE,
-            error=_l("3 to 60 characters: lower-case letters, digits, dot, dash or underscore."),
-        ),
-    )
 
 
 # --- Checklist templates
