@@ -47,6 +47,7 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
         security,
         sync,
         units,
+        users,
         visits,
     )
     from coso.extensions import compress, csrf, db, init_db_events, limiter, migrate
@@ -68,6 +69,7 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     guidance.init_app(app)
     units.init_app(app)
     judging.init_app(app)
+    users.init_app(app)
     admin.init_app(app)
     evaluations.init_app(app)
     feedback.init_app(app)

@@ -1,5 +1,6 @@
-"""Commands: ``flask --app app seed-demo | create-user``; each part of the domain registers its own
-(``import-units`` in coso.units, ``refresh-flags`` and ``apply-settings`` in coso.judging)."""
+"""The ``flask --app app seed-demo`` command; each part of the domain registers its own
+(``create-user`` in coso.users, ``import-units`` in coso.units, ``refresh-flags`` and
+``apply-settings`` in coso.judging)."""
 
 from __future__ import annotations
 
@@ -8,10 +9,8 @@ import sqlalchemy as sa
 from flask import Flask
 from flask.cli import with_appcontext
 
-from coso import audit
 from coso.extensions import db
-from coso.models import Unit, User
-from coso.models.users import ROLES
+from coso.models import Unit
 
 
 @click.command("seed-demo")
@@ -54,42 +53,6 @@ def seed_demo(
     )
 
 
-@click.command("create-user")
-@click.argument("username")
-@click.option("--roles", required=True, help=f"Comma-separated, from: {', '.join(ROLES)}.")
-@click.option("--unit", "unit_code", required=True, help="Home unit code (bounds what they see).")
-@click.option("--name", "display_name", default=None, help="Display name.")
-@click.password_option(help="Asked for, not echoed, when not given.")
-@with_appcontext
-def create_user(
-    username: str, roles: str, unit_code: str, display_name: str | None, password: str
-) -> None:
-    """Create a user with roles and a home unit."""
-    from coso.passwords import password_problems
-
-    username = username.strip().lower()
-    role_list = [role.strip() for role in roles.split(",") if role.strip()]
-    unknown = set(role_list) - set(ROLES)
-    if not role_list or unknown:
-        raise click.BadParameter(f"roles must be from {', '.join(ROLES)}", param_hint="--roles")
-    unit = db.session.scalar(sa.select(Unit).where(Unit.code == unit_code))
-    if unit is None:
-        raise click.BadParameter(f"no unit with code {unit_code!r}", param_hint="--unit")
-    if db.session.scalar(sa.select(User).where(User.username == username)):
-        raise click.ClickException(f"user {username!r} already exists")
-    problems = password_problems(password, username)
-    if problems:
-        raise click.ClickException("; ".join(problems))
-    user = User(username=username, display_name=display_name or username, unit=unit)
-    user.role_list = role_list
-    user.set_password(password)
-    db.session.add(user)
-    db.session.flush()
-    audit.record("user.create", obj=user, unit_id=unit.id, username=username, roles=role_list)
-    db.session.commit()
-    click.echo(f"Created {username} ({', '.join(role_list)}) at {unit.name}.")
-
-
 def init_app(app: Flask) -> None:
-    for command in (seed_demo, create_user):
+    for command in (seed_demo,):
         app.cli.add_command(command)

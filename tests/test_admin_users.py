@@ -10,14 +10,15 @@ import sqlalchemy as sa
 from flask import Flask
 from flask.testing import FlaskClient
 
-from coso import user_import
 from coso.extensions import db
 from coso.models import AuditEvent, Unit, User
+from coso.users.imports import COLUMNS
+from coso.users.rules import generate_password, parse_roles
 from tests.admin_support import apply_token, count, csv_bytes, events, post, upload
 from tests.builders import PASSWORD, make_user, small_province
 from tests.conftest import AuthActions
 
-HEADER = list(user_import.COLUMNS)
+HEADER = list(COLUMNS)
 
 
 @pytest.fixture
@@ -367,7 +368,7 @@ def test_import_xlsx_and_missing_columns(
 
 
 def test_password_policy_is_the_shared_one() -> None:
-    assert user_import.generate_password() != user_import.generate_password()
-    assert len(user_import.generate_password()) == 12
-    assert user_import.parse_roles("Cán bộ, bí thư") == ["cadre", "secretary"]
+    assert generate_password() != generate_password()
+    assert len(generate_password()) == 12
+    assert parse_roles("Cán bộ, bí thư") == ["cadre", "secretary"]
     assert PASSWORD  # builders' password meets the policy used by the forms

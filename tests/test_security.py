@@ -18,10 +18,12 @@ import pytest
 from flask import Flask
 from flask.testing import FlaskClient
 
-from coso import config, user_import
+from coso import config
 from coso.extensions import db
-from coso.passwords import COMMON, password_problems
 from coso.security import CSP_DIRECTIVES
+from coso.users import imports as user_imports
+from coso.users.rules import COMMON, generate_password
+from coso.users.words import password_problems
 from tests.admin_support import csv_bytes, post, upload
 from tests.builders import PASSWORD, small_province
 from tests.conftest import AuthActions
@@ -325,7 +327,7 @@ def test_good_passwords_pass(app_ctx: Flask, password: str) -> None:
 def test_generated_passwords_meet_the_policy(app_ctx: Flask) -> None:
     with app_ctx.test_request_context():
         for _ in range(50):
-            assert password_problems(user_import.generate_password()) == []
+            assert password_problems(generate_password()) == []
     assert "matkhau123" in COMMON
 
 
@@ -360,7 +362,7 @@ def test_policy_on_reset(app: Flask, admin: FlaskClient) -> None:
 
 
 def test_policy_on_import(admin: FlaskClient) -> None:
-    rows = [list(user_import.COLUMNS), ["moi", "Mới", "cadre", "XA-A", WEAK, ""]]
+    rows = [list(user_imports.COLUMNS), ["moi", "Mới", "cadre", "XA-A", WEAK, ""]]
     response = upload(admin, "/admin/users/import", "users.csv", csv_bytes(rows))
     assert response.status_code == 422
     assert WEAK_VI in response.get_data(as_text=True)

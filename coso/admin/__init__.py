@@ -43,7 +43,7 @@ def index() -> ResponseReturnValue:
 
 
 def init_app(app: Flask) -> None:
-    from coso.admin import audit_log, users  # noqa: F401
+    from coso.admin import audit_log  # noqa: F401
 
     app.register_blueprint(bp)
     app.jinja_env.globals["admin_sections"] = sections_for

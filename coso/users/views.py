@@ -9,7 +9,6 @@ from __future__ import annotations
 
 from typing import Any
 
-import sqlalchemy as sa
 from flask import abort, flash, redirect, request, url_for
 from flask.typing import ResponseReturnValue
 from flask_babel import gettext as _
@@ -17,7 +16,7 @@ from flask_login import current_user, login_required
 from marshmallow import ValidationError
 from sqlalchemy.exc import IntegrityError
 
-from coso import audit, scope, user_import
+from coso import audit, scope
 from coso.admin.blueprint import bp
 from coso.admin.common import (
     PAGE_SIZE,
@@ -28,75 +27,17 @@ from coso.admin.common import (
     unsign_rows,
     user_now,
 )
-from coso.admin.forms import (
-    PasswordSchema,
-    UserCreateSchema,
-    UserEditSchema,
-)
-from coso.audit import changes
 from coso.extensions import db
 from coso.fields import form_data, plain_errors
-from coso.models import Unit, User
-from coso.models.users import ADMIN, ROLES
-from coso.units.imports import ImportError_, read_rows
-from coso.user_import import generate_password, may_manage, snapshot
+from coso.models import User
+from coso.models.users import ROLES
+from coso.units.imports import ImportError_
+from coso.users import imports, queries, service
+from coso.users.rules import ACTION, generate_password, grantable_roles
+from coso.users.schema import PasswordSchema, UserCreateSchema, UserEditSchema
+from coso.users.words import role_problem
 
-ACTION = "manage_users"
 IMPORT_SALT = "coso.users.import"
-
-
-# --- Rules
-
-
-def grantable_roles(manager: User) -> tuple[str, ...]:
-    """Roles ``manager`` may give: all for an administrator, all but admin otherwise."""
-    return ROLES if manager.has_role(ADMIN) else tuple(r for r in ROLES if r != ADMIN)
-
-
-def role_problem(manager: User, target: User | None, roles: list[str]) -> str | None:
-    if ADMIN in roles and not manager.has_role(ADMIN):
-        return _("Only an administrator can give the admin role.")
-    if target is not None and target.id == manager.id and sorted(roles) != sorted(target.role_list):
-        return _("You cannot change your own roles; ask another administrator.")
-    return None
-
-
-def create_user(data: dict[str, Any], unit: Unit, password: str) -> User:
-    """Create a user and record it (caller commits)."""
-    user = User(username=data["username"], display_name=data["display_name"], unit=unit)
-    user.role_list = data["roles"]
-    user.set_password(password)
-    db.session.add(user)
-    db.session.flush()
-    audit.record("user.create", obj=user, unit_id=unit.id, after=snapshot(user))
-    return user
-
-
-def update_user(user: User, data: dict[str, Any], unit: Unit) -> None:
-    before = snapshot(user)
-    user.display_name = data["display_name"]
-    user.role_list = data["roles"]
-    user.unit = unit
-    audit.record("user.update", obj=user, unit_id=unit.id, **changes(before, snapshot(user)))
-
-
-def reset_password(user: User, password: str) -> None:
-    user.set_password(password)
-    audit.record("user.password", obj=user, unit_id=user.unit_id, username=user.username)
-
-
-def set_active(user: User, active: bool) -> None:
-    audit.record(
-        "user.activate" if active else "user.deactivate",
-        obj=user,
-        unit_id=user.unit_id,
-        before={"active": user.active},
-        after={"active": active},
-    )
-    user.active = active
-
-
-# --- Views
 
 
 def user_or_403(user_id: int) -> User:
@@ -105,7 +46,7 @@ def user_or_403(user_id: int) -> User:
     user = db.session.get(User, user_id)
     if user is None:
         abort(404)
-    if not may_manage(current_user, user):
+    if not queries.may_manage(current_user, user):
         abort(403, description=_("This account is outside what you may manage."))
     return user
 
@@ -118,27 +59,8 @@ def users() -> ResponseReturnValue:
     q = request.args.get("q", "").strip()[:60]
     role = request.args.get("role", "")
     state = request.args.get("state", "")
-    query = (
-        sa.select(User).join(Unit, Unit.id == User.unit_id).where(scope.scope_clause(current_user))
-    )
-    if q:
-        pattern = f"%{q.lower()}%"
-        query = query.where(
-            sa.or_(
-                sa.func.lower(User.username).like(pattern),
-                sa.func.lower(User.display_name).like(pattern),
-                sa.func.lower(Unit.code).like(pattern),
-            )
-        )
-    if role in ROLES:
-        query = query.where(User.roles.contains(role))
-    if state in ("active", "inactive"):
-        query = query.where(User.active.is_(state == "active"))
     page = page_arg()
-    total = db.session.scalar(sa.select(sa.func.count()).select_from(query.subquery()))
-    found = db.session.scalars(
-        query.order_by(User.username).offset((page - 1) * PAGE_SIZE).limit(PAGE_SIZE)
-    ).all()
+    found, total = queries.users_page(current_user, q, role, state, page, PAGE_SIZE)
     return render_page(
         "admin/users.html",
         "admin/_users.html",
@@ -189,7 +111,7 @@ def user_new() -> ResponseReturnValue:
         errors.update(plain_errors(exc.messages))
     unit = None
     if data:
-        if db.session.scalar(sa.select(User.id).where(User.username == data["username"])):
+        if queries.username_taken(data["username"]):
             errors["username"] = [_("This username is taken.")]
         problem = role_problem(current_user, None, data["roles"])
         if problem:
@@ -207,7 +129,7 @@ def user_new() -> ResponseReturnValue:
         )
     password = passwords["password"] or generate_password()
     try:
-        user = create_user(data, unit, password)
+        user = service.create_user(data, unit, password)
         db.session.commit()
     except IntegrityError:
         # The same username was created between our check and our insert.
@@ -278,7 +200,7 @@ def user(user_id: int) -> ResponseReturnValue:
         values = {key: value or "" for key, value in raw.items()}
         values["roles"] = raw["roles"]
         return _user_page(target, 422, values=values, errors=errors)
-    update_user(target, data, unit)
+    service.update_user(target, data, unit)
     db.session.commit()
     flash(_("Saved."), "info")
     return redirect(url_for("admin.user", user_id=target.id), code=303)
@@ -295,7 +217,7 @@ def user_password(user_id: int) -> ResponseReturnValue:
     except ValidationError as exc:
         return _user_page(target, 422, password_errors=plain_errors(exc.messages))
     password = passwords["password"] or generate_password()
-    reset_password(target, password)
+    service.reset_password(target, password)
     db.session.commit()
     if passwords["password"]:
         flash(_("The password of %(name)s was changed.", name=target.username), "info")
@@ -320,7 +242,7 @@ def user_active(user_id: int) -> ResponseReturnValue:
     if not active and target.id == current_user.id:
         return _user_page(target, 422, active_error=_("You cannot deactivate your own account."))
     if target.active != active:
-        set_active(target, active)
+        service.set_active(target, active)
         db.session.commit()
     flash(_("Reactivated.") if active else _("Deactivated."), "info")
     return redirect(url_for("admin.user", user_id=target.id), code=303)
@@ -346,15 +268,10 @@ def users_import() -> ResponseReturnValue:
     if upload is None or not upload.filename:
         return _import_page(422, file_error=_("Choose a .csv or .xlsx file."))
     try:
-        rows = read_rows(
-            upload.filename,
-            upload.stream,
-            required=user_import.REQUIRED,
-            max_rows=user_import.MAX_ROWS,
-        )
+        rows = imports.read_rows(upload.filename, upload.stream)
     except ImportError_ as exc:
         return _import_page(422, file_error=str(exc))
-    report = user_import.check(rows, user_now())
+    report = imports.check(rows, user_now())
     return _import_page(
         200 if report.ok else 422,
         report=report,
@@ -373,7 +290,7 @@ def users_import_apply() -> ResponseReturnValue:
     if rows is None:
         return _import_page(422, file_error=_("This dry run has expired. Upload the file again."))
     manager = user_now()
-    report = user_import.check(rows, manager)
+    report = imports.check(rows, manager)
     if not report.ok:
         return _import_page(
             422,
@@ -382,7 +299,7 @@ def users_import_apply() -> ResponseReturnValue:
             file_error=_("The data changed since the dry run; nothing was imported."),
         )
     try:
-        created, updated, generated = user_import.apply(report, manager)
+        created, updated, generated = imports.apply(report, manager)
         audit.record(
             "users.import", unit_id=manager.unit_id, file=filename, created=created, updated=updated
         )

@@ -9,17 +9,17 @@ importer's subtree, and only an administrator grants or touches ``admin``.
 from __future__ import annotations
 
 import re
-import secrets
-from typing import Any
+from typing import IO, Any
 
 import sqlalchemy as sa
 from flask_babel import gettext as _
 
 from coso import audit, scope
+from coso.audit import changes
 from coso.extensions import db
 from coso.models import Unit, User
-from coso.models.users import ADMIN, ROLES
-from coso.passwords import password_problems
+from coso.models.users import ROLES
+from coso.units.imports import read_rows as read_sheet
 from coso.units.rules import (
     CREATE,
     ERROR,
@@ -30,56 +30,30 @@ from coso.units.rules import (
     ImportReport,
     RowResult,
 )
+from coso.users.queries import may_manage
+from coso.users.rules import (
+    ACTION,
+    USERNAME_RE,
+    generate_password,
+    may_grant,
+    parse_roles,
+    snapshot,
+)
+from coso.users.words import password_problems
 
 REQUIRED = ("username", "display_name", "roles", "unit_code")
 OPTIONAL = ("password", "active")
 COLUMNS = REQUIRED + OPTIONAL
 MAX_ROWS = 2_000
-USERNAME_RE = re.compile(r"^[a-z0-9._-]{3,60}$")
-#: Roles as a Vietnamese spreadsheet may write them.
-ROLE_ALIASES = {
-    "quản trị": ADMIN,
-    "tỉnh": "province",
-    "tỉnh đoàn": "province",
-    "cán bộ": "cadre",
-    "bí thư": "secretary",
-}
-#: Characters of generated passwords: no 0/O, 1/l/I to misread when copied by hand.
-_ALPHABET = "abcdefghjkmnpqrstuvwxyzABCDEFGHJKLMNPQRSTUVWXYZ23456789"
 
 
-def generate_password(length: int = 12) -> str:
-    """A random password that meets the policy, readable when copied by hand."""
-    while True:
-        password = "".join(secrets.choice(_ALPHABET) for _ in range(length))
-        if not password_problems(password):
-            return password
+def read_rows(filename: str, stream: IO[bytes]) -> list[dict[str, str]]:
+    """The rows of an uploaded list of users.
 
-
-def parse_roles(text: str) -> list[str]:
-    """Roles written as ``cadre, secretary`` (commas, semicolons or spaces between)."""
-    text = text.strip().lower()
-    for alias, role in sorted(ROLE_ALIASES.items(), key=lambda pair: -len(pair[0])):
-        text = text.replace(alias, role)
-    return [part for part in re.split(r"[,;\s]+", text) if part]
-
-
-def may_manage(manager: User, target: User) -> bool:
-    """Whether ``manager`` may change ``target``: inside their subtree, admins only by admins."""
-    if not scope.may(manager, "manage_users", target.unit):
-        return False
-    return not target.has_role(ADMIN) or manager.has_role(ADMIN)
-
-
-def snapshot(user: User) -> dict[str, Any]:
-    """What the audit log keeps of a user (never the password)."""
-    return {
-        "username": user.username,
-        "display_name": user.display_name,
-        "roles": user.role_list,
-        "unit_code": user.unit.code if user.unit else None,
-        "active": user.active,
-    }
+    :raise coso.units.imports.ImportError_: unknown format, unreadable file, missing columns
+        or too many rows.
+    """
+    return read_sheet(filename, stream, required=REQUIRED, max_rows=MAX_ROWS)
 
 
 def check(rows: list[dict[str, str]], manager: User) -> ImportReport:
@@ -104,7 +78,7 @@ def check(rows: list[dict[str, str]], manager: User) -> ImportReport:
         user = users.get(username)
         if not username:
             errors.append(_("username is empty"))
-        elif not USERNAME_RE.match(username):
+        elif not re.match(USERNAME_RE, username):
             errors.append(
                 _("username must be 3 to 60 lower-case letters, digits, dot, dash or underscore")
             )
@@ -155,7 +129,7 @@ def _values(
                     known=", ".join(ROLES),
                 )
             )
-        elif ADMIN in roles and not manager.has_role(ADMIN):
+        elif not may_grant(manager, roles):
             errors.append(_("only an administrator can give the admin role"))
         else:
             values["roles"] = [role for role in ROLES if role in roles]
@@ -166,7 +140,7 @@ def _values(
         unit = units.get(code)
         if unit is None:
             errors.append(_("no unit has the code %(code)s", code=code))
-        elif not scope.may(manager, "manage_users", unit):
+        elif not scope.may(manager, ACTION, unit):
             errors.append(_("unit %(code)s is outside your area", code=code))
         else:
             values["unit_code"] = code
@@ -255,12 +229,7 @@ def apply(report: ImportReport, manager: User) -> tuple[int, int, list[tuple[str
             user.set_password(values["password"])
         db.session.flush()
         db.session.refresh(user)
-        after = snapshot(user)
-        keys = [key for key in after if before[key] != after[key]]
-        details: dict[str, Any] = {
-            "before": {key: before[key] for key in keys},
-            "after": {key: after[key] for key in keys},
-        }
+        details: dict[str, Any] = changes(before, snapshot(user))
         if values.get("password"):
             details["password"] = "set"
         audit.record("user.update", obj=user, unit_id=user.unit_id, via="import", **details)

@@ -1,0 +1,53 @@
+"""Reads of accounts: the list a manager sees, whether a name is free, who may change whom."""
+
+from __future__ import annotations
+
+import sqlalchemy as sa
+
+from coso import scope
+from coso.extensions import db
+from coso.models import Unit, User
+from coso.models.users import ROLES
+from coso.users.rules import ACTION, rank_allows
+
+
+def may_manage(manager: User, target: User) -> bool:
+    """Whether ``manager`` may change ``target``: inside their subtree, admins only by admins."""
+    if not scope.may(manager, ACTION, target.unit):
+        return False
+    return rank_allows(manager, target)
+
+
+def username_taken(username: str) -> bool:
+    """Whether an account already has this username."""
+    return db.session.scalar(sa.select(User.id).where(User.username == username)) is not None
+
+
+def users_page(
+    manager: User, q: str, role: str, state: str, page: int, size: int
+) -> tuple[list[User], int]:
+    """One page of the users of ``manager``'s area, by username, and how many match in all.
+
+    :param q: part of a username, display name or home unit code ("" for all).
+    :param role: one of ``ROLES`` to keep only its holders (anything else: all).
+    :param state: ``active`` or ``inactive`` (anything else: both).
+    """
+    query = sa.select(User).join(Unit, Unit.id == User.unit_id).where(scope.scope_clause(manager))
+    if q:
+        pattern = f"%{q.lower()}%"
+        query = query.where(
+            sa.or_(
+                sa.func.lower(User.username).like(pattern),
+                sa.func.lower(User.display_name).like(pattern),
+                sa.func.lower(Unit.code).like(pattern),
+            )
+        )
+    if role in ROLES:
+        query = query.where(User.roles.contains(role))
+    if state in ("active", "inactive"):
+        query = query.where(User.active.is_(state == "active"))
+    total = db.session.scalar(sa.select(sa.func.count()).select_from(query.subquery())) or 0
+    found = db.session.scalars(
+        query.order_by(User.username).offset((page - 1) * size).limit(size)
+    ).all()
+    return list(found), total
