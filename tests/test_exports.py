@@ -7,13 +7,14 @@ import io
 import re
 from datetime import date
 from typing import Any
+from urllib.parse import quote
 
 import pytest
 from flask import Flask
 from flask.testing import FlaskClient
 from openpyxl import load_workbook
 
-from coso import exports
+from coso import spreadsheets as exports
 from tests.conftest import AuthActions
 from tests.test_dashboard import all_listed, login, seed_demo
 from tests.test_dashboard_where import table_rows
@@ -190,3 +191,16 @@ def test_text_that_looks_like_a_formula_stays_text(app: Flask) -> None:
     assert "'=HYPERLINK" in text and "2025-01-02" in text
     assert sheet["A2"].value.startswith("'=") and sheet["B2"].is_date and sheet["B3"].value is None
     assert sheet.title == "Thử"
+
+
+@pytest.mark.parametrize(
+    "name",
+    ["ĐN-Ω1.csv", 'a"b; filename=evil.csv', "tab\there.xlsx", "Báo cáo tháng 12.xlsx", "ω.csv"],
+)
+def test_every_download_header_is_ascii_and_cannot_be_broken_out_of(name: str) -> None:
+    header = exports.attachment(name)
+    header.encode("latin-1")  # a WSGI server sends headers as Latin-1: never a 500
+    assert header.isascii()
+    plain = header.split('filename="', 1)[1].split('"', 1)[0]
+    assert '"' not in plain and "\t" not in plain and ";" not in plain
+    assert header.endswith("filename*=UTF-8''" + quote(name, safe=""))

@@ -13,7 +13,7 @@ from flask_login import current_user, login_required
 
 from coso import scope
 from coso.admin.blueprint import bp
-from coso.htmx import wants_fragment
+from coso.web import wants_fragment
 
 #: The sections of the administration and the permission each needs.
 SECTIONS = (

@@ -19,11 +19,12 @@ from marshmallow import ValidationError
 
 from coso import scope
 from coso.admin.blueprint import bp
-from coso.admin.common import PAGE_SIZE, csv_response, page_arg, render_page
 from coso.admin.forms import AUDIT_KINDS, AuditFilterSchema
 from coso.extensions import db
 from coso.fields import form_data, plain_errors
 from coso.models import AuditEvent, Unit, User
+from coso.spreadsheets import csv_response
+from coso.web import PAGE_SIZE, page_arg, render_page
 
 ACTION = "administer"
 MAX_EXPORT = 50_000

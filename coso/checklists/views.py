@@ -21,7 +21,6 @@ from sqlalchemy.exc import IntegrityError
 
 from coso import scope
 from coso.admin.blueprint import bp
-from coso.admin.common import render_page, unit_in_scope, user_now
 from coso.checklists.queries import (
     current_template,
     draft_of,
@@ -44,6 +43,7 @@ from coso.fields import plain_errors
 from coso.judging.queries import settings_for_path
 from coso.models import ChecklistTemplate
 from coso.models.checklists import DRAFT, ITEM_KINDS, SECTIONS
+from coso.web import render_page, unit_in_scope, user_now
 
 ACTION = "publish"
 BLANK_ROWS = 2

@@ -17,18 +17,19 @@ from flask_babel import lazy_gettext as _l
 from flask_login import current_user, login_required
 from werkzeug.datastructures import MultiDict
 
-from coso import clock, exports, scope
+from coso import clock, scope
+from coso import spreadsheets as exports
 from coso.checklists.queries import current_template
 from coso.dashboard import analysis, flagged, rules, timeline
 from coso.dashboard.words import form_label, kind_label, reasons_in_words, rule_label, state_label
 from coso.extensions import db
 from coso.feedback.alerts import alerts_for
 from coso.feedback.rules import Alerts
-from coso.htmx import wants_fragment
 from coso.i18n import gettext as _
 from coso.judging import flags
 from coso.judging.queries import count_states, settings_for_path
 from coso.models import BranchStatus, ChecklistTemplate, Unit
+from coso.web import wants_fragment
 
 bp = Blueprint("dashboard", __name__)
 

@@ -30,10 +30,10 @@ from coso.evaluations.rules import new_uuid
 from coso.extensions import db
 from coso.guidance.queries import guidance_for
 from coso.guidance.rules import period_of
-from coso.htmx import wants_fragment
 from coso.judging.queries import effective_state_expr, settings_for_path
 from coso.models import BranchStatus, ChecklistTemplate, Evaluation, Guidance, Unit
 from coso.models.evaluations import MEETING_TYPES, MODES
+from coso.web import wants_fragment
 
 bp = Blueprint("evaluations", __name__)
 PAGE_SIZE = 30

@@ -41,8 +41,8 @@ from coso.feedback.views import (
     unit_choices,
 )
 from coso.fields import plain_errors
-from coso.htmx import wants_fragment
 from coso.models import CorrectiveAction, Unit
+from coso.web import wants_fragment
 
 
 def _action_or_403(action_id: int, action: str = "view", lock: bool = False) -> CorrectiveAction:

@@ -36,11 +36,11 @@ from coso.extensions import db
 from coso.feedback import alerts, queries, rules, service
 from coso.feedback.schema import ReplySchema
 from coso.fields import plain_errors
-from coso.htmx import wants_fragment
 from coso.judging import flags
 from coso.judging.queries import settings_for_path
 from coso.judging.scoring import FAIL, PARTIAL
 from coso.models import BranchStatus, Evaluation, Unit
+from coso.web import wants_fragment
 
 bp = Blueprint("feedback", __name__)
 

@@ -19,7 +19,6 @@ from sqlalchemy.exc import IntegrityError
 
 from coso import clock, scope
 from coso.admin.blueprint import bp
-from coso.admin.common import PAGE_SIZE, int_arg, page_arg, render_page, unit_in_scope
 from coso.extensions import db
 from coso.fields import form_data, plain_errors
 from coso.guidance.queries import exists, in_use, issued
@@ -27,6 +26,7 @@ from coso.guidance.rules import PERIOD_RE, period_of
 from coso.guidance.schema import GuidanceSchema, topics_from_form
 from coso.guidance.service import GuidanceProblem, copy_last_month, delete, save
 from coso.models import Guidance, Unit
+from coso.web import PAGE_SIZE, int_arg, page_arg, render_page, unit_in_scope
 
 ACTION = "publish"
 BLANK_TOPICS = 3

@@ -19,13 +19,13 @@ from marshmallow import ValidationError
 
 from coso import scope
 from coso.admin.blueprint import bp
-from coso.admin.common import render_page, unit_in_scope
 from coso.extensions import db
 from coso.fields import form_data, plain_errors
 from coso.judging.queries import inherited, settings_for_path
 from coso.judging.rejudge import SettingsProblem, change_settings
 from coso.judging.schema import SETTING_FIELDS, SettingsSchema, form_values
 from coso.models import Unit, UnitSettings
+from coso.web import render_page, unit_in_scope
 
 ACTION = "publish"
 

@@ -16,6 +16,19 @@ from coso.models.units import SecretaryTerm
 MAX_CHILDREN = 500
 
 
+def unit_by_code(code: str, user: Any, action: str) -> tuple[Unit | None, str | None]:
+    """A unit chosen by its code in a form, with the message to show when it cannot be used."""
+    code = (code or "").strip()
+    if not code:
+        return None, _("Enter a unit code.")
+    unit = db.session.scalar(sa.select(Unit).where(Unit.code == code))
+    if unit is None:
+        return None, _("No unit has the code %(code)s.", code=code)
+    if not scope.may(user, action, unit):
+        return None, _("The unit %(code)s is outside your area.", code=code)
+    return unit, None
+
+
 def code_taken(code: str, unit: Unit | None = None) -> bool:
     """True when another unit already has ``code``."""
     query = sa.select(Unit.id).where(Unit.code == code)

@@ -18,16 +18,6 @@ from sqlalchemy.exc import IntegrityError
 
 from coso import audit, clock, scope
 from coso.admin.blueprint import bp
-from coso.admin.common import (
-    csv_response,
-    int_arg,
-    render_page,
-    sign_rows,
-    unit_by_code,
-    unit_in_scope,
-    unsign_rows,
-    xlsx_response,
-)
 from coso.checklists.queries import current_template
 from coso.extensions import db
 from coso.fields import form_data, plain_errors, squash
@@ -35,9 +25,12 @@ from coso.guidance.queries import guidance_for
 from coso.guidance.rules import period_of
 from coso.models import Unit
 from coso.models.units import UNIT_KINDS
+from coso.spreadsheets import csv_response, sign_rows, unsign_rows, xlsx_response
 from coso.units import queries, rules, service, words
 from coso.units.imports import ImportError_, check, export_rows, read_rows
+from coso.units.queries import unit_by_code
 from coso.units.schema import UNIT_FIELDS, MoveSchema, UnitSchema
+from coso.web import int_arg, render_page, unit_in_scope
 
 ACTION = "administer"
 IMPORT_SALT = "coso.units.import"

@@ -18,24 +18,18 @@ from sqlalchemy.exc import IntegrityError
 
 from coso import audit, scope
 from coso.admin.blueprint import bp
-from coso.admin.common import (
-    PAGE_SIZE,
-    page_arg,
-    render_page,
-    sign_rows,
-    unit_by_code,
-    unsign_rows,
-    user_now,
-)
 from coso.extensions import db
 from coso.fields import form_data, plain_errors
 from coso.models import User
 from coso.models.users import ROLES
+from coso.spreadsheets import sign_rows, unsign_rows
 from coso.units.imports import ImportError_
+from coso.units.queries import unit_by_code
 from coso.users import imports, queries, service
 from coso.users.rules import ACTION, generate_password, grantable_roles
 from coso.users.schema import PasswordSchema, UserCreateSchema, UserEditSchema
 from coso.users.words import role_problem
+from coso.web import PAGE_SIZE, page_arg, render_page, user_now
 
 IMPORT_SALT = "coso.users.import"
 

@@ -23,18 +23,19 @@ from flask_babel import lazy_gettext as _l
 from flask_login import current_user, login_required
 from marshmallow import ValidationError
 
-from coso import clock, exports, scope
+from coso import clock, scope
+from coso import spreadsheets as exports
 from coso.dashboard.views import unit_arg
 from coso.dashboard.words import form_label
 from coso.extensions import db
 from coso.fields import plain_errors
-from coso.htmx import wants_fragment
 from coso.models import Unit, User, Visit
 from coso.models.visits import VISIT_FORMS
 from coso.scope import unit_options
 from coso.visits import queries, service
 from coso.visits.rules import report_missing
 from coso.visits.schema import LOGGED_FORMS, ReportSchema, VisitSchema
+from coso.web import wants_fragment
 
 bp = Blueprint("visits", __name__, url_prefix="/visits")
 PAGE_SIZE = 25

@@ -1,4 +1,6 @@
-"""CSV and XLSX files for the province's reports, shared by every export.
+"""Every CSV and XLSX file in and out: reports, list exports, the imports' dry runs.
+
+One rule for formula-like cells (``_safe_text``), one ``Content-Disposition`` (``attachment``).
 
 Headers are always Vietnamese (the reports go up the Union's hierarchy in
 Vietnamese, whatever language the exporting user reads). In XLSX, dates are
@@ -12,14 +14,15 @@ from __future__ import annotations
 
 import csv
 import io
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Any
 from urllib.parse import quote
 
-from flask import Response
+from flask import Response, current_app
 from flask_babel import force_locale
+from itsdangerous import BadSignature, URLSafeTimedSerializer
 
 FORMATS = ("csv", "xlsx")
 XLSX_MIMETYPE = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
@@ -49,9 +52,26 @@ def headers(columns: Sequence[Column]) -> list[str]:
 
 
 def _safe_text(value: Any) -> Any:
+    """Text a spreadsheet shows as text and never runs as a formula; other values unchanged."""
     if isinstance(value, str) and value.startswith(_FORMULA_START):
         return "'" + value
     return value
+
+
+def safe_cell(value: Any) -> str:
+    """Any value as the text of a cell that is never run as a formula."""
+    return _safe_text("" if value is None else str(value))
+
+
+def attachment(name: str) -> str:
+    """The ``Content-Disposition`` of a download named ``name``.
+
+    An ASCII ``filename`` for old clients (quotes and controls dropped, so a name can never
+    break out of it) and the exact name as RFC 6266 / RFC 5987 ``filename*``.
+    """
+    ascii_name = "".join(c for c in name if 32 <= ord(c) < 127 and c not in '"\\;')
+    ascii_name = ascii_name or "export" + (name[name.rfind(".") :] if "." in name else "")
+    return f"attachment; filename=\"{ascii_name}\"; filename*=UTF-8''{quote(name, safe='')}"
 
 
 def _values(columns: Sequence[Column], rows: Iterable[Any]) -> Iterable[list[Any]]:
@@ -138,10 +158,88 @@ def response(
         body, mimetype = to_xlsx(columns, rows, title), XLSX_MIMETYPE
     else:
         body, mimetype = to_csv(columns, rows), "text/csv; charset=utf-8"
-    name = f"{filename}.{fmt}"
-    ascii_name = name.encode("ascii", "ignore").decode() or f"export.{fmt}"
-    disposition = f"attachment; filename=\"{ascii_name}\"; filename*=UTF-8''{quote(name)}"
     result = Response(body, mimetype=mimetype)
-    result.headers["Content-Disposition"] = disposition
+    result.headers["Content-Disposition"] = attachment(f"{filename}.{fmt}")
     result.headers["Cache-Control"] = "private, no-store"
     return result
+
+
+#: How long a dry-run report may be applied after it was shown (seconds).
+DRY_RUN_MAX_AGE = 2 * 3600
+
+
+# --- Dry run, then apply: the checked rows travel signed in the page, nothing is kept on a server.
+
+
+def _serializer(salt: str) -> URLSafeTimedSerializer:
+    return URLSafeTimedSerializer(current_app.config["SECRET_KEY"], salt=salt)
+
+
+def sign_rows(rows: list[dict[str, str]], salt: str) -> str:
+    """The rows of a checked file as a token the apply form carries back."""
+    return _serializer(salt).dumps(rows)
+
+
+def unsign_rows(token: str, salt: str) -> list[dict[str, str]] | None:
+    """The rows a dry run showed, or None when the token is forged, corrupt or too old."""
+    try:
+        rows = _serializer(salt).loads(token, max_age=DRY_RUN_MAX_AGE)
+    except BadSignature:
+        return None
+    if not isinstance(rows, list) or not all(isinstance(row, dict) for row in rows):
+        return None
+    return rows
+
+
+# --- Exports
+
+
+def csv_stream(header: Sequence[str], rows: Iterable[Sequence[Any]]) -> Iterator[str]:
+    """CSV text with a UTF-8 byte-order mark, so Excel opens Vietnamese correctly."""
+    buffer = io.StringIO()
+    writer = csv.writer(buffer)
+    buffer.write("\ufeff")
+    writer.writerow(header)
+    for row in rows:
+        writer.writerow([safe_cell(value) for value in row])
+        if buffer.tell() > 64_000:
+            yield buffer.getvalue()
+            buffer.seek(0)
+            buffer.truncate()
+    yield buffer.getvalue()
+
+
+def csv_response(filename: str, header: Sequence[str], rows: Iterable[Sequence[Any]]) -> Response:
+    """A CSV download (built in memory: exports are bounded by the caller)."""
+    body = "".join(csv_stream(header, rows))
+    return Response(
+        body.encode("utf-8"),
+        mimetype="text/csv",
+        headers={"Content-Disposition": attachment(filename)},
+    )
+
+
+def xlsx_response(filename: str, header: Sequence[str], rows: Iterable[Sequence[Any]]) -> Response:
+    """An XLSX download; text cells stay text, and formula-like text is prefixed as in CSV."""
+    from openpyxl import Workbook  # heavy: loaded by the first spreadsheet, not at start-up
+    from openpyxl.cell import WriteOnlyCell
+
+    book = Workbook(write_only=True)
+    sheet = book.create_sheet()
+    sheet.append(list(header))
+    for row in rows:
+        cells = []
+        for value in row:
+            cell = WriteOnlyCell(sheet, value=value)
+            if isinstance(value, str):
+                cell.value = _safe_text(value)
+                cell.data_type = "s"
+            cells.append(cell)
+        sheet.append(cells)
+    out = io.BytesIO()
+    book.save(out)
+    return Response(
+        out.getvalue(),
+        mimetype="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+        headers={"Content-Disposition": attachment(filename)},
+    )
