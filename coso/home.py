@@ -11,7 +11,7 @@ from coso import scope
 from coso.extensions import db
 from coso.judging.queries import count_states
 from coso.models import Evaluation, Unit
-from coso.models.users import ADMIN, CADRE, PROVINCE, SECRETARY
+from coso.users.rules import ADMIN, CADRE, PROVINCE, SECRETARY
 
 bp = Blueprint("home", __name__)
 
