@@ -212,6 +212,14 @@ def test_secretary_of_the_commune_sees_the_same(
     assert _badge(html.split('id="branch-state"', 1)[1]) == flags.OK
 
 
+def test_home_counts(client: FlaskClient, auth: AuthActions, world: dict[str, Any]) -> None:
+    """The home page's counts (branches under the province, each by its own window)."""
+    auth.login("province")
+    html = client.get("/").get_data(as_text=True)
+    assert re.search(r'class="count-overdue"><strong>2</strong>', html)
+    assert re.search(r'class="count-ok"><strong>2</strong>', html)
+
+
 # -------------------------------------------------------------------- exports
 
 
