@@ -41,6 +41,7 @@ from coso.judging import flags
 from coso.judging.queries import settings_for_path
 from coso.judging.scoring import FAIL, PARTIAL
 from coso.models import BranchStatus, Evaluation, Unit
+from coso.redirects import safe_next
 
 bp = Blueprint("feedback", __name__)
 
@@ -77,10 +78,7 @@ def require_lists() -> None:
 
 def next_url(default: str) -> str:
     """Where to go after a form: a local path sent by the form, else ``default``."""
-    target = request.form.get("next", "") or request.args.get("next", "")
-    if target.startswith("/") and not target.startswith("//") and "\\" not in target:
-        return target
-    return default
+    return safe_next(request.form.get("next", "") or request.args.get("next", ""), default)
 
 
 # ------------------------------------------------------------------ parsing
