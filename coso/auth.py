@@ -12,6 +12,7 @@ hour by default): a guesser waits longer and longer, nobody waits for ever.
 from __future__ import annotations
 
 import secrets
+from collections.abc import Callable
 
 import sqlalchemy as sa
 from flask import (
@@ -31,6 +32,8 @@ from flask import (
 from flask.typing import ResponseReturnValue
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
+from flask_babel.speaklater import LazyString
+from flask_limiter import RouteLimit
 from flask_login import current_user, login_required, login_user, logout_user
 from werkzeug.security import check_password_hash, generate_password_hash
 
@@ -107,8 +110,13 @@ def _dummy_check(password: str) -> None:
     check_password_hash(_DUMMY_HASHES[method], password)
 
 
-def _limit(config_key: str, key_func, exempt_when, message):  # type: ignore[no-untyped-def]
-    """One of the login's failure limits (only failed POSTs count)."""
+def _limit(
+    config_key: str,
+    key_func: Callable[[], str],
+    exempt_when: Callable[[], bool],
+    message: LazyString,
+) -> RouteLimit:
+    """One of the login's failure limits (only failed POSTs count), read from ``config_key``."""
     return limiter.limit(
         lambda: current_app.config[config_key],
         key_func=key_func,

@@ -284,7 +284,7 @@ def test_nobody_ends_another_users_session(app: Flask, world: dict) -> None:
     login(victim), login(other, "cadre_b")
     with app.app_context():
         (row,) = rows("cadre")
-    for value in (str(row.id), "", "abc", "9" * 40, "-1"):
+    for value in (str(row.id), "", "abc", "9" * 40, "9" * 12, "-1", "\u0661"):
         response = post(other, "/account/sessions/end", {"session": value})
         assert response.status_code == 303
     assert victim.get(SESSION_URL).status_code == 200

@@ -36,7 +36,9 @@ def end() -> ResponseReturnValue:
     """End one of my sign-ins; ending this device's is signing out."""
     user = current_user._get_current_object()
     raw = request.form.get("session", "").strip()
-    row = queries.session_of(user, int(raw)) if raw.isdecimal() and len(raw) <= 12 else None
+    # Nine ASCII digits at most: a larger number is no row of ours (and overflows PostgreSQL).
+    valid = raw.isascii() and raw.isdecimal() and len(raw) <= 9
+    row = queries.session_of(user, int(raw)) if valid else None
     if row is None:
         flash(_("That sign-in was not found; it may have ended already."), "error")
         return redirect(url_for("sessions.index"), 303)
