@@ -45,6 +45,7 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
         judging,
         offline,
         security,
+        sessions,
         sync,
         units,
         users,
@@ -61,6 +62,7 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     security.init_app(app)
     i18n.init_app(app)
     auth.init_app(app)
+    sessions.init_app(app)
     assets.init_app(app)
     errors.init_app(app)
     health.init_app(app)

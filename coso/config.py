@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import secrets
+from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
@@ -52,6 +53,7 @@ def from_environment(instance_path: Path) -> dict[str, Any]:
     redis_url = os.environ.get("REDIS_URL", "").strip()
     pinned_today = os.environ.get("COSO_TODAY", "").strip() if env != "production" else ""
     database_url = _database_url(instance_path)
+    idle_days = int(os.environ.get("COSO_SESSION_IDLE_DAYS", "60") or 60)
     return {
         "COSO_TODAY": pinned_today or None,
         "COSO_ENV": env,
@@ -86,6 +88,16 @@ def from_environment(instance_path: Path) -> dict[str, Any]:
         "LOGIN_FAIL_LIMITS_PER_ADDRESS": os.environ.get(
             "COSO_LOGIN_FAIL_LIMITS_PER_ADDRESS", "30 per 5 minutes"
         ),
+        # Wrong guesses at one account from all addresses together; the owner's known
+        # devices are not held by it (coso/auth.py).
+        "LOGIN_FAIL_LIMITS_PER_ACCOUNT": os.environ.get(
+            "COSO_LOGIN_FAIL_LIMITS_PER_ACCOUNT", "50 per hour;200 per day"
+        ),
+        # A sign-in unused this long ends; the remember-me cookie lasts as long.
+        "LOGIN_SESSION_IDLE_DAYS": idle_days,
+        "REMEMBER_COOKIE_DURATION": timedelta(days=idle_days),
+        # How often a sign-in's "last used" is written (a write per request would cost a lock).
+        "LOGIN_SESSION_TOUCH_SECONDS": int(os.environ.get("COSO_SESSION_TOUCH_SECONDS", "300")),
         "COMPRESS_MIMETYPES": [
             "text/html",
             "text/css",

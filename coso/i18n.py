@@ -31,6 +31,7 @@ from flask_babel import (
 from flask_login import current_user
 
 from coso.extensions import babel, db
+from coso.redirects import safe_next
 
 bp = Blueprint("i18n", __name__)
 
@@ -57,11 +58,8 @@ def set_language() -> ResponseReturnValue:
         if current_user.is_authenticated:
             current_user.locale = lang
             db.session.commit()
-    target = request.form.get("next", "")
-    # Only local paths: never bounce to another site.
-    if not target.startswith("/") or target.startswith("//"):
-        target = url_for("home.index")
-    return redirect(target)
+    # Only paths on this site: never bounce to another one.
+    return redirect(safe_next(request.form.get("next", ""), url_for("home.index")))
 
 
 def fmt_date(value: date | datetime | None) -> str:

@@ -101,6 +101,10 @@ ACCESS: dict[str, Access] = {
     "api.session_info": ANY_SIGNED_IN,
     "api.get_field_pack": ANY_SIGNED_IN,
     "auth.logout": Access(SIGNED_IN, ok=302),
+    # Each user's own sign-ins (coso/sessions): nobody sees or ends another's.
+    "sessions.index": ANY_SIGNED_IN,
+    "sessions.end": Access(SIGNED_IN, ok=303),
+    "sessions.end_others": Access(SIGNED_IN, ok=303),
     # Cadres: evaluating, their visits, their own evaluations' proposals and replies.
     "evaluations.start": CADRES,
     "evaluations.checklist": CADRES,

@@ -558,6 +558,38 @@ def test_open_redirect_is_refused(as_user: Any, world: dict) -> None:
     assert response.headers["Location"].endswith(f"/feedback/actions/{world['open_b11']}")
 
 
+@pytest.mark.parametrize(
+    "target", ["/\t/evil.example/", "/\n/x", "/\\evil.example", "https://e.x/"]
+)
+def test_action_forms_next_stays_on_the_site(as_user: Any, world: dict, target: str) -> None:
+    """Werkzeug drops a TAB after the check: the target is normalised first (issue 17, 3)."""
+    client = as_user("secretary")
+    url = f"/feedback/actions/{world['open_b11']}/close"
+    response = post(client, url, {"note": "Đã xong", "next": target})
+    assert response.status_code == 303
+    assert response.headers["Location"].endswith(f"/feedback/actions/{world['open_b11']}")
+
+
+@pytest.mark.parametrize("target", ["/\t/evil.example/", "/\r\n/x", "//evil.example"])
+def test_mark_read_next_stays_on_the_site(
+    app: Flask, as_user: Any, world: dict, target: str
+) -> None:
+    with app.app_context():
+        db.session.add(
+            Feedback(
+                evaluation_id=world["ev_b21"],
+                user_id=_user("commune").id,
+                reply="Đã tiếp thu",
+                replied_at=datetime.now(UTC),
+            )
+        )
+        db.session.commit()
+    client = as_user("cadre")
+    response = post(client, f"/feedback/{world['ev_b21']}/read", {"next": target})
+    assert response.status_code == 303
+    assert response.headers["Location"].endswith(f"/evaluations/{world['ev_b21']}")
+
+
 # -------------------------------------------------------- scope, on every route
 
 # (method, url with {ev}/{action}/{unit}, which object the url names)

@@ -33,6 +33,7 @@ EXTRA_ROOMS = {
     "evaluations": {"fastpath"},  # the checked fast loader held to the schema by a test
     "feedback": {"actions", "alerts"},  # corrective actions' views; the alert reads
     "judging": {"flags", "scoring", "rejudge"},  # the pure rules by name; re-judging writes
+    "sessions": {"devices"},  # the signed known-device cookie the login throttle trusts
     "sync": {"docs"},  # the OpenAPI document
 }
 NOT_DOMAIN = {"models", "translations", "demo", "__pycache__"}

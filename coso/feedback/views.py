@@ -39,6 +39,7 @@ from coso.fields import plain_errors
 from coso.judging.queries import thresholds
 from coso.judging.scoring import FAIL, PARTIAL
 from coso.models import BranchStatus, Evaluation, Unit
+from coso.redirects import safe_next
 from coso.web import wants_fragment
 
 bp = Blueprint("feedback", __name__)
@@ -76,10 +77,7 @@ def require_lists() -> None:
 
 def next_url(default: str) -> str:
     """Where to go after a form: a local path sent by the form, else ``default``."""
-    target = request.form.get("next", "") or request.args.get("next", "")
-    if target.startswith("/") and not target.startswith("//") and "\\" not in target:
-        return target
-    return default
+    return safe_next(request.form.get("next", "") or request.args.get("next", ""), default)
 
 
 # ------------------------------------------------------------------ parsing

@@ -5,6 +5,7 @@ from coso.models.checklists import ChecklistItem, ChecklistTemplate
 from coso.models.evaluations import BranchStatus, Evaluation, EvaluationAnswer
 from coso.models.feedback import CorrectiveAction, Feedback
 from coso.models.guidance import Guidance, GuidanceTopic
+from coso.models.sessions import LoginSession
 from coso.models.settings import UnitSettings
 from coso.models.units import SecretaryTerm, Unit
 from coso.models.users import User
@@ -21,6 +22,7 @@ __all__ = [
     "Feedback",
     "Guidance",
     "GuidanceTopic",
+    "LoginSession",
     "SecretaryTerm",
     "Unit",
     "UnitSettings",

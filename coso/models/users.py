@@ -32,6 +32,14 @@ class User(UserMixin, db.Model):
 
     unit: Mapped[Unit] = relationship(lazy="joined")
 
+    #: The key of the sign-in (coso.sessions) this object was loaded for; not a column.
+    session_key = None
+
+    def get_id(self) -> str | None:
+        """What Flask-Login keeps in the session and the remember-me cookie: the sign-in's
+        random key, never the user id (which would be the same on every login, for ever)."""
+        return self.session_key
+
     def set_password(self, password: str) -> None:
         # The method is a setting only so tests can use a cheap hash; scrypt by default.
         method = (

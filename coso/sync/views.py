@@ -82,7 +82,7 @@ def read_json() -> Any:
 
 
 def _user_key() -> str:
-    return f"user:{current_user.get_id()}" if current_user.is_authenticated else "anon"
+    return f"user:{current_user.id}" if current_user.is_authenticated else "anon"
 
 
 @bp.post("/sync")

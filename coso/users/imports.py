@@ -18,6 +18,7 @@ from coso import audit, scope
 from coso.audit import changes
 from coso.extensions import db
 from coso.models import Unit, User
+from coso.sessions.service import end_all_for_change
 from coso.units.imports import read_rows as read_sheet
 from coso.units.rules import (
     CREATE,
@@ -227,6 +228,9 @@ def apply(report: ImportReport, manager: User) -> tuple[int, int, list[tuple[str
             user.active = values["active"]
         if values.get("password"):
             user.set_password(values["password"])
+        if values.get("password") or values.get("active") is False:
+            # A new password or a stop ends every sign-in (and remember-me cookie) they had.
+            end_all_for_change(user, reason="import")
         db.session.flush()
         db.session.refresh(user)
         details: dict[str, Any] = changes(before, snapshot(user))

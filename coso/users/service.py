@@ -8,6 +8,7 @@ from coso import audit
 from coso.audit import changes
 from coso.extensions import db
 from coso.models import Unit, User
+from coso.sessions.service import end_all_for_change
 from coso.users.rules import snapshot
 
 
@@ -32,8 +33,13 @@ def update_user(user: User, data: dict[str, Any], unit: Unit) -> None:
 
 
 def reset_password(user: User, password: str) -> None:
-    """Give a user a new password (the log says that it changed, never what to)."""
+    """Give a user a new password (the log says that it changed, never what to).
+
+    Every sign-in the user had ends with the old password (a stolen phone's cookie with it),
+    except the one making the change when it is the user's own.
+    """
     user.set_password(password)
+    end_all_for_change(user, reason="password")
     audit.record("user.password", obj=user, unit_id=user.unit_id, username=user.username)
 
 
@@ -47,3 +53,6 @@ def set_active(user: User, active: bool) -> None:
         after={"active": active},
     )
     user.active = active
+    if not active:
+        # Their cookies die now and stay dead: reactivation opens no old sign-in again.
+        end_all_for_change(user, reason="deactivate")

@@ -101,6 +101,7 @@ PAGES = [
     ("cadre", "/evaluations/{mine}"),
     ("cadre", "/outbox"),
     ("cadre", "/visits"),
+    ("cadre", "/account/sessions"),
     ("secretary", "/"),
     ("secretary", "/feedback"),
     ("secretary", "/feedback/{theirs}"),
