@@ -9,8 +9,6 @@ from coso.demo.world import VN, Ctx, period_of
 from coso.extensions import db
 from coso.models import Guidance, GuidanceTopic
 
-# ------------------------------------------------------------------------ guidance
-
 #: Month -> (the month's theme, topics that fit it): the province's usual calendar.
 MONTHLY_GUIDANCE: dict[int, tuple[str, tuple[str, ...]]] = {
     1: (

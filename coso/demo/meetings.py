@@ -19,6 +19,7 @@ Profile = dict[str, tuple[float, float, float]]
 #: The critical items a non-compliant meeting most often fails, and how often.
 CRITICAL_CHOICES = ("P10", "C1", "P2", "P1", "C8")
 CRITICAL_WEIGHTS = (0.35, 0.25, 0.15, 0.15, 0.10)
+CUM_CRITICAL = list(accumulate(CRITICAL_WEIGHTS))[:-1]
 
 
 def meeting_dates(ctx: Ctx, plan: BranchPlan, months: int) -> list[date]:
@@ -133,6 +134,3 @@ def meeting(
             answers[code] = scoring.FAIL
     present = max(1, min(total, int(total * ratio) if ratio < 0.5 else round(total * ratio)))
     return answers, present, sorted(rng.sample(topics, covered), key=topics.index)
-
-
-CUM_CRITICAL = list(accumulate(CRITICAL_WEIGHTS))[:-1]

@@ -45,7 +45,7 @@ class BranchPlan:
 class EvalRecord:
     """What the feedback phase needs to know about one stored evaluation."""
 
-    id: int
+    id: int  # 0 until the service has stored it
     branch_id: int
     cadre_id: int
     meeting_date: date
@@ -73,9 +73,6 @@ class Ctx:
     records: dict[int, list[EvalRecord]] = field(default_factory=dict)
 
 
-# ------------------------------------------------------------------------- phases
-
-
 def wipe_all() -> None:
     """Delete every row of every table, children first."""
     for table in reversed(db.metadata.sorted_tables):
@@ -90,7 +87,7 @@ def first_free_id(model: type[Base]) -> int:
 
 
 def insert_rows(model: type[Base], rows: list[dict[str, Any]]) -> None:
-    """Insert plain rows with one executemany.
+    """Insert plain rows with one executemany (the rows no service of the app writes).
 
     Core, not the ORM bulk path: that one splits a chunk into a statement per
     pattern of None values, which is many times slower here.
@@ -120,6 +117,7 @@ def period_of(day: date, back: int = 0) -> str:
 
 
 def weighted(rng: Random, choices: Sequence[tuple[str, float]]) -> str:
+    """One of ``choices`` (value, probability), drawn by its probability."""
     r, total = rng.random(), 0.0
     for value, weight in choices:
         total += weight
@@ -129,4 +127,5 @@ def weighted(rng: Random, choices: Sequence[tuple[str, float]]) -> str:
 
 
 def local_time(day: date, hour: int, minute: int) -> datetime:
+    """``hour:minute`` of ``day`` in Vietnam, as a UTC time (what the database stores)."""
     return datetime(day.year, day.month, day.day, hour, minute, tzinfo=VN).astimezone(UTC)
