@@ -2,8 +2,12 @@
 
 from __future__ import annotations
 
+import os
+import subprocess
+import sys
 from collections import Counter
 from datetime import UTC, date, datetime, timedelta
+from pathlib import Path
 
 import pytest
 import sqlalchemy as sa
@@ -454,3 +458,20 @@ def test_submit_batch_received_at(app_ctx: Flask) -> None:
     )
     assert future.status == evaluation_service.REJECTED
     assert "meeting_date" in future.errors
+
+
+def test_demo_is_outside_the_request_path(tmp_path: Path) -> None:
+    """Building the app and serving a page load no module of ``coso.demo``."""
+    script = (
+        "import sys\n"
+        "from coso import create_app\n"
+        "app = create_app({'TESTING': True, 'SECRET_KEY': 'x', "
+        f"'SQLALCHEMY_DATABASE_URI': 'sqlite:///{tmp_path / 'empty.sqlite'}'}})\n"
+        "app.test_client().get('/login')\n"
+        "print(sorted(m for m in sys.modules if m.startswith('coso.demo')))\n"
+    )
+    env = {**os.environ, "PYTHONPATH": str(Path(__file__).resolve().parents[1])}
+    done = subprocess.run(
+        [sys.executable, "-c", script], capture_output=True, text=True, env=env, check=True
+    )
+    assert done.stdout.strip().splitlines()[-1] == "[]"
