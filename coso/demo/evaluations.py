@@ -9,10 +9,11 @@ itself: validation, scoring, storing and judging are the service's, and a change
 to any of them shows in the demo at once.
 
 Phones sync when they are back online: the last ``DAILY_DAYS`` days arrive in a
-sync a day per cadre, older history in a sync a week per cadre (stored as
-received at the end of it). Fewer, fuller batches keep the benchmark's
-150,000-evaluation province loadable in minutes; only the recent weeks show
-receipt times on any page.
+sync a day per cadre, older history in a sync a month per cadre (stored as
+received at its last item's delivery). The service's cost is mostly per batch,
+so fewer, fuller batches keep the benchmark's 150,000-evaluation province
+loadable in minutes; receipt times matter only for recent evaluations (the
+secretaries' unacknowledged list, the latest on the home page).
 
 The answers of a planned meeting are drawn at random and scored with the real
 ``coso.judging.scoring`` until the meeting is (or is not) compliant as its
@@ -42,7 +43,7 @@ from coso.judging.queries import settings_for_path
 from coso.judging.service import lock_rows
 from coso.models import BranchStatus, User
 
-#: Recent days synced a day at a time (older history: a week at a time).
+#: Recent days synced a day at a time (older history: a month at a time).
 DAILY_DAYS = 60
 #: The sync API's largest batch (coso.sync.views.MAX_BATCH).
 BATCH = 100
@@ -154,13 +155,13 @@ def _plan_branch(
         notes = None
         if rng.random() < 0.3:
             notes = rng.choice(NOTES_GOOD if outcome.compliant else NOTES_WEAK)
-        answers = []
+        answers = []  # (item, value, note): a benchmark's 3 million answers as tuples
         for code, value in answers_in.items():
             note = None
             failing = value in (scoring.FAIL, scoring.PARTIAL) and code in ITEM_NOTES
             if failing and rng.random() < 0.3:
                 note = rng.choice(ITEM_NOTES[code])
-            answers.append({"item": code, "value": value, "note": note})
+            answers.append((code, value, note))
         item = {
             "uuid": ev_uuid,
             "branch_id": branch.id,
@@ -171,7 +172,7 @@ def _plan_branch(
             "mode": "online" if rng.random() < 0.08 else "in_person",
             "members_total": total_members,
             "members_present": present,
-            "answers": answers,
+            "answers": tuple(answers),  # made JSON-shaped when sent (``_as_sent``)
             "topics_covered": covered,
             "notes": notes,
             "good_practice": good_practice,
@@ -195,6 +196,14 @@ def _plan_branch(
     return out
 
 
+def _as_sent(item: dict[str, Any]) -> dict[str, Any]:
+    """The item exactly as a phone sends it: answers as ``{"item", "value", "note"}``."""
+    answers = [
+        {"item": code, "value": value, "note": note} for code, value, note in item["answers"]
+    ]
+    return {**item, "answers": answers}
+
+
 def _delay(rng: Random) -> timedelta:
     """How long after the meeting the phone got it through: mostly minutes, sometimes days."""
     r = rng.random()
@@ -206,11 +215,11 @@ def _delay(rng: Random) -> timedelta:
 
 
 def _sync_slot(ctx: Ctx, received_at: datetime) -> date:
-    """The day (recent weeks) or the week's Monday (older history) of the sync that delivers."""
+    """The day (recent weeks) or the month (older history) of the sync that delivers it."""
     day = received_at.astimezone(VN).date()
     if (ctx.today - day).days <= DAILY_DAYS:
         return day
-    return day - timedelta(days=day.weekday())
+    return day.replace(day=1)
 
 
 def _submit(ctx: Ctx, sent: list[_Sent]) -> int:
@@ -233,7 +242,7 @@ def _submit(ctx: Ctx, sent: list[_Sent]) -> int:
         user: User = users[batch[0].cadre_id]
         received_at = batch[-1].received_at
         results = submit_batch(
-            [s.item for s in batch],
+            [_as_sent(s.item) for s in batch],
             user,
             device_id=f"demo-{user.username}",
             received_at=received_at,
