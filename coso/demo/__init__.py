@@ -75,6 +75,11 @@ def seed(
     :param random_seed: the same seed and ``today`` give the same data.
     :param wipe: delete every row of every table first.
     :param today: the day the demo is "now" (default: the real today).
+
+    Not one transaction: the evaluations' service ends the transaction before each
+    batch it reads (``coso.extensions.reading_phase``), so what came before is
+    committed as the seed goes; a seed that fails half-way leaves a partial demo
+    (``seed-demo --force`` replaces it).
     """
     if branches < 1 or months < 1:
         raise ValueError("need at least one branch and one month")
