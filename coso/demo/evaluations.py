@@ -42,11 +42,10 @@ from coso.judging import flags, scoring
 from coso.judging.queries import settings_for_path
 from coso.judging.service import lock_rows
 from coso.models import BranchStatus, User
+from coso.sync.views import MAX_BATCH as BATCH  # a phone sends no more at once
 
 #: Recent days synced a day at a time (older history: a month at a time).
 DAILY_DAYS = 60
-#: The sync API's largest batch (coso.sync.views.MAX_BATCH).
-BATCH = 100
 
 
 @dataclass
