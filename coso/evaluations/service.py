@@ -28,7 +28,7 @@ from sqlalchemy.dialects import postgresql, sqlite
 
 from coso.checklists.rules import item_specs
 from coso.evaluations.queries import Catalog
-from coso.evaluations.rules import canonical_uuid
+from coso.evaluations.rules import canonical_uuid, clean_text
 from coso.evaluations.schema import EvaluationSchema
 from coso.extensions import db, reading_phase
 from coso.fields import plain_errors
@@ -111,9 +111,7 @@ def submit_batch(
 ) -> list[Result]:
     """Validate and store each item; the caller commits once at the end.
 
-    ``received_at`` is the moment the batch counts as received (default: now): the
-    schema's "now" for its date checks and the stored receipt time, visit days and
-    audit events. The demo sets it to store years of history as received back then.
+    ``received_at`` (default: now) is the batch's "now": its date checks, its stored times.
     """
     now = received_at or datetime.now(UTC)
     results: list[Result | None] = [None] * len(items)
@@ -287,7 +285,7 @@ def _prepare(
         data = new.data
         path = catalog.branches[data["branch_id"]].path
         outcome = _score(data, catalog, settings[path], specs)
-        good_practice = _clean(data["good_practice"])
+        good_practice = clean_text(data["good_practice"])
         new.row = {
             "uuid": str(data["uuid"]),
             "content_hash": new.digest,
@@ -301,7 +299,7 @@ def _prepare(
             "members_total": data["members_total"],
             "members_present": data["members_present"],
             "topics_covered": sorted(set(data["topics_covered"])),
-            "notes": _clean(data["notes"]),
+            "notes": clean_text(data["notes"]),
             "good_practice": good_practice,
             "recommend_practice": bool(data["recommend_practice"] and good_practice),
             "supersedes_id": new.original.id if new.original else None,
@@ -311,7 +309,7 @@ def _prepare(
             "received_at": now,
             **outcome.columns(),
         }
-        notes = {answer["item"]: _clean(answer.get("note")) for answer in data["answers"]}
+        notes = {answer["item"]: clean_text(answer.get("note")) for answer in data["answers"]}
         new.answers = [
             {"item_code": code, "value": value, "note": notes.get(code)}
             for code, value in outcome.effective.items()
@@ -397,11 +395,3 @@ def _audit(stored: list[_New], user: User, now: datetime) -> None:
             if (row := new.row) is not None
         ],
     )
-
-
-def _clean(text: str | None) -> str | None:
-    """Strip blanks and NULs; empty text is no text."""
-    if text is None:
-        return None
-    text = text.replace("\x00", "").strip()
-    return text or None
