@@ -1,9 +1,13 @@
-"""The demo province: every state planted, outcomes from the real rules, reproducible."""
+"""The demo province: every state planted, stored through the sync service, reproducible."""
 
 from __future__ import annotations
 
+import os
+import subprocess
+import sys
 from collections import Counter
-from datetime import date, timedelta
+from datetime import UTC, date, datetime, timedelta
+from pathlib import Path
 
 import pytest
 import sqlalchemy as sa
@@ -13,9 +17,12 @@ from flask.testing import FlaskClient, FlaskCliRunner
 from coso import demo
 from coso.checklists.rules import DEFAULT_ITEMS
 from coso.checklists.service import create_default_template
+from coso.evaluations import service as evaluation_service
 from coso.extensions import db
 from coso.judging import flags, queries, scoring
+from coso.judging import service as judging_service
 from coso.models import (
+    AuditEvent,
     BranchStatus,
     ChecklistTemplate,
     CorrectiveAction,
@@ -28,7 +35,7 @@ from coso.models import (
     User,
     Visit,
 )
-from tests.builders import make_unit
+from tests.builders import make_unit, payload, small_province, with_checklist
 from tests.conftest import AuthActions
 
 TODAY = date(2025, 11, 20)
@@ -340,3 +347,131 @@ def test_same_seed_same_data(app: Flask) -> None:
         assert _uuids() == first
         demo.seed(branches=20, months=3, random_seed=8, today=TODAY, wipe=True)
         assert set(_uuids()).isdisjoint(first)
+
+
+def test_evaluations_were_stored_by_the_service(app: Flask, seeded: str) -> None:
+    """The demo writes no evaluation itself: every one went through ``submit_batch``.
+
+    Its fingerprints: an audit event per evaluation by the cadre who sent it, the
+    phone's device id, a meeting visit made when the batch was received, answers
+    that score to the stored outcome, and branch rows that judging's own
+    recomputation leaves exactly as they are.
+    """
+    with app.app_context():
+        template = db.session.scalars(sa.select(ChecklistTemplate)).one()
+        items = [
+            scoring.ItemSpec(i.code, i.section, i.weight, i.critical, i.kind)
+            for i in template.items
+        ]
+        usernames = dict(db.session.execute(sa.select(User.id, User.username)).all())
+        audited = {
+            (event.object_id, event.user_id)
+            for event in db.session.scalars(
+                sa.select(AuditEvent).where(AuditEvent.action == "evaluation.create")
+            )
+        }
+        visits = {
+            v.evaluation_id: v
+            for v in db.session.scalars(sa.select(Visit).where(Visit.form == "meeting"))
+        }
+        evaluations = db.session.scalars(sa.select(Evaluation)).all()
+        assert len(audited) == len(evaluations) == len(visits)
+        for ev in evaluations:
+            assert (str(ev.id), ev.cadre_id) in audited
+            assert ev.device_id == f"demo-{usernames[ev.cadre_id]}"
+            assert visits[ev.id].user_id == ev.cadre_id
+            assert visits[ev.id].created_at == ev.received_at
+            assert ev.submitted_at <= ev.received_at
+            assert ev.received_at.date() <= TODAY + timedelta(days=1)
+            answers = {a.item_code: a.value for a in ev.answers}
+            outcome = scoring.score_evaluation(
+                items,
+                answers,
+                members_total=ev.members_total,
+                members_present=ev.members_present,
+                topics_total=len(ev.guidance.topics) if ev.guidance else 0,
+                topics_covered=len(ev.topics_covered),
+            )
+            assert dict(outcome.effective) == answers
+            assert (outcome.score, outcome.compliant, outcome.serious) == (
+                ev.score,
+                ev.compliant,
+                ev.serious,
+            )
+
+        def snapshot() -> dict[int, tuple[object, ...]]:
+            return {
+                row.branch_id: (
+                    row.state,
+                    row.since,
+                    row.evaluation_id,
+                    row.last_meeting_date,
+                    row.streak,
+                    row.serious,
+                    row.reasons,
+                    row.score,
+                )
+                for row in db.session.scalars(sa.select(BranchStatus))
+            }
+
+        before = snapshot()
+        counts = judging_service.refresh_all(TODAY)
+        db.session.flush()
+        db.session.expire_all()
+        assert snapshot() == before
+        for state, n in counts.items():
+            assert f"{state} {n}" in seeded
+
+
+def test_submit_batch_received_at(app_ctx: Flask) -> None:
+    """``received_at`` is the batch's "now": old meetings valid then are stored as of then."""
+    data = with_checklist(small_province())
+    cadre, branch = data["users"]["cadre"], data["branches"][0]
+    then = datetime(2024, 3, 10, 12, 0, tzinfo=UTC)
+
+    def item() -> dict[str, object]:
+        return payload(
+            branch.id,
+            data["template"].id,
+            meeting_date="2024-03-09",
+            started_at="2024-03-09T12:00:00+00:00",
+            submitted_at="2024-03-09T13:30:00+00:00",
+        )
+
+    (late,) = evaluation_service.submit_batch([item()], cadre)
+    assert late.status == evaluation_service.REJECTED
+    assert "meeting_date" in late.errors
+    (stored,) = evaluation_service.submit_batch([item()], cadre, received_at=then)
+    assert stored.status == evaluation_service.CREATED, stored.errors
+    db.session.commit()
+    evaluation = db.session.get(Evaluation, stored.id)
+    assert evaluation.received_at == then
+    visit = db.session.scalar(sa.select(Visit).where(Visit.evaluation_id == stored.id))
+    assert visit.created_at == then
+    status = db.session.get(BranchStatus, branch.id)
+    assert (status.state, status.evaluation_id) == (flags.OK, stored.id)
+    # A meeting after the batch's "now" is in the future, whatever the real clock says.
+    (future,) = evaluation_service.submit_batch(
+        [payload(branch.id, data["template"].id, meeting_date="2024-03-20")],
+        cadre,
+        received_at=then,
+    )
+    assert future.status == evaluation_service.REJECTED
+    assert "meeting_date" in future.errors
+
+
+def test_demo_is_outside_the_request_path(tmp_path: Path) -> None:
+    """Building the app and serving a page load no module of ``coso.demo``."""
+    script = (
+        "import sys\n"
+        "from coso import create_app\n"
+        "app = create_app({'TESTING': True, 'SECRET_KEY': 'x', "
+        f"'SQLALCHEMY_DATABASE_URI': 'sqlite:///{tmp_path / 'empty.sqlite'}'}})\n"
+        "app.test_client().get('/login')\n"
+        "print(sorted(m for m in sys.modules if m.startswith('coso.demo')))\n"
+    )
+    env = {**os.environ, "PYTHONPATH": str(Path(__file__).resolve().parents[1])}
+    done = subprocess.run(
+        [sys.executable, "-c", script], capture_output=True, text=True, env=env, check=True
+    )
+    assert done.stdout.strip().splitlines()[-1] == "[]"

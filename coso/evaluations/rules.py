@@ -34,3 +34,11 @@ def canonical_uuid(value: Any) -> str | None:
 def new_uuid() -> str:
     """A fresh identifier for an evaluation (the form's; phones make their own)."""
     return str(uuid_module.uuid4())
+
+
+def clean_text(text: str | None) -> str | None:
+    """Strip blanks and NULs; empty text is no text."""
+    if text is None:
+        return None
+    text = text.replace("\x00", "").strip()
+    return text or None

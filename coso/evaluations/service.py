@@ -28,7 +28,7 @@ from sqlalchemy.dialects import postgresql, sqlite
 
 from coso.checklists.rules import item_specs
 from coso.evaluations.queries import Catalog
-from coso.evaluations.rules import canonical_uuid
+from coso.evaluations.rules import canonical_uuid, clean_text
 from coso.evaluations.schema import EvaluationSchema
 from coso.extensions import db, reading_phase
 from coso.fields import plain_errors
@@ -102,8 +102,18 @@ def content_hash(item: dict[str, Any]) -> str:
     return hashlib.sha256(canonical.encode()).hexdigest()
 
 
-def submit_batch(items: list[Any], user: User, *, device_id: str | None = None) -> list[Result]:
-    """Validate and store each item; the caller commits once at the end."""
+def submit_batch(
+    items: list[Any],
+    user: User,
+    *,
+    device_id: str | None = None,
+    received_at: datetime | None = None,
+) -> list[Result]:
+    """Validate and store each item; the caller commits once at the end.
+
+    ``received_at`` (default: now) is the batch's "now": its date checks, its stored times.
+    """
+    now = received_at or datetime.now(UTC)
     results: list[Result | None] = [None] * len(items)
     fresh: dict[str, _New] = {}  # by UUID: the first valid occurrence in the batch
     repeats: list[tuple[int, str, str]] = []  # later occurrences of a UUID in this batch
@@ -111,9 +121,9 @@ def submit_batch(items: list[Any], user: User, *, device_id: str | None = None) 
     # writing meanwhile); only _store's few statements do. What changed in between is
     # caught there: a UUID stored meanwhile or an original corrected meanwhile skips its row.
     with reading_phase():
-        catalog = _check(items, user, results, fresh, repeats)
-        _prepare(list(fresh.values()), user, device_id, catalog)
-    lost = _store(list(fresh.values()), user)
+        catalog = _check(items, user, results, fresh, repeats, now)
+        _prepare(list(fresh.values()), user, device_id, catalog, now)
+    lost = _store(list(fresh.values()), user, now)
     for uuid_text, new in fresh.items():
         if new.row is not None:
             results[new.index] = Result(uuid_text, CREATED, new.row["id"], outcome_of(new.row))
@@ -142,6 +152,7 @@ def _check(
     results: list[Result | None],
     fresh: dict[str, _New],
     repeats: list[tuple[int, str, str]],
+    now: datetime,
 ) -> Catalog:
     """Answer replays and invalid items; collect the valid new ones in ``fresh``."""
     catalog = Catalog.load(user, items)
@@ -150,7 +161,7 @@ def _check(
         u for item in items if isinstance(item, dict) and (u := canonical_uuid(item.get("uuid")))
     ]
     existing = _existing(uuids)
-    schema = EvaluationSchema(catalog)
+    schema = EvaluationSchema(catalog, now=now)
     corrected: set[int] = set()  # originals a correction in this batch already claims
     for index, item in enumerate(items):
         if not isinstance(item, dict):
@@ -258,14 +269,15 @@ def _insert(model: type[Any]) -> Any:
     return (postgresql.insert if dialect == "postgresql" else sqlite.insert)(model.__table__)
 
 
-def _prepare(batch: list[_New], user: User, device_id: str | None, catalog: Catalog) -> None:
+def _prepare(
+    batch: list[_New], user: User, device_id: str | None, catalog: Catalog, now: datetime
+) -> None:
     """Score each new item and build its row and its answers (nothing is written yet).
 
     Rows are plain dicts of the evaluation's columns, not ORM objects: the batch is
     written with Core statements, and building and reading back 50 objects of
     30 attributes each was a noticeable share of a sync.
     """
-    now = datetime.now(UTC)
     # One read of the settings of every branch in the batch, one list of items per template.
     settings = settings_for_paths(catalog.branches[new.data["branch_id"]].path for new in batch)
     specs = cache(item_specs)
@@ -273,7 +285,7 @@ def _prepare(batch: list[_New], user: User, device_id: str | None, catalog: Cata
         data = new.data
         path = catalog.branches[data["branch_id"]].path
         outcome = _score(data, catalog, settings[path], specs)
-        good_practice = _clean(data["good_practice"])
+        good_practice = clean_text(data["good_practice"])
         new.row = {
             "uuid": str(data["uuid"]),
             "content_hash": new.digest,
@@ -287,7 +299,7 @@ def _prepare(batch: list[_New], user: User, device_id: str | None, catalog: Cata
             "members_total": data["members_total"],
             "members_present": data["members_present"],
             "topics_covered": sorted(set(data["topics_covered"])),
-            "notes": _clean(data["notes"]),
+            "notes": clean_text(data["notes"]),
             "good_practice": good_practice,
             "recommend_practice": bool(data["recommend_practice"] and good_practice),
             "supersedes_id": new.original.id if new.original else None,
@@ -297,14 +309,14 @@ def _prepare(batch: list[_New], user: User, device_id: str | None, catalog: Cata
             "received_at": now,
             **outcome.columns(),
         }
-        notes = {answer["item"]: _clean(answer.get("note")) for answer in data["answers"]}
+        notes = {answer["item"]: clean_text(answer.get("note")) for answer in data["answers"]}
         new.answers = [
             {"item_code": code, "value": value, "note": notes.get(code)}
             for code, value in outcome.effective.items()
         ]
 
 
-def _store(batch: list[_New], user: User) -> dict[str, Evaluation]:
+def _store(batch: list[_New], user: User, now: datetime) -> dict[str, Evaluation]:
     """Insert the batch's new evaluations with everything that follows from them.
 
     Sets ``row["id"]`` on each item it stored (clears ``row`` on the others); returns,
@@ -313,7 +325,6 @@ def _store(batch: list[_New], user: User) -> dict[str, Evaluation]:
     """
     if not batch:
         return {}
-    now = datetime.now(UTC)
     # Branch rows first, in branch order: two batches never wait on each other crosswise.
     lock_rows({new.data["branch_id"] for new in batch})
     # In UUID order: two batches sharing UUIDs then take their index entries in one order
@@ -384,11 +395,3 @@ def _audit(stored: list[_New], user: User, now: datetime) -> None:
             if (row := new.row) is not None
         ],
     )
-
-
-def _clean(text: str | None) -> str | None:
-    """Strip blanks and NULs; empty text is no text."""
-    if text is None:
-        return None
-    text = text.replace("\x00", "").strip()
-    return text or None

@@ -1,0 +1,125 @@
+"""A realistic demo province, so every screen has something true-to-life to show.
+
+``seed`` builds a province union, its commune and ward unions and their
+branches, the default checklist, four months of guidance, the demo users, and
+months of scored evaluations with their branch states, visits, feedback and
+corrective actions. Every state of domain.md (ok, flagged, repeat, overdue,
+never) is planted on purpose, in the first commune as well as overall.
+
+Evaluations go through the sync API's own service (``coso.demo.evaluations``),
+so their outcomes, meeting visits and branch states are the app's, never the
+demo's; the rest (units, users, guidance, other visits, feedback) is built here,
+one module per part: ``units``, ``people``, ``guidance``, ``meetings``,
+``evaluations``, ``visits``, ``feedback``, on the shared ``world`` and ``texts``.
+It must also load a whole province's history for benchmarks (3,000 branches x
+56 months, about 150,000 evaluations and 3 million answers).
+
+Nothing in the app's request path imports this package: only the ``seed-demo``
+command, the benchmarks and the tests do.
+"""
+
+from __future__ import annotations
+
+import time as clock
+from collections.abc import Callable
+from datetime import UTC, date, datetime, time
+from random import Random
+
+from coso.checklists.service import create_default_template
+from coso.demo.evaluations import build_evaluations
+from coso.demo.feedback import build_responses
+from coso.demo.guidance import MONTHLY_GUIDANCE, build_guidance
+from coso.demo.people import build_users
+from coso.demo.units import build_units
+from coso.demo.visits import build_other_visits
+from coso.demo.world import (
+    DEMO_PASSWORD,
+    DEMO_USERS,
+    PROVINCE_CODE,
+    PROVINCE_NAME,
+    VN,
+    Ctx,
+    sync_sequences,
+    wipe_all,
+)
+from coso.extensions import db
+from coso.judging import flags
+from coso.models import Unit
+
+__all__ = [
+    "DEMO_PASSWORD",
+    "DEMO_USERS",
+    "MONTHLY_GUIDANCE",
+    "PROVINCE_CODE",
+    "PROVINCE_NAME",
+    "VN",
+    "seed",
+]
+
+
+def seed(
+    *,
+    branches: int = 200,
+    months: int = 6,
+    communes: int | None = None,
+    random_seed: int = 2026,
+    wipe: bool = False,
+    progress: Callable[[str], None] = lambda m: None,
+    today: date | None = None,
+) -> str:
+    """Load the demo province and return a one-paragraph summary of what was made.
+
+    :param branches: how many branches (at least 5 so every state can be shown).
+    :param months: months of evaluation history, back from ``today``.
+    :param communes: commune/ward unions (default: one per ten branches).
+    :param random_seed: the same seed and ``today`` give the same data.
+    :param wipe: delete every row of every table first.
+    :param today: the day the demo is "now" (default: the real today).
+
+    Not one transaction: the evaluations' service ends the transaction before each
+    batch it reads (``coso.extensions.reading_phase``), so what came before is
+    committed as the seed goes; a seed that fails half-way leaves a partial demo
+    (``seed-demo --force`` replaces it).
+    """
+    if branches < 1 or months < 1:
+        raise ValueError("need at least one branch and one month")
+    started = clock.monotonic()
+    today = today or date.today()
+    end_of_today = datetime.combine(today, time(23, 59), tzinfo=VN).astimezone(UTC)
+    ctx = Ctx(
+        rng=Random(random_seed),
+        today=today,
+        now=min(end_of_today, datetime.now(UTC)) if today >= date.today() else end_of_today,
+        progress=progress,
+    )
+    if wipe:
+        wipe_all()
+        progress("Emptied every table.")
+    build_units(ctx, branches, communes)
+    sync_sequences((Unit,))  # unit ids are assigned here; later batches commit as they go
+    build_users(ctx)
+    template = create_default_template(ctx.province)  # type: ignore[arg-type]
+    template.created_by_id = ctx.users["province"].id
+    guidance = build_guidance(ctx)
+    progress(
+        f"Checklist v{template.version} published; guidance for {', '.join(sorted(guidance))}."
+    )
+    build_evaluations(ctx, template.items, guidance, months)
+    build_other_visits(ctx, months)
+    build_responses(ctx)
+    db.session.commit()
+    elapsed = clock.monotonic() - started
+    progress(f"Committed in {elapsed:.1f} s.")
+    return summary_of(ctx)
+
+
+def summary_of(ctx: Ctx) -> str:
+    """What was loaded, in one short paragraph."""
+    c = ctx.counts
+    states = ", ".join(f"{state} {ctx.states[state]}" for state in flags.STATES)
+    return (
+        f"Demo province {PROVINCE_NAME}: {c['units']} units ({c['communes']} commune/ward "
+        f"unions, {c['branches']} branches), {c['users']} users, {c['evaluations']:,} "
+        f"evaluations ({c['answers']:,} answers), {c['visits']:,} visits, {c['feedback']} "
+        f"feedback, {c['actions']} corrective actions.\nBranches by state: {states}."
+    )

@@ -1,0 +1,110 @@
+"""The demo's people: branch secretaries (with their past terms) and the demo users."""
+
+from __future__ import annotations
+
+from datetime import date, timedelta
+from random import Random
+from typing import Any
+
+from coso.demo.texts import DEMO_NAMES, ascii_only, person
+from coso.demo.world import DEMO_PASSWORD, DEMO_USERS, Ctx
+from coso.extensions import db
+from coso.models import Unit, User
+from coso.models.users import ADMIN, CADRE, PROVINCE, SECRETARY
+
+
+def secretary_terms(ctx: Ctx, unit: Unit) -> list[dict[str, Any]]:
+    """Fill a branch's profile; return its secretary terms (with turnover on some)."""
+    rng, today = ctx.rng, ctx.today
+    unit.member_count = rng.randint(10, 40)
+    name, _female = person(rng)
+    party = rng.random() < 0.6
+    terms: list[dict[str, Any]] = []
+    if rng.random() < 0.25:  # a secretary changed within the last year
+        changed = today - timedelta(days=rng.randint(20, 350))
+        start = changed - timedelta(days=rng.randint(200, 1100))
+        if rng.random() < 0.3:  # and changed before that too: a branch that keeps changing
+            previous_end = start - timedelta(days=rng.randint(3, 20))
+            terms.append(
+                _term(rng, unit, previous_end - timedelta(days=rng.randint(120, 300)), previous_end)
+            )
+        terms.append(_term(rng, unit, start, changed - timedelta(days=rng.randint(0, 10))))
+        since = changed
+    else:
+        since = today - timedelta(days=rng.randint(120, 1500))
+    unit.secretary_name, unit.secretary_since, unit.secretary_party_member = name, since, party
+    terms.append(
+        {
+            "branch_id": unit.id,
+            "name": name,
+            "party_member": party,
+            "started_on": since,
+            "ended_on": None,
+        }
+    )
+    return terms
+
+
+def _term(rng: Random, unit: Unit, start: date, end: date) -> dict[str, Any]:
+    """An ended secretary term (those who leave early are less often Party members)."""
+    return {
+        "branch_id": unit.id,
+        "name": person(rng)[0],
+        "party_member": rng.random() < 0.35,
+        "started_on": start,
+        "ended_on": end,
+    }
+
+
+def _username(display_name: str, taken: set[str]) -> str:
+    """``tuan.nv`` for Nguyễn Văn Tuấn, numbered if taken."""
+    words = ascii_only(display_name).lower().split()
+    base = f"{words[-1]}.{''.join(word[0] for word in words[:-1])}"
+    name, k = base, 2
+    while name in taken:
+        name, k = f"{base}{k}", k + 1
+    taken.add(name)
+    return name
+
+
+def build_users(ctx: Ctx) -> None:
+    """The demo users and a few more cadres, all with the demo password."""
+    rng, province = ctx.rng, ctx.province
+    assert province is not None
+    first_commune = ctx.communes[0]
+    first_branch = next(b.unit for b in ctx.branches if b.commune == 0)
+    homes = {
+        "admin": ([ADMIN], province, DEMO_NAMES["admin"]),
+        "province": ([PROVINCE], province, DEMO_NAMES["province"]),
+        "cadre": ([CADRE], province, DEMO_NAMES["cadre"]),
+        "commune": ([SECRETARY], first_commune, person(rng)[0]),
+        "secretary": ([SECRETARY], first_branch, first_branch.secretary_name or ""),
+    }
+    password_hash = ""
+    taken = set(DEMO_USERS)
+    extra = max(4, min(24, len(ctx.branches) // 50))
+    specs: list[tuple[str, list[str], Unit, str]] = [
+        (username, roles, home, name) for username, (roles, home, name) in homes.items()
+    ]
+    for i in range(extra + 1):
+        name = person(rng)[0]
+        # The last one works for the first commune only, to show a narrower scope.
+        specs.append(
+            (_username(name, taken), [CADRE], first_commune if i == extra else province, name)
+        )
+    for username, roles, home, name in specs:
+        user = User(username=username, display_name=name, unit=home)
+        user.role_list = roles
+        if not password_hash:  # hash once: every demo account shares the password
+            user.set_password(DEMO_PASSWORD)
+            password_hash = user.password_hash
+        user.password_hash = password_hash
+        db.session.add(user)
+        ctx.users[username] = user
+    db.session.flush()
+    ctx.cadres = [(ctx.users["cadre"], 3.0, None)]
+    for username, _roles, home, _name in specs[len(homes) :]:
+        commune = 0 if home is first_commune else None
+        ctx.cadres.append((ctx.users[username], rng.uniform(0.3, 2.0), commune))
+    ctx.counts["users"] = len(specs)
+    ctx.progress(f"Users: {len(specs)} ({', '.join(DEMO_USERS)} and {extra + 1} more cadres).")
