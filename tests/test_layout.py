@@ -112,20 +112,7 @@ def test_rules_are_pure(path: Path) -> None:
     assert not {m for m in imported if m.startswith(("coso.models", "coso.extensions"))}
 
 
-#: Files known to be too long, each waiting for its split (strict: passing fails the test).
-TOO_LONG_FOR_NOW = {"demo.py"}
-
-
-@pytest.mark.parametrize(
-    "path",
-    [
-        pytest.param(p, marks=pytest.mark.xfail(strict=True))
-        if str(p.relative_to(ROOT)) in TOO_LONG_FOR_NOW
-        else p
-        for p in sorted(ROOT.rglob("*.py"))
-    ],
-    ids=lambda p: str(p.relative_to(ROOT)),
-)
+@pytest.mark.parametrize("path", sorted(ROOT.rglob("*.py")), ids=lambda p: str(p.relative_to(ROOT)))
 def test_no_file_over_400_lines(path: Path) -> None:
     assert len(path.read_text(encoding="utf-8").splitlines()) <= 400
 
