@@ -19,15 +19,15 @@ from sqlalchemy.exc import IntegrityError
 from coso import audit, clock, scope
 from coso.admin.blueprint import bp
 from coso.checklists.queries import current_template
-from coso.extensions import db
+from coso.extensions import db, reading_phase
 from coso.fields import form_data, plain_errors, squash
 from coso.guidance.queries import guidance_for
 from coso.guidance.rules import period_of
 from coso.models import Unit
 from coso.models.units import UNIT_KINDS
-from coso.spreadsheets import csv_response, sign_rows, unsign_rows, xlsx_response
+from coso.spreadsheets import SheetError, csv_response, sign_rows, unsign_rows, xlsx_response
 from coso.units import queries, rules, service, words
-from coso.units.imports import ImportError_, check, export_rows, read_rows
+from coso.units.imports import check, export_rows, read_rows
 from coso.units.queries import unit_by_code
 from coso.units.schema import UNIT_FIELDS, MoveSchema, UnitSchema
 from coso.web import int_arg, render_page, unit_in_scope
@@ -228,18 +228,20 @@ def units_import() -> ResponseReturnValue:
             report=None,
             file_error=_("Choose a .csv or .xlsx file."),
         )
-    try:
-        rows = read_rows(upload.filename, upload.stream)
-    except ImportError_ as exc:
-        return render_page(
-            "admin/units_import.html",
-            "admin/_units_import.html",
-            422,
-            root=root,
-            report=None,
-            file_error=str(exc),
-        )
-    report = check(rows, root)
+    with reading_phase():
+        # The file is parsed with no transaction open, then checked in a read-only one.
+        try:
+            rows = read_rows(upload.filename, upload.stream)
+        except SheetError as exc:
+            return render_page(
+                "admin/units_import.html",
+                "admin/_units_import.html",
+                422,
+                root=root,
+                report=None,
+                file_error=str(exc),
+            )
+        report = check(rows, root)
     return render_page(
         "admin/units_import.html",
         "admin/_units_import.html",

@@ -1,6 +1,8 @@
-"""Every CSV and XLSX file in and out: reports, list exports, the imports' dry runs.
+"""Every CSV and XLSX file in and out: reports, list exports, the imports' files.
 
-One rule for formula-like cells (``_safe_text``), one ``Content-Disposition`` (``attachment``).
+One rule for formula-like cells (``_safe_text``, undone on the way in by ``unquote``),
+one ``Content-Disposition`` (``attachment``), one reader of uploaded tables
+(``read_records``) with one error for a file that cannot be read (``SheetError``).
 
 Headers are always Vietnamese (the reports go up the Union's hierarchy in
 Vietnamese, whatever language the exporting user reads). In XLSX, dates are
@@ -24,11 +26,33 @@ from flask import Response, current_app
 from flask_babel import force_locale
 from itsdangerous import BadSignature, URLSafeTimedSerializer
 
+from coso.spreadsheets.cells import _safe_text, safe_cell, unquote
+from coso.spreadsheets.reading import Limits, SheetError, read_records, read_table
+
+__all__ = [
+    "FORMATS",
+    "XLSX_MIMETYPE",
+    "Column",
+    "Limits",
+    "SheetError",
+    "attachment",
+    "csv_response",
+    "headers",
+    "read_records",
+    "read_table",
+    "response",
+    "safe_cell",
+    "sign_rows",
+    "to_csv",
+    "to_xlsx",
+    "unquote",
+    "unsign_rows",
+    "xlsx_response",
+]
+
 FORMATS = ("csv", "xlsx")
 XLSX_MIMETYPE = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 DATE_FORMAT = "DD/MM/YYYY"
-#: Cells that start like a formula are prefixed, so a spreadsheet never runs them.
-_FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
 
 
 @dataclass(frozen=True)
@@ -49,18 +73,6 @@ def headers(columns: Sequence[Column]) -> list[str]:
     """The columns' headers in Vietnamese."""
     with force_locale("vi"):
         return [str(column.header) for column in columns]
-
-
-def _safe_text(value: Any) -> Any:
-    """Text a spreadsheet shows as text and never runs as a formula; other values unchanged."""
-    if isinstance(value, str) and value.startswith(_FORMULA_START):
-        return "'" + value
-    return value
-
-
-def safe_cell(value: Any) -> str:
-    """Any value as the text of a cell that is never run as a formula."""
-    return _safe_text("" if value is None else str(value))
 
 
 def attachment(name: str) -> str:
