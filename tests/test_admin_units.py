@@ -541,7 +541,7 @@ def test_messages_are_in_vietnamese(admin: FlaskClient, world: dict) -> None:
     page = post(
         admin, f"/admin/units/{world['c1']}/add", {"code": "có dấu cách", "name": "", "kind": "x"}
     ).get_data(as_text=True)
-    assert "Mã gồm 1 đến 40 ký tự, không có khoảng trắng." in page
+    assert "Mã gồm 1 đến 40 ký tự: chữ cái A-Z không dấu, chữ số" in page
     assert "Chọn loại đơn vị." in page
     assert "Vui lòng sửa các ô được đánh dấu bên dưới. Chưa có gì được lưu." in page
     content = csv_bytes([HEADER, ["CD-X", "X", "branch", "NOPE", "", "", "", ""]])

@@ -102,8 +102,8 @@ UNIT_CASES: dict[str, tuple[str, bytes, tuple[str, str]]] = {
         "units.csv",
         csv_bytes([HEADER, row(code="CD\u00a0NEW")]),
         (
-            "code tối đa 40 ký tự và không có khoảng trắng",
-            "code must be at most 40 characters without spaces",
+            "code phải gồm 1 đến 40 ký tự: chữ cái A-Z không dấu",
+            "code must be 1 to 40 characters: letters A-Z without marks",
         ),
     ),
     "not-a-spreadsheet": (

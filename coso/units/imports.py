@@ -30,6 +30,7 @@ from coso.units.rules import (
     UPDATE,
     ImportReport,
     RowResult,
+    code_ok,
     current_values,
     kind_of,
     parse_date,
@@ -120,8 +121,14 @@ def check(rows: list[dict[str, str]], root: Unit | None) -> ImportReport:
         errors = result.errors
         if not code:
             errors.append(_("code is empty"))
-        elif len(code) > 40 or any(ch.isspace() for ch in code):
-            errors.append(_("code must be at most 40 characters without spaces"))
+        elif code not in existing and not code_ok(code):
+            # A code already in the tree may be old-style; a new one follows the rule.
+            errors.append(
+                _(
+                    "code must be 1 to 40 characters: letters A-Z without marks, digits,"
+                    " '-', '_' or '.', starting with a letter or digit"
+                )
+            )
         elif code in seen:
             errors.append(_("code %(code)s repeats row %(row)s", code=code, row=seen[code]))
         values = _row_values(row, errors)

@@ -83,12 +83,17 @@ def unit_search() -> ResponseReturnValue:
     return render_page("admin/unit_search.html", "admin/_unit_search.html", q=q, found=found)
 
 
-def _load_unit_form() -> tuple[dict[str, Any] | None, dict[str, Any], dict[str, Any]]:
-    """Validate the posted unit form; returns (data or None, raw values, errors)."""
+def _load_unit_form(
+    current_code: str | None = None,
+) -> tuple[dict[str, Any] | None, dict[str, Any], dict[str, Any]]:
+    """Validate the posted unit form; returns (data or None, raw values, errors).
+
+    ``current_code``: the edited unit's code (kept as it is, even from before the code rule).
+    """
     raw = form_data(request.form, UNIT_FIELDS)
     values = {key: value or "" for key, value in raw.items()}
     try:
-        data = UnitSchema(today=clock.today()).load(raw)
+        data = UnitSchema(today=clock.today(), current_code=current_code).load(raw)
     except ValidationError as exc:
         return None, values, plain_errors(exc.messages)
     data["name"] = squash(data["name"])
@@ -100,7 +105,7 @@ def _load_unit_form() -> tuple[dict[str, Any] | None, dict[str, Any], dict[str, 
 def unit_edit(unit_id: int) -> ResponseReturnValue:
     """Rename a unit, change its code or kind, or its branch profile."""
     unit = unit_in_scope(unit_id, ACTION)
-    data, values, errors = _load_unit_form()
+    data, values, errors = _load_unit_form(unit.code)
     if data is not None:
         if queries.code_taken(data["code"], unit):
             errors["code"] = [_("Another unit already has this code.")]
