@@ -48,7 +48,7 @@ CODE_MAX = 40
 #: digit. It travels in file names, URLs, spreadsheets and the field pack, so it stays plain.
 #: Codes stored before this rule only had to be 1 to 40 characters without spaces; they
 #: are kept (a unit keeps its code when edited) and their exports still download.
-CODE_RE = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]{0,%d}" % (CODE_MAX - 1))
+CODE_RE = re.compile(rf"[A-Za-z0-9][A-Za-z0-9._-]{{0,{CODE_MAX - 1}}}")
 
 
 def code_ok(code: str, current: str | None = None) -> bool:
