@@ -197,8 +197,15 @@ def _xlsx_rows(stream: IO[bytes], limits: Limits) -> Iterator[list[str]]:
     source = _seekable(stream, limits)
     try:
         with zipfile.ZipFile(source) as archive:
-            if any(part.file_size > limits.unpacked_bytes for part in archive.infolist()):
-                raise SheetError(_("The file is too large to import."))
+            sizes = {part.filename: part.file_size for part in archive.infolist()}
+        # Every part but the sheets is read whole by openpyxl (the shared strings above all):
+        # a part that unpacks to more than the limit is refused before it is opened.
+        if any(
+            size > limits.unpacked_bytes
+            for name, size in sizes.items()
+            if not name.startswith("xl/worksheets/")
+        ):
+            raise SheetError(_("The file is too large to import."))
         source.seek(0)
         # data_only: a formula's cached value, never the formula text.
         book = load_workbook(source, read_only=True, data_only=True)
@@ -211,11 +218,15 @@ def _xlsx_rows(stream: IO[bytes], limits: Limits) -> Iterator[list[str]]:
             raise SheetError(_("The file is empty."))
         sheet = book.worksheets[0]
         try:
-            declared = sheet.max_row
+            declared = sheet.max_row  # the sheet's own <dimension>, read from its first bytes
         except AttributeError:  # a chart sheet has no rows
             raise SheetError(_("The file is empty.")) from None
         if declared is not None and declared > limits.rows + 1:
             raise SheetError(_("At most %(n)s rows per file.", n=limits.rows))
+        # The sheet streams, but one cell is built whole: a sheet too big to be a real
+        # upload (a zip bomb, or a cell of a gigabyte) is refused before its rows are read.
+        if sizes.get(sheet._worksheet_path, 0) > limits.unpacked_bytes:
+            raise SheetError(_("The file is too large to import."))
         # The dimension may be missing or lie: read the rows that are there, stop at the limit.
         sheet.reset_dimensions()
         rows = sheet.iter_rows(min_row=1, values_only=True)
