@@ -410,3 +410,88 @@ def test_what_a_spreadsheet_adds_is_not_data(app: Flask) -> None:
     with app.test_request_context():
         records = read_records("u.xlsx", io.BytesIO(content), UNIT_HEADER, 1)
     assert records == [{"code": "CD-1", "name": "=A1", "kind": "branch", "parent_code": "XA-A"}]
+
+
+# --- An upload being parsed never holds up a cadre's sync (SQLite's one write lock).
+
+
+@pytest.mark.parametrize(
+    ("url", "content"),
+    [
+        ("/admin/units/import", csv_bytes([HEADER, row()])),
+        (
+            "/admin/users/import",
+            csv_bytes(
+                [
+                    ["username", "display_name", "roles", "unit_code"],
+                    ["newcadre", "An", "cadre", "XA-A"],
+                ]
+            ),
+        ),
+    ],
+    ids=["units", "users"],
+)
+def test_a_sync_goes_through_while_an_upload_is_parsed(
+    app: Flask, auth: AuthActions, monkeypatch: pytest.MonkeyPatch, url: str, content: bytes
+) -> None:
+    """The dry run parses with no transaction open: the write lock stays free meanwhile.
+
+    The parse is held half-way (after its first row) until a cadre's sync has been stored;
+    before the fix the upload held SQLite's write lock from its first query, and the sync
+    waited for it (38 s and a 503 with a 500,000-row file).
+    """
+    database = app.config["SQLALCHEMY_DATABASE_URI"]
+    if not database.startswith("sqlite"):
+        pytest.skip("the write lock is SQLite's (PostgreSQL locks rows, and the parse holds none)")
+    import sqlite3
+    import threading
+
+    from coso.spreadsheets import reading
+    from tests.builders import payload, with_checklist
+
+    with app.app_context():
+        data = with_checklist(small_province())
+        one = payload(data["branches"][0].id, data["template"].id, data["guidance"].id)
+    parsing, release = threading.Event(), threading.Event()
+    real = reading._csv_rows
+
+    def held(stream: Any, limits: Any) -> Any:
+        for number, values in enumerate(real(stream, limits)):
+            if number == 1:
+                parsing.set()
+                release.wait(30)
+            yield values
+
+    monkeypatch.setattr(reading, "_csv_rows", held)
+    uploader = app.test_client()
+    AuthActions(uploader).login("admin")
+    cadre = app.test_client()
+    AuthActions(cadre).login("cadre")
+    token = cadre.get("/api/v1/session").get_json()["csrf_token"]
+    answers: dict[str, Any] = {}
+
+    def send() -> None:
+        answers["upload"] = upload(uploader, url, "file.csv", content)
+
+    thread = threading.Thread(target=send)
+    thread.start()
+    try:
+        assert parsing.wait(30), "the upload never reached its parse"
+        other = sqlite3.connect(
+            database.removeprefix("sqlite:///"), isolation_level=None, timeout=0
+        )
+        try:
+            other.execute("BEGIN IMMEDIATE")  # fails at once ("database is locked") if held
+            other.execute("ROLLBACK")
+        finally:
+            other.close()
+        synced = cadre.post(
+            "/api/v1/sync", json={"evaluations": [one]}, headers={"X-CSRFToken": token}
+        )
+        assert synced.status_code == 200
+        assert synced.get_json()["results"][0]["status"] == "created"
+        assert not answers  # the upload was still being parsed all along
+    finally:
+        release.set()
+        thread.join(60)
+    assert answers["upload"].status_code == 200, answers["upload"].get_data(as_text=True)
