@@ -16,9 +16,10 @@ from __future__ import annotations
 
 import csv
 import io
-from collections.abc import Callable, Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
+from operator import itemgetter
 from typing import Any
 from urllib.parse import quote
 
@@ -36,8 +37,8 @@ __all__ = [
     "Limits",
     "SheetError",
     "attachment",
-    "csv_response",
     "headers",
+    "listed",
     "read_records",
     "read_table",
     "response",
@@ -47,7 +48,6 @@ __all__ = [
     "to_xlsx",
     "unquote",
     "unsign_rows",
-    "xlsx_response",
 ]
 
 FORMATS = ("csv", "xlsx")
@@ -67,6 +67,16 @@ class Column:
     value: Callable[[Any], Any]
     kind: str = "text"
     width: int = 14
+
+
+def listed(header: Sequence[str], kinds: Mapping[str, str] | None = None) -> list[Column]:
+    """Columns for rows that are already lists of values, in ``header``'s order.
+
+    ``kinds`` gives a column's kind by its header (``text`` otherwise). The headers here
+    are the file's own column names (an import reads them back), never translated.
+    """
+    kinds = kinds or {}
+    return [Column(name, itemgetter(i), kinds.get(name, "text")) for i, name in enumerate(header)]
 
 
 def headers(columns: Sequence[Column]) -> list[str]:
@@ -201,57 +211,3 @@ def unsign_rows(token: str, salt: str) -> list[dict[str, str]] | None:
     if not isinstance(rows, list) or not all(isinstance(row, dict) for row in rows):
         return None
     return rows
-
-
-# --- Exports
-
-
-def csv_stream(header: Sequence[str], rows: Iterable[Sequence[Any]]) -> Iterator[str]:
-    """CSV text with a UTF-8 byte-order mark, so Excel opens Vietnamese correctly."""
-    buffer = io.StringIO()
-    writer = csv.writer(buffer)
-    buffer.write("\ufeff")
-    writer.writerow(header)
-    for row in rows:
-        writer.writerow([safe_cell(value) for value in row])
-        if buffer.tell() > 64_000:
-            yield buffer.getvalue()
-            buffer.seek(0)
-            buffer.truncate()
-    yield buffer.getvalue()
-
-
-def csv_response(filename: str, header: Sequence[str], rows: Iterable[Sequence[Any]]) -> Response:
-    """A CSV download (built in memory: exports are bounded by the caller)."""
-    body = "".join(csv_stream(header, rows))
-    return Response(
-        body.encode("utf-8"),
-        mimetype="text/csv",
-        headers={"Content-Disposition": attachment(filename)},
-    )
-
-
-def xlsx_response(filename: str, header: Sequence[str], rows: Iterable[Sequence[Any]]) -> Response:
-    """An XLSX download; text cells stay text, and formula-like text is prefixed as in CSV."""
-    from openpyxl import Workbook  # heavy: loaded by the first spreadsheet, not at start-up
-    from openpyxl.cell import WriteOnlyCell
-
-    book = Workbook(write_only=True)
-    sheet = book.create_sheet()
-    sheet.append(list(header))
-    for row in rows:
-        cells = []
-        for value in row:
-            cell = WriteOnlyCell(sheet, value=value)
-            if isinstance(value, str):
-                cell.value = _safe_text(value)
-                cell.data_type = "s"
-            cells.append(cell)
-        sheet.append(cells)
-    out = io.BytesIO()
-    book.save(out)
-    return Response(
-        out.getvalue(),
-        mimetype="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
-        headers={"Content-Disposition": attachment(filename)},
-    )

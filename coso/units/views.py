@@ -25,7 +25,7 @@ from coso.guidance.queries import guidance_for
 from coso.guidance.rules import period_of
 from coso.models import Unit
 from coso.models.units import UNIT_KINDS
-from coso.spreadsheets import SheetError, csv_response, sign_rows, unsign_rows, xlsx_response
+from coso.spreadsheets import SheetError, listed, response, sign_rows, unsign_rows
 from coso.units import queries, rules, service, words
 from coso.units.imports import check, export_rows, read_rows
 from coso.units.queries import unit_by_code
@@ -34,6 +34,8 @@ from coso.web import int_arg, render_page, unit_in_scope
 
 ACTION = "administer"
 IMPORT_SALT = "coso.units.import"
+#: The export's columns are the import's (a file round-trips); dates and counts typed.
+EXPORT_COLUMNS = listed(rules.COLUMNS, {"secretary_since": "date", "member_count": "int"})
 
 
 def _context(unit: Unit, **overrides: Any) -> dict[str, Any]:
@@ -316,8 +318,6 @@ def units_export() -> ResponseReturnValue:
     fmt = request.args.get("format", "csv")
     if fmt not in ("csv", "xlsx"):
         abort(404)
-    rows = export_rows(unit)
-    name = f"units-{unit.code}.{fmt}"
-    if fmt == "xlsx":
-        return xlsx_response(name, rules.COLUMNS, rows)
-    return csv_response(name, rules.COLUMNS, rows)
+    # The file name carries the code, which may be from before the code rule (any
+    # characters but spaces): ``response`` builds a header no code can break.
+    return response(fmt, EXPORT_COLUMNS, export_rows(unit), f"units-{unit.code}", "units")
