@@ -191,9 +191,7 @@ def _line_too_long(limits: Limits) -> str:
 
 
 def _xlsx_rows(stream: IO[bytes], limits: Limits) -> Iterator[list[str]]:
-    """The first sheet's rows, streamed by openpyxl's read-only reader."""
-    from openpyxl import load_workbook  # here: a heavy import only an upload needs
-
+    """The first worksheet's rows, streamed by openpyxl's read-only reader."""
     source = _seekable(stream, limits)
     try:
         with zipfile.ZipFile(source) as archive:
@@ -207,20 +205,13 @@ def _xlsx_rows(stream: IO[bytes], limits: Limits) -> Iterator[list[str]]:
         ):
             raise SheetError(_("The file is too large to import."))
         source.seek(0)
-        # data_only: a formula's cached value, never the formula text.
-        book = load_workbook(source, read_only=True, data_only=True)
+        sheet = _first_sheet(source)
     except SheetError:
         raise
     except Exception as exc:  # zipfile, XML and openpyxl raise many kinds on a corrupt file
         raise SheetError(_("The spreadsheet could not be opened.")) from exc
     try:
-        if not book.worksheets:
-            raise SheetError(_("The file is empty."))
-        sheet = book.worksheets[0]
-        try:
-            declared = sheet.max_row  # the sheet's own <dimension>, read from its first bytes
-        except AttributeError:  # a chart sheet has no rows
-            raise SheetError(_("The file is empty.")) from None
+        declared = _declared_rows(sheet)
         if declared is not None and declared > limits.rows + 1:
             raise SheetError(_("At most %(n)s rows per file.", n=limits.rows))
         # The sheet streams, but one cell is built whole: a sheet too big to be a real
@@ -228,20 +219,63 @@ def _xlsx_rows(stream: IO[bytes], limits: Limits) -> Iterator[list[str]]:
         if sizes.get(sheet._worksheet_path, 0) > limits.unpacked_bytes:
             raise SheetError(_("The file is too large to import."))
         # The dimension may be missing or lie: read the rows that are there, stop at the limit.
-        sheet.reset_dimensions()
         rows = sheet.iter_rows(min_row=1, values_only=True)
         while True:
             try:
                 values = next(rows)
             except StopIteration:
                 return
-            except SheetError:
-                raise
             except Exception as exc:  # a part that breaks half-way through
                 raise SheetError(_("The spreadsheet could not be opened.")) from exc
             yield [_text(value) for value in values]
     finally:
-        book.close()
+        sheet.parent._archive.close()
+
+
+def _first_sheet(source: IO[bytes]) -> Any:
+    """The workbook's first worksheet, opened read-only with cached values (never formulas).
+
+    openpyxl's ``load_workbook`` is taken apart here for one reason: opening a read-only
+    sheet scans it for its size, and a sheet without a ``<dimension>`` is parsed whole
+    by that scan (35 s for 500,000 rows) before a single row is handed out. The sheet
+    below skips the scan; :func:`_declared_rows` reads the dimension from the first bytes.
+    """
+    from openpyxl.reader.excel import ExcelReader
+    from openpyxl.styles.stylesheet import apply_stylesheet
+    from openpyxl.worksheet._read_only import ReadOnlyWorksheet
+
+    class Sheet(ReadOnlyWorksheet):  # type: ignore[misc]
+        def _get_size(self) -> None:
+            """No size scan: rows are read until there are none, or until the limit."""
+
+    reader = ExcelReader(source, read_only=True, data_only=True)
+    reader.read_manifest()
+    reader.read_strings()
+    reader.read_workbook()
+    apply_stylesheet(reader.archive, reader.wb)
+    for entry, rel in reader.parser.find_sheets():
+        if rel.target in reader.valid_files and "chartsheet" not in rel.Type:
+            return Sheet(reader.wb, entry.name, rel.target, reader.shared_strings)
+    reader.archive.close()
+    raise SheetError(_("The file is empty."))
+
+
+def _declared_rows(sheet: Any) -> int | None:
+    """The last row the sheet's ``<dimension>`` declares, read from the sheet's first bytes."""
+    from openpyxl.utils.cell import range_boundaries
+    from openpyxl.xml.constants import SHEET_MAIN_NS
+    from openpyxl.xml.functions import iterparse
+
+    with sheet._get_source() as src:
+        for _event, element in iterparse(src, events=("start",)):
+            if element.tag == f"{{{SHEET_MAIN_NS}}}dimension":
+                try:
+                    return range_boundaries(element.get("ref", ""))[3]
+                except (TypeError, ValueError):
+                    return None  # an unreadable dimension is no dimension
+            if element.tag == f"{{{SHEET_MAIN_NS}}}sheetData":
+                return None
+    return None
 
 
 def _seekable(stream: IO[bytes], limits: Limits) -> IO[bytes]:
