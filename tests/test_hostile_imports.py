@@ -434,15 +434,13 @@ def test_what_a_spreadsheet_adds_is_not_data(app: Flask) -> None:
 def test_a_sync_goes_through_while_an_upload_is_parsed(
     app: Flask, auth: AuthActions, monkeypatch: pytest.MonkeyPatch, url: str, content: bytes
 ) -> None:
-    """The dry run parses with no transaction open: the write lock stays free meanwhile.
+    """The dry run parses with no transaction open: SQLite's write lock stays free meanwhile.
 
     The parse is held half-way (after its first row) until a cadre's sync has been stored;
     before the fix the upload held SQLite's write lock from its first query, and the sync
     waited for it (38 s and a 503 with a 500,000-row file).
     """
     database = app.config["SQLALCHEMY_DATABASE_URI"]
-    if not database.startswith("sqlite"):
-        pytest.skip("the write lock is SQLite's (PostgreSQL locks rows, and the parse holds none)")
     import sqlite3
     import threading
 
@@ -477,14 +475,28 @@ def test_a_sync_goes_through_while_an_upload_is_parsed(
     thread.start()
     try:
         assert parsing.wait(30), "the upload never reached its parse"
-        other = sqlite3.connect(
-            database.removeprefix("sqlite:///"), isolation_level=None, timeout=0
-        )
-        try:
-            other.execute("BEGIN IMMEDIATE")  # fails at once ("database is locked") if held
-            other.execute("ROLLBACK")
-        finally:
-            other.close()
+        if database.startswith("sqlite"):
+            path = database.removeprefix("sqlite:///")
+            other = sqlite3.connect(path, isolation_level=None, timeout=0)
+            try:
+                other.execute("BEGIN IMMEDIATE")  # fails at once ("database is locked") if held
+                other.execute("ROLLBACK")
+            finally:
+                other.close()
+        else:  # PostgreSQL: no connection sits in a transaction while the file is parsed
+            engine = sa.create_engine(database)
+            try:
+                with engine.connect() as conn:
+                    open_transactions = conn.scalar(
+                        sa.text(
+                            "SELECT count(*) FROM pg_stat_activity WHERE datname ="
+                            " current_database() AND pid <> pg_backend_pid()"
+                            " AND state LIKE 'idle in transaction%'"
+                        )
+                    )
+            finally:
+                engine.dispose()
+            assert open_transactions == 0
         synced = cadre.post(
             "/api/v1/sync", json={"evaluations": [one]}, headers={"X-CSRFToken": token}
         )
