@@ -1,6 +1,6 @@
 """Every CSV and XLSX file in and out: reports, list exports, the imports' files.
 
-One rule for formula-like cells (``_safe_text``, undone on the way in by ``unquote``),
+One rule for formula-like cells (``safe_text``, undone on the way in by ``unquote``),
 one ``Content-Disposition`` (``attachment``), one reader of uploaded tables
 (``read_records``) with one error for a file that cannot be read (``SheetError``).
 
@@ -27,7 +27,7 @@ from flask import Response, current_app
 from flask_babel import force_locale
 from itsdangerous import BadSignature, URLSafeTimedSerializer
 
-from coso.spreadsheets.cells import _safe_text, safe_cell, unquote
+from coso.spreadsheets.cells import safe_text, unquote
 from coso.spreadsheets.reading import Limits, SheetError, read_records, read_table
 
 __all__ = [
@@ -42,7 +42,7 @@ __all__ = [
     "read_records",
     "read_table",
     "response",
-    "safe_cell",
+    "safe_text",
     "sign_rows",
     "to_csv",
     "to_xlsx",
@@ -128,7 +128,7 @@ def _csv_cell(column: Column, value: Any) -> Any:
         return f"{value:.1f}"
     if isinstance(value, bool):
         return "Có" if value else "Không"
-    return _safe_text(value)
+    return safe_text(value)
 
 
 def to_xlsx(columns: Sequence[Column], rows: Iterable[Any], title: str) -> bytes:
@@ -162,7 +162,7 @@ def to_xlsx(columns: Sequence[Column], rows: Iterable[Any], title: str) -> bytes
                 value = value.date()
             if isinstance(value, bool):
                 value = "Có" if value else "Không"
-            cell = WriteOnlyCell(sheet, value=_safe_text(value))
+            cell = WriteOnlyCell(sheet, value=safe_text(value))
             if column.kind in formats and value is not None:
                 cell.number_format = formats[column.kind]
             cells.append(cell)

@@ -15,20 +15,15 @@ from typing import Any
 FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
 
 
-def _safe_text(value: Any) -> Any:
+def safe_text(value: Any) -> Any:
     """Text a spreadsheet shows as text and never runs as a formula; other values unchanged."""
     if isinstance(value, str) and value.startswith(FORMULA_START):
         return "'" + value
     return value
 
 
-def safe_cell(value: Any) -> str:
-    """Any value as the text of a cell that is never run as a formula."""
-    return _safe_text("" if value is None else str(value))
-
-
 def unquote(text: str) -> str:
-    """Undo the apostrophe ``_safe_text`` puts before a cell that looks like a formula."""
+    """Undo the apostrophe ``safe_text`` puts before a cell that looks like a formula."""
     if text.startswith("'") and text[1:].startswith(FORMULA_START):
         return text[1:]
     return text
