@@ -9,9 +9,9 @@ from flask_login import current_user, login_required
 
 from coso import scope
 from coso.extensions import db
-from coso.judging.queries import count_states
+from coso.judging.queries import count_states, thresholds
 from coso.models import Evaluation, Unit
-from coso.models.users import ADMIN, CADRE, PROVINCE, SECRETARY
+from coso.users.rules import ADMIN, CADRE, PROVINCE, SECRETARY
 
 bp = Blueprint("home", __name__)
 
@@ -22,7 +22,8 @@ def index() -> ResponseReturnValue:
     """Send each role to what it came for; several roles see several panels."""
     user = current_user
     panels = [role for role in (CADRE, SECRETARY, PROVINCE, ADMIN) if user.has_role(role)]
-    counts = count_states(user.unit)
+    resolved = thresholds(user.unit)  # once: the counts and the cadre's branches
+    counts = count_states(user.unit, resolved=resolved)
     recent = db.session.scalars(
         sa.select(Evaluation)
         .join(Unit, Unit.id == Evaluation.branch_id)
@@ -43,7 +44,7 @@ def index() -> ResponseReturnValue:
                 .limit(10)
             )
         )
-        branches = branches_in_scope(limit=10)
+        branches = branches_in_scope(limit=10, resolved=resolved)
     return render_template(
         "home/index.html",
         panels=panels,

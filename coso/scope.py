@@ -14,7 +14,7 @@ from flask_babel import gettext as _
 from coso.extensions import db
 from coso.models import Unit, User
 from coso.models.units import subtree_of
-from coso.models.users import ADMIN, CADRE, PROVINCE, SECRETARY
+from coso.users.rules import ADMIN, CADRE, PROVINCE, SECRETARY
 
 #: What each role may do inside its home unit's subtree.
 PERMISSIONS: dict[str, frozenset[str]] = {

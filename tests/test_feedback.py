@@ -23,6 +23,7 @@ from coso.extensions import db
 from coso.feedback import alerts, rules
 from coso.feedback.alerts import alerts_for
 from coso.feedback.rules import DECLINED, DONE, OPEN, PROPOSED, Alerts
+from coso.judging.queries import Thresholds
 from coso.models import AuditEvent, CorrectiveAction, Evaluation, Feedback, UnitSettings, User
 from tests.builders import payload, small_province, with_checklist
 from tests.conftest import AuthActions
@@ -205,17 +206,17 @@ def test_alerts_for_counts_per_branch_in_two_grouped_queries(app: Flask, world: 
         add_action(world["b11"], world["ev_b11"], DONE, due_date=TODAY - timedelta(days=2))
         ids = [world[k] for k in ("b11", "b12", "b21", "b22")]
         with count_queries(app) as statements:
-            found = alerts_for(ids, TODAY, unack_days=7)
+            found = alerts_for(ids, TODAY, Thresholds())  # the defaults, already resolved
         assert len(statements) == 2
         assert found[world["b11"]] == Alerts(
             open_actions=2, overdue_actions=1, proposed_actions=1, unacknowledged=1
         )
         assert found[world["b22"]] == Alerts()
         assert found[world["b11"]].shown and not found[world["b12"]].shown
-        # Resolving each branch's own setting costs two small queries more, not one per branch.
+        # Resolving each branch's own setting costs one small query more, not one per branch.
         with count_queries(app) as statements:
             alerts_for(ids, TODAY)
-        assert len(statements) == 4
+        assert len(statements) == 3
 
 
 def test_late_acknowledgement_follows_each_branchs_setting(app: Flask, world: dict) -> None:
@@ -235,7 +236,7 @@ def test_a_corrected_evaluation_waits_for_nobody(app: Flask, world: dict) -> Non
         original = db.session.get(Evaluation, world["ev_b12"])
         assert original is not None
         evaluate(app, world["b12"], world["template"], supersedes=original.uuid)
-        found = alerts_for([world["b12"]], TODAY, unack_days=7)
+        found = alerts_for([world["b12"]], TODAY, Thresholds())
         assert found[world["b12"]].unacknowledged == 1  # only the correction
 
 

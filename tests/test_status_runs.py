@@ -5,8 +5,8 @@ database finds the run there (``queries.current_runs``) and ``flags.run_state``
 says what it means. These tests store generated histories (same-day and
 same-time ties, corrections) and hold the database's answer, and the sync's
 path through it (``service.record_many``), to ``flags.compute_state``; and the
-SQL form of the overdue rule (``queries.effective_state_expr``) to
-``flags.effective_state``. On SQLite and PostgreSQL.
+SQL form of the overdue rule (``queries.Thresholds.state_expr`` and
+``since_expr``) to ``flags.effective_state``. On SQLite and PostgreSQL.
 """
 
 from __future__ import annotations
@@ -22,6 +22,7 @@ from hypothesis import strategies as st
 
 from coso.extensions import db
 from coso.judging import flags, queries, service
+from coso.judging.scoring import Settings
 from coso.models import BranchStatus, Evaluation, Unit
 from tests.builders import small_province, with_checklist
 
@@ -369,13 +370,14 @@ def test_effective_state_expr_equals_effective_state(app: Flask) -> None:
                     )
                     db.session.add(row)
                     db.session.flush()
-                shown = db.session.scalar(
-                    sa.select(queries.effective_state_expr(today, overdue_days))
+                resolved = queries.Thresholds(Settings(overdue_days=overdue_days))
+                shown = db.session.execute(
+                    sa.select(resolved.state_expr(today), resolved.since_expr(today))
                     .select_from(Unit)
                     .outerjoin(BranchStatus, BranchStatus.branch_id == Unit.id)
                     .where(Unit.id == branch_id)
-                )
-                assert shown == flags.effective_state(row, today, overdue_days)[0]
+                ).one()
+                assert tuple(shown) == flags.effective_state(row, today, overdue_days)
             finally:
                 db.session.rollback()
 

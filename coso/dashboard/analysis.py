@@ -20,12 +20,11 @@ import sqlalchemy as sa
 from sqlalchemy.orm import aliased
 
 from coso.checklists.queries import current_template
-from coso.dashboard.flagged import since_expr
 from coso.dashboard.rules import Period, months_ending, rate
 from coso.evaluations.queries import not_superseded
 from coso.extensions import db
 from coso.judging import flags
-from coso.judging.queries import effective_state_expr
+from coso.judging.queries import Thresholds
 from coso.models import BranchStatus, Evaluation, EvaluationAnswer, SecretaryTerm, Unit, User
 from coso.models.evaluations import FAILING_ANSWER
 
@@ -318,7 +317,7 @@ class ChildSummary:
 
 
 def child_summaries(
-    unit: Unit, today: date, overdue_days: int
+    unit: Unit, today: date, resolved: Thresholds
 ) -> tuple[list[ChildSummary], ChildSummary]:
     """Each child of ``unit`` with its state counts and branch profile, and the unit's total.
 
@@ -327,7 +326,7 @@ def child_summaries(
     last 365 days), rolled up to the children.
     """
     bucket = _bucket(unit)
-    state = effective_state_expr(today, overdue_days)
+    state = resolved.state_expr(today)
     party = sa.func.sum(sa.case((Unit.secretary_party_member.is_(True), 1), else_=0))
     states = db.session.execute(
         sa.select(bucket, state, sa.func.count(), party)
@@ -360,7 +359,7 @@ def child_summaries(
             summaries[child_id].secretary_changes += sum(count for (count,) in values)
     branch_children = [s.unit.id for s in summaries.values() if s.unit.is_branch]
     if branch_children:
-        since = since_expr(today, overdue_days)
+        since = resolved.since_expr(today)
         for branch_id, st, since_on, score in db.session.execute(
             sa.select(Unit.id, state, since, BranchStatus.score)
             .select_from(Unit)

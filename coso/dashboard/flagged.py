@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field, replace
-from datetime import date, timedelta
+from datetime import date
 from typing import Any
 
 import sqlalchemy as sa
@@ -21,7 +21,7 @@ from coso.extensions import db
 from coso.feedback.alerts import alerts_for
 from coso.feedback.rules import Alerts
 from coso.judging import flags
-from coso.judging.queries import effective_state_expr
+from coso.judging.queries import Thresholds
 from coso.models import BranchStatus, Evaluation, Unit, User
 
 PAGE_SIZE = 25
@@ -99,29 +99,6 @@ class Page:
     pages: int
 
 
-def since_expr(today: date, overdue_days: int) -> sa.ColumnElement[date]:
-    """Since when the effective state holds, as SQL (``flags.effective_state`` in a query).
-
-    An overdue branch is overdue since its last meeting plus the overdue window.
-    """
-    cutoff = today - timedelta(days=overdue_days)
-    return sa.case(
-        (BranchStatus.last_meeting_date.is_(None), sa.null()),
-        (
-            BranchStatus.last_meeting_date < cutoff,
-            _plus_days(BranchStatus.last_meeting_date, overdue_days),
-        ),
-        else_=BranchStatus.since,
-    )
-
-
-def _plus_days(column: Any, days: int) -> sa.ColumnElement[date]:
-    """``column + days`` for a date column, in the dialect's own words."""
-    if db.session.get_bind().dialect.name == "sqlite":
-        return sa.func.date(column, f"+{int(days)} days", type_=sa.Date)
-    return sa.cast(column + sa.literal(int(days)), sa.Date)
-
-
 def reason_clause(reason: str) -> sa.ColumnElement[bool] | None:
     """Rows whose stored reasons carry a rule or an item, by a LIKE on the JSON text.
 
@@ -140,9 +117,9 @@ def valid_reason(reason: str) -> bool:
     return reason == "" or reason_clause(reason) is not None
 
 
-def _query(filters: Filters, today: date, overdue_days: int) -> sa.Select[Any]:
-    state = effective_state_expr(today, overdue_days)
-    since = since_expr(today, overdue_days)
+def _query(filters: Filters, today: date, resolved: Thresholds) -> sa.Select[Any]:
+    state = resolved.state_expr(today)
+    since = resolved.since_expr(today)
     parent = aliased(Unit)
     query = (
         sa.select(
@@ -218,9 +195,12 @@ def _row(values: Any) -> Row:
     )
 
 
-def page(filters: Filters, today: date, overdue_days: int) -> Page:
-    """One page of the list, with its alerts, and how many rows and pages there are."""
-    query = _query(filters, today, overdue_days)
+def page(filters: Filters, today: date, resolved: Thresholds) -> Page:
+    """One page of the list, with its alerts, and how many rows and pages there are.
+
+    :param resolved: the thresholds of ``filters.unit`` (:func:`coso.judging.queries.thresholds`).
+    """
+    query = _query(filters, today, resolved)
     total = db.session.scalar(
         sa.select(sa.func.count()).select_from(query.order_by(None).subquery())
     )
@@ -232,24 +212,24 @@ def page(filters: Filters, today: date, overdue_days: int) -> Page:
             query.limit(PAGE_SIZE).offset((number - 1) * PAGE_SIZE)
         ).all()
     ]
-    _attach_details(rows, today)
+    _attach_details(rows, today, resolved)
     return Page(rows=rows, total=total or 0, page=number, pages=pages)
 
 
-def all_rows(filters: Filters, today: date, overdue_days: int) -> list[Row]:
+def all_rows(filters: Filters, today: date, resolved: Thresholds) -> list[Row]:
     """Every row matching the filters, in the list's order (for exports)."""
-    rows = [_row(values) for values in db.session.execute(_query(filters, today, overdue_days))]
-    _attach_details(rows, today)
+    rows = [_row(values) for values in db.session.execute(_query(filters, today, resolved))]
+    _attach_details(rows, today, resolved)
     return rows
 
 
-def _attach_details(rows: list[Row], today: date) -> None:
+def _attach_details(rows: list[Row], today: date, resolved: Thresholds) -> None:
     """The deciding evaluation's cadre (by primary key) and the alerts, for these rows only.
 
     Joined in the list query instead, PostgreSQL would hash-join every evaluation
     before sorting and cutting the page.
     """
-    found = alerts_for([row.branch_id for row in rows], today)
+    found = alerts_for([row.branch_id for row in rows], today, resolved)
     evaluation_ids = [row.evaluation_id for row in rows if row.evaluation_id]
     cadres: dict[int, str] = {}
     for start in range(0, len(evaluation_ids), 500):

@@ -26,8 +26,7 @@ from coso.extensions import db
 from coso.feedback.alerts import alerts_for
 from coso.feedback.rules import Alerts
 from coso.i18n import gettext as _
-from coso.judging import flags
-from coso.judging.queries import count_states, settings_for_path
+from coso.judging.queries import Thresholds, count_states, thresholds
 from coso.models import BranchStatus, ChecklistTemplate, Unit
 from coso.web import wants_fragment
 
@@ -146,14 +145,14 @@ def index() -> ResponseReturnValue:
     scope.require(current_user, "evaluate_view")
     filters, errors = parse_filters(request.args)
     today = clock.today()
-    overdue_days = settings_for_path(filters.unit.path).overdue_days
-    result = flagged.page(filters, today, overdue_days)
+    resolved = thresholds(filters.unit)  # once: the list, its alerts and the counts
+    result = flagged.page(filters, today, resolved)
     template = current_template(filters.unit)
     context = {
         "filters": replace(filters, page=result.page),
         "errors": errors,
         "result": result,
-        "counts": count_states(filters.unit, today),
+        "counts": count_states(filters.unit, today, resolved),
         "units": scope.unit_options(current_user),
         "reasons": _reason_options(template),
         "template": template,
@@ -205,7 +204,7 @@ def export_flagged(fmt: str) -> ResponseReturnValue:
     if errors:
         return index()
     today = clock.today()
-    rows = flagged.all_rows(filters, today, settings_for_path(filters.unit.path).overdue_days)
+    rows = flagged.all_rows(filters, today, thresholds(filters.unit))
     columns = _flagged_columns(today, current_template(filters.unit))
     name = f"chi-doan-can-chu-y-{filters.unit.code}-{today.isoformat()}"
     return exports.response(fmt, columns, rows, name, "Chi đoàn")
@@ -333,7 +332,7 @@ def unit_page(unit_id: int) -> ResponseReturnValue:
     """
     unit = scope.unit_or_403(current_user, unit_id)
     today = clock.today()
-    overdue_days = settings_for_path(unit.path).overdue_days
+    resolved = thresholds(unit)  # each branch by its own settings, as on every page
     parent = unit.parent if unit.parent and scope.in_scope(current_user, unit.parent) else None
     common = {
         "unit": unit,
@@ -345,18 +344,18 @@ def unit_page(unit_id: int) -> ResponseReturnValue:
         "can_evaluate": scope.may(current_user, "evaluate", unit),
     }
     if unit.is_branch:
-        return _branch_page(unit, today, overdue_days, common)
-    rows, total = analysis.child_summaries(unit, today, overdue_days)
+        return _branch_page(unit, today, resolved, common)
+    rows, total = analysis.child_summaries(unit, today, resolved)
     return render_template(
         "dashboard/unit.html", children=rows, total=total, counts=total.counts, **common
     )
 
 
 def _branch_page(
-    branch: Unit, today: date, overdue_days: int, common: dict[str, Any]
+    branch: Unit, today: date, resolved: Thresholds, common: dict[str, Any]
 ) -> ResponseReturnValue:
     row = db.session.get(BranchStatus, branch.id)
-    state, since = flags.effective_state(row, today, overdue_days)
+    state, since = resolved.effective_state(row, branch.path, today)
     template = current_template(branch)
     reasons = reasons_in_words(
         state,
@@ -373,7 +372,7 @@ def _branch_page(
         state=state,
         since=since,
         reasons=reasons,
-        alerts=alerts_for([branch.id], today).get(branch.id, Alerts()),
+        alerts=alerts_for([branch.id], today, resolved).get(branch.id, Alerts()),
         timeline=story,
         template=template,
         **common,

@@ -30,7 +30,7 @@ from coso.evaluations.rules import new_uuid
 from coso.extensions import db
 from coso.guidance.queries import guidance_for
 from coso.guidance.rules import period_of
-from coso.judging.queries import effective_state_expr, settings_for_path
+from coso.judging.queries import Thresholds, settings_for_path, thresholds
 from coso.models import BranchStatus, ChecklistTemplate, Evaluation, Guidance, Unit
 from coso.models.evaluations import MEETING_TYPES, MODES
 from coso.web import wants_fragment
@@ -51,11 +51,15 @@ def start() -> ResponseReturnValue:
     return render_template("evaluations/start.html", branches=branches, q=q)
 
 
-def branches_in_scope(q: str = "", limit: int = PAGE_SIZE) -> list[tuple[Unit, str]]:
-    """Active branches in the user's subtree matching ``q``, worst state first."""
+def branches_in_scope(
+    q: str = "", limit: int = PAGE_SIZE, resolved: Thresholds | None = None
+) -> list[tuple[Unit, str]]:
+    """Active branches in the user's subtree matching ``q``, worst state first.
+
+    :param resolved: the request's thresholds of the user's unit, if it has them already.
+    """
     today = clock.today()
-    overdue = settings_for_path(current_user.unit.path).overdue_days
-    state = effective_state_expr(today, overdue)
+    state = (resolved or thresholds(current_user.unit)).state_expr(today)
     query = (
         sa.select(Unit, state)
         .outerjoin(BranchStatus, BranchStatus.branch_id == Unit.id)

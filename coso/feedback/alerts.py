@@ -7,7 +7,7 @@ row; other areas (the province's lists, the home page) show them beside a flag.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Iterator, Mapping
+from collections.abc import Iterable, Iterator
 from datetime import date
 from typing import Any
 
@@ -18,8 +18,7 @@ from coso.evaluations.queries import not_superseded
 from coso.extensions import db
 from coso.feedback import rules
 from coso.feedback.rules import OPEN, PROPOSED, Alerts, Notices
-from coso.judging.queries import settings_for_paths
-from coso.judging.scoring import Settings
+from coso.judging.queries import Thresholds, thresholds
 from coso.models import CorrectiveAction, Evaluation, Feedback, Unit, User
 
 _CHUNK = 500  # ids per IN list
@@ -38,74 +37,33 @@ def unread_clause() -> sa.ColumnElement[bool]:
     return sa.and_(Feedback.id.is_(None), not_superseded())
 
 
-# ------------------------------------------------------------------ settings
-
-
-def unack_days_for(branch_ids: Iterable[int]) -> dict[int, int]:
-    """``Settings.unack_days`` in force at each branch: two queries whatever the number.
-
-    The same merge as :func:`coso.judging.queries.settings_for_path` (the deepest
-    ancestor's override wins), done for many branches at once
-    (:func:`coso.judging.queries.settings_for_paths`).
-    """
-    ids = sorted(set(branch_ids))
-    paths: dict[int, str] = {}
-    for chunk in _chunks(ids):
-        rows = db.session.execute(sa.select(Unit.id, Unit.path).where(Unit.id.in_(chunk)))
-        paths.update((unit_id, path) for unit_id, path in rows)
-    settings = settings_for_paths(paths.values())
-    default = Settings().unack_days
-    out: dict[int, int] = {}
-    for branch_id in ids:
-        path = paths.get(branch_id)
-        out[branch_id] = settings[path].unack_days if path is not None else default
-    return out
-
-
-def _cutoff_expr(days: Mapping[int, int], today: date) -> sa.ColumnElement[Any]:
-    """Each evaluation's lateness cutoff: one literal when every branch shares its setting."""
-    by_value: dict[int, list[int]] = {}
-    for branch_id, value in days.items():
-        by_value.setdefault(value, []).append(branch_id)
-    common = max(by_value, key=lambda value: len(by_value[value]))
-
-    def cutoff(value: int) -> sa.ColumnElement[Any]:
-        return sa.literal(rules.unack_cutoff(today, value), Evaluation.received_at.type)
-
-    others = [
-        (Evaluation.branch_id.in_(ids), cutoff(value))
-        for value, ids in sorted(by_value.items())
-        if value != common
-    ]
-    return sa.case(*others, else_=cutoff(common)) if others else cutoff(common)
-
-
 # -------------------------------------------------------------------- alerts
 
 
 def alerts_for(
     branch_ids: Iterable[int],
     today: date,
-    unack_days: int | Mapping[int, int] | None = None,
+    resolved: Thresholds | None = None,
 ) -> dict[int, Alerts]:
     """Open, overdue and proposed actions and unacknowledged evaluations, per branch.
 
     One grouped query over the actions and one over the evaluations, whatever the
     number of branches (up to 500 per IN list). Every id asked for has an entry.
 
-    :param unack_days: the setting to apply; by default each branch's own
-        (``Settings.unack_days`` via its ancestors' overrides: two small queries).
+    An evaluation is late by its branch's own ``unack_days``.
+
+    :param resolved: the request's thresholds, covering these branches; without
+        them, they are resolved here (one small query more).
     """
     ids = sorted(set(branch_ids))
     out = {branch_id: Alerts() for branch_id in ids}
     if not ids:
         return out
-    if unack_days is None:
-        days: Mapping[int, int] = unack_days_for(ids)
-    elif isinstance(unack_days, int):
-        days = dict.fromkeys(ids, unack_days)
-    else:
-        days = {bid: unack_days.get(bid, Settings().unack_days) for bid in ids}
+    resolved = resolved or thresholds(ids)
+    late = Evaluation.received_at < resolved.per_branch(
+        lambda s: rules.unack_cutoff(today, s.unack_days),
+        lambda cutoff: sa.literal(cutoff, Evaluation.received_at.type),
+    )
     action = CorrectiveAction
     is_open = action.status == OPEN
 
@@ -127,9 +85,9 @@ def alerts_for(
             alerts.open_actions = int(n_open)
             alerts.overdue_actions = int(n_overdue)
             alerts.proposed_actions = int(n_proposed)
-        late = Evaluation.received_at < _cutoff_expr({b: days[b] for b in chunk}, today)
         for branch_id, n_unack, n_late in db.session.execute(
             sa.select(Evaluation.branch_id, sa.func.count(), total(late))
+            .join(Unit, Unit.id == Evaluation.branch_id)  # the path that picks the setting
             .outerjoin(Feedback, Feedback.evaluation_id == Evaluation.id)
             .where(Evaluation.branch_id.in_(chunk), unread_clause())
             .group_by(Evaluation.branch_id)

@@ -19,7 +19,7 @@ from coso.extensions import db
 from coso.feedback import rules
 from coso.feedback.alerts import alerts_for, unread_clause
 from coso.feedback.rules import DECLINED, DONE, OPEN, PROPOSED, Alerts
-from coso.judging.queries import effective_state_expr, settings_for_path
+from coso.judging.queries import thresholds
 from coso.models import BranchStatus, CorrectiveAction, Evaluation, Feedback, Unit, User
 
 PAGE_SIZE = 20
@@ -77,7 +77,8 @@ def inbox(
     Three queries: the count, the page (joined to its branch, cadre, feedback and
     status rows) and the alerts of the page's branches.
     """
-    state = effective_state_expr(today, settings_for_path(unit.path).overdue_days)
+    resolved = thresholds(unit)  # each branch by its own settings
+    state = resolved.state_expr(today)
     query = (
         sa.select(
             Evaluation.id,
@@ -129,7 +130,7 @@ def inbox(
             .offset((number - 1) * size)
         )
     ]
-    alerts = alerts_for({row.branch_id for row in rows}, today)
+    alerts = alerts_for({row.branch_id for row in rows}, today, resolved)
     return InboxPage(rows=rows, total=total, page=number, pages=pages, alerts=alerts)
 
 

@@ -36,8 +36,7 @@ from coso.extensions import db
 from coso.feedback import alerts, queries, rules, service
 from coso.feedback.schema import ReplySchema
 from coso.fields import plain_errors
-from coso.judging import flags
-from coso.judging.queries import settings_for_path
+from coso.judging.queries import thresholds
 from coso.judging.scoring import FAIL, PARTIAL
 from coso.models import BranchStatus, Evaluation, Unit
 from coso.web import wants_fragment
@@ -185,7 +184,7 @@ def not_met(evaluation: Evaluation) -> list[tuple[Any, Any]]:
 
 def _state_of(branch: Unit, today: date) -> str:
     row = db.session.get(BranchStatus, branch.id)
-    return flags.effective_state(row, today, settings_for_path(branch.path).overdue_days)[0]
+    return thresholds(branch).effective_state(row, branch.path, today)[0]
 
 
 def page_context(evaluation: Evaluation, **extra: Any) -> dict[str, Any]:

@@ -153,7 +153,7 @@ def effective_state(st: Stored | None, today: date, overdue_days: int) -> tuple[
     A branch is overdue when its latest meeting is more than ``overdue_days`` days
     before ``today``; it is then shown as overdue since the day the window ran out
     (``last_meeting_date + overdue_days``). A branch never evaluated (or without a
-    status row, ``None``) stays NEVER. ``coso.judging.queries.effective_state_expr``
+    status row, ``None``) stays NEVER. ``coso.judging.queries.Thresholds.state_expr``
     is the same rule in SQL.
     """
     if st is None or st.state == NEVER or st.last_meeting_date is None:

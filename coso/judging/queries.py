@@ -1,27 +1,32 @@
 """Reads of judging: the thresholds in force for a unit, branches' histories and states.
 
-Thresholds: the nearest override above a unit, else domain.md's defaults.
+Thresholds: the nearest override above a unit, else domain.md's defaults; for
+the branches of a page, :func:`thresholds` resolves each branch's own.
 "Overdue" depends on today's date, so it is never stored: it is applied when
-read (``flags.effective_state`` and :func:`effective_state_expr`), which keeps it
-exact without a nightly job.
+read (``flags.effective_state`` and :meth:`Thresholds.state_expr`), which keeps
+it exact without a nightly job.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
+from dataclasses import dataclass
 from datetime import date, timedelta
-from typing import Any, NamedTuple
+from typing import Any, NamedTuple, TypeVar
 
 import sqlalchemy as sa
+from sqlalchemy.orm import aliased
 
 from coso import clock
 from coso.evaluations.queries import not_superseded, superseded
 from coso.extensions import db
 from coso.judging import flags
-from coso.judging.scoring import Settings
+from coso.judging.scoring import DEFAULT_SETTINGS, Settings
 from coso.models import BranchStatus, Evaluation, Unit, UnitSettings
+from coso.models.units import subtree_of
 
 _CHUNK = 500  # ids per IN (...): well under every database's limit on bound parameters
+_V = TypeVar("_V")
 
 
 def path_ids(path: str) -> list[int]:
@@ -40,27 +45,160 @@ def settings_for_paths(paths: Iterable[str]) -> dict[str, Settings]:
     A sync batch scores evaluations of dozens of branches; looking each one's
     settings up on its own cost a query per branch.
     """
-    chains = {path: path_ids(path) for path in set(paths)}
-    ancestors = sorted({uid for ids in chains.values() for uid in ids})
-    overrides: dict[int, dict[str, Any]] = {}
+    paths = set(paths)
+    ancestors = sorted({uid for path in paths for uid in path_ids(path)})
+    raw: dict[str, dict[str, Any]] = {}
     for start in range(0, len(ancestors), _CHUNK):
-        rows = db.session.execute(
-            sa.select(UnitSettings.unit_id, UnitSettings.values).where(
-                UnitSettings.unit_id.in_(ancestors[start : start + _CHUNK])
+        raw.update(_overrides(UnitSettings.unit_id.in_(ancestors[start : start + _CHUNK])))
+    resolved = Thresholds.from_overrides(raw)
+    return {path: resolved.at(path) for path in paths}
+
+
+def _overrides(condition: sa.ColumnElement[bool]) -> dict[str, dict[str, Any]]:
+    """The stored overrides of the units matching ``condition`` (on ``Unit``), by unit path."""
+    rows = db.session.execute(
+        sa.select(Unit.path, UnitSettings.values)
+        .join(Unit, Unit.id == UnitSettings.unit_id)
+        .where(condition)
+    )
+    return {path: values or {} for path, values in rows}
+
+
+@dataclass(frozen=True)
+class Thresholds:
+    """The settings in force at every branch of a page, export, pack or count.
+
+    Settings are inherited down the tree (province → commune → branch; the deepest
+    override wins), so two branches on one page may have different overdue windows.
+    Resolved once per request by :func:`thresholds`; read per branch in Python
+    (:meth:`at`, :meth:`effective_state`) and in SQL (:meth:`state_expr`,
+    :meth:`since_expr`, :meth:`per_branch`), which are the same resolution: a list
+    page, its counts, its export and the branch's own page cannot disagree.
+
+    ``base`` holds wherever no override of ``overrides`` applies; ``overrides``
+    are (unit path, settings in force there), the deepest first.
+    """
+
+    base: Settings = DEFAULT_SETTINGS
+    overrides: tuple[tuple[str, Settings], ...] = ()
+
+    @classmethod
+    def from_overrides(
+        cls, raw: Mapping[str, Mapping[str, Any]], within: str | None = None
+    ) -> Thresholds:
+        """Merge stored overrides (unit path → values) down their chains.
+
+        ``raw`` must hold every override above each unit it holds. Overrides of
+        ``within`` and its ancestors become ``base``; the rest stay per subtree.
+        """
+        merged: dict[str, Settings] = {}
+        values: dict[str, dict[str, Any]] = {}
+        for path in sorted(raw, key=len):  # ancestors first: a parent's path is shorter
+            parent = max((p for p in values if path.startswith(p)), key=len, default=None)
+            values[path] = {**(values[parent] if parent else {}), **raw[path]}
+            merged[path] = Settings.from_mapping(values[path])
+        base = DEFAULT_SETTINGS
+        if within is not None:
+            above = [p for p in merged if within.startswith(p)]
+            base = merged[max(above, key=len)] if above else DEFAULT_SETTINGS
+            merged = {p: s for p, s in merged.items() if p not in above}
+        deepest_first = sorted(merged.items(), key=lambda item: -len(item[0]))
+        return cls(base, tuple(deepest_first))
+
+    def at(self, path: str) -> Settings:
+        """The settings in force at the unit at ``path``."""
+        for prefix, settings in self.overrides:
+            if path.startswith(prefix):
+                return settings
+        return self.base
+
+    def effective_state(
+        self, row: flags.Stored | None, path: str, today: date
+    ) -> tuple[str, date | None]:
+        """``flags.effective_state`` of the branch at ``path`` under its own overdue window."""
+        return flags.effective_state(row, today, self.at(path).overdue_days)
+
+    def per_branch(
+        self, pick: Callable[[Settings], _V], make: Callable[[_V], sa.ColumnElement[Any]]
+    ) -> sa.ColumnElement[Any]:
+        """``make(pick(settings in force))`` for the row's branch (``Unit.path``), as SQL.
+
+        A CASE on path ranges, deepest first, with a WHEN only where the value
+        changes; without any, one plain expression (the common case: one province).
+        """
+        whens = []
+        for index, (prefix, settings) in enumerate(self.overrides):
+            enclosing = next(
+                (s for p, s in self.overrides[index + 1 :] if prefix.startswith(p)), self.base
             )
+            if pick(settings) != pick(enclosing):
+                whens.append((subtree_of(prefix), make(pick(settings))))
+        fallback = make(pick(self.base))
+        return sa.case(*whens, else_=fallback) if whens else fallback
+
+    def state_expr(self, today: date) -> sa.ColumnElement[str]:
+        """:meth:`effective_state` as SQL, over ``Unit`` (the branch) outer-joined to BranchStatus.
+
+        Why a second form: the lists, counts and exports filter, sort and count
+        branches by state in the database (a province holds thousands). It relies on
+        a stored row having no ``last_meeting_date`` exactly when its state is NEVER.
+        Held to :meth:`effective_state` by ``tests/test_status_runs.py`` and
+        ``tests/test_branch_thresholds.py``.
+        """
+        cutoff = self.per_branch(
+            lambda s: today - timedelta(days=s.overdue_days), lambda d: sa.literal(d, sa.Date)
         )
-        overrides.update((unit_id, values or {}) for unit_id, values in rows)
-    merged_by_chain: dict[tuple[int, ...], Settings] = {}
-    out: dict[str, Settings] = {}
-    for path, ids in chains.items():
-        chain = tuple(uid for uid in ids if uid in overrides)
-        if chain not in merged_by_chain:
-            merged: dict[str, object] = {}
-            for uid in chain:  # root first, so deeper units override
-                merged.update(overrides[uid])
-            merged_by_chain[chain] = Settings.from_mapping(merged)
-        out[path] = merged_by_chain[chain]
-    return out
+        return sa.case(
+            (BranchStatus.last_meeting_date.is_(None), sa.literal(flags.NEVER)),
+            (BranchStatus.last_meeting_date < cutoff, sa.literal(flags.OVERDUE)),
+            else_=BranchStatus.state,
+        )
+
+    def since_expr(self, today: date) -> sa.ColumnElement[date]:
+        """Since when :meth:`state_expr` holds: an overdue branch since its last meeting
+        plus its overdue window (the second half of :meth:`effective_state`)."""
+        cutoff = self.per_branch(
+            lambda s: today - timedelta(days=s.overdue_days), lambda d: sa.literal(d, sa.Date)
+        )
+        overdue_since = self.per_branch(
+            lambda s: s.overdue_days, lambda n: _plus_days(BranchStatus.last_meeting_date, n)
+        )
+        return sa.case(
+            (BranchStatus.last_meeting_date.is_(None), sa.null()),
+            (BranchStatus.last_meeting_date < cutoff, overdue_since),
+            else_=BranchStatus.since,
+        )
+
+
+def _plus_days(column: Any, days: int) -> sa.ColumnElement[date]:
+    """``column + days`` for a date column, in the dialect's own words."""
+    if db.session.get_bind().dialect.name == "sqlite":
+        return sa.func.date(column, f"+{int(days)} days", type_=sa.Date)
+    return sa.cast(column + sa.literal(int(days)), sa.Date)
+
+
+def thresholds(branches: Unit | Iterable[int]) -> Thresholds:
+    """The settings in force at each branch of a unit's subtree, or of some branch ids.
+
+    One query (per 500 ids) reads the overrides of the units above or inside the
+    set; each view resolves this once and hands it to its lists, counts and
+    exports, so every surface judges a branch by the branch's own settings, not
+    by those of the unit being viewed.
+    """
+    if isinstance(branches, Unit):
+        condition = sa.or_(Unit.id.in_(branches.ancestor_ids), branches.subtree_clause())
+        return Thresholds.from_overrides(_overrides(condition), within=branches.path)
+    ids = sorted(set(branches))
+    branch = aliased(Unit)
+    raw: dict[str, dict[str, Any]] = {}
+    for start in range(0, len(ids), _CHUNK):
+        above = (
+            sa.select(branch.id)
+            .where(branch.id.in_(ids[start : start + _CHUNK]), branch.path.startswith(Unit.path))
+            .exists()
+        )
+        raw.update(_overrides(above))
+    return Thresholds.from_overrides(raw)
 
 
 def inherited(unit: Unit) -> Settings:
@@ -211,27 +349,15 @@ def current_runs(
     return out
 
 
-def effective_state_expr(today: date, overdue_days: int) -> sa.ColumnElement[str]:
-    """``flags.effective_state`` as SQL, over an outer join of Unit and BranchStatus.
+def count_states(
+    unit: Unit, today: date | None = None, resolved: Thresholds | None = None
+) -> dict[str, int]:
+    """Active branches under ``unit`` per effective state: one grouped query, no evaluation scan.
 
-    Why a second form: the lists, counts and exports filter, sort and count branches
-    by state in the database (a province holds thousands). It relies on a stored row
-    having no ``last_meeting_date`` exactly when its state is NEVER. Held to
-    ``flags.effective_state`` by ``tests/test_status_runs.py``
-    (``test_effective_state_expr_equals_effective_state``).
+    :param resolved: the request's :func:`thresholds` of ``unit``, if it has them already.
     """
-    cutoff = today - timedelta(days=overdue_days)
-    return sa.case(
-        (BranchStatus.last_meeting_date.is_(None), sa.literal(flags.NEVER)),
-        (BranchStatus.last_meeting_date < cutoff, sa.literal(flags.OVERDUE)),
-        else_=BranchStatus.state,
-    )
-
-
-def count_states(unit: Unit, today: date | None = None) -> dict[str, int]:
-    """Active branches under ``unit`` per effective state: one grouped query, no evaluation scan."""
     today = today or clock.today()
-    state = effective_state_expr(today, settings_for_path(unit.path).overdue_days)
+    state = (resolved or thresholds(unit)).state_expr(today)
     rows = db.session.execute(
         sa.select(state, sa.func.count())
         .select_from(Unit)

@@ -17,7 +17,7 @@ from sqlalchemy.dialects import postgresql, sqlite
 from coso import clock
 from coso.extensions import db
 from coso.judging import flags
-from coso.judging.queries import current_runs, history, settings_for_path
+from coso.judging.queries import current_runs, history, thresholds
 from coso.models import BranchStatus, Evaluation, Unit
 
 
@@ -260,8 +260,8 @@ def refresh_all(today: date | None = None) -> Counter[str]:
     today = today or clock.today()
     counts: Counter[str] = Counter()
     branches = db.session.scalars(sa.select(Unit).where(Unit.kind == "branch")).all()
+    resolved = thresholds(branch.id for branch in branches)
     for branch in branches:
         row = recompute(branch.id)
-        overdue_days = settings_for_path(branch.path).overdue_days
-        counts[flags.effective_state(row, today, overdue_days)[0]] += 1
+        counts[resolved.effective_state(row, branch.path, today)[0]] += 1
     return counts

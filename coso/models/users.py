@@ -13,9 +13,7 @@ from werkzeug.security import check_password_hash, generate_password_hash
 from coso.extensions import db
 from coso.models.types import UTCDateTime, utcnow
 from coso.models.units import Unit
-
-ADMIN, PROVINCE, CADRE, SECRETARY = "admin", "province", "cadre", "secretary"
-ROLES = (ADMIN, PROVINCE, CADRE, SECRETARY)
+from coso.users.rules import ADMIN, CADRE, PROVINCE, ROLES, SECRETARY  # noqa: F401 (re-exported)
 
 
 class User(UserMixin, db.Model):

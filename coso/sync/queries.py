@@ -20,7 +20,7 @@ from coso import clock, scope
 from coso.extensions import db
 from coso.feedback.rules import OPEN
 from coso.guidance.rules import period_of, previous_period
-from coso.judging.queries import effective_state_expr, settings_for_path
+from coso.judging.queries import Thresholds, thresholds
 from coso.models import (
     BranchStatus,
     ChecklistTemplate,
@@ -36,9 +36,9 @@ from coso.models.checklists import PUBLISHED
 def field_pack(user: User) -> dict[str, Any]:
     """The pack for ``user``; ``generated_at`` is left out so the content can be fingerprinted."""
     today = clock.today()
-    settings = settings_for_path(user.unit.path)
     locale = str(get_locale())
-    branches = _branches(user, today, settings.overdue_days)
+    resolved = thresholds(user.unit)
+    branches = _branches(user, today, resolved)
     unit_ids = {int(part) for b, *_ in branches for part in b.path.strip("/").split("/")}
     unit_ids |= set(user.unit.ancestor_ids)
     period = period_of(today)
@@ -92,7 +92,7 @@ def field_pack(user: User) -> dict[str, Any]:
         "branches": items,
         "templates": [_template_dict(t, locale) for t in used_templates.values()],
         "guidance": [_guidance_dict(g) for g in guidance],
-        "settings": settings.as_dict(),
+        "settings": resolved.base.as_dict(),  # in force at the user's own unit
     }
 
 
@@ -118,10 +118,10 @@ def stamp(pack: dict[str, Any]) -> dict[str, Any]:
 
 
 def _branches(
-    user: User, today: Any, overdue_days: int
+    user: User, today: Any, resolved: Thresholds
 ) -> list[tuple[Unit, str | None, str, Evaluation | None]]:
     parent = sa.orm.aliased(Unit)
-    state = effective_state_expr(today, overdue_days)
+    state = resolved.state_expr(today)  # each branch by its own settings, as the pages show it
     rows = db.session.execute(
         sa.select(Unit, parent.name, state, Evaluation)
         .outerjoin(parent, parent.id == Unit.parent_id)

@@ -18,7 +18,6 @@ from coso import audit, scope
 from coso.audit import changes
 from coso.extensions import db
 from coso.models import Unit, User
-from coso.models.users import ROLES
 from coso.spreadsheets import read_records
 from coso.units.rules import (
     CREATE,
@@ -33,6 +32,7 @@ from coso.units.rules import (
 from coso.users.queries import may_manage
 from coso.users.rules import (
     ACTION,
+    ROLES,
     USERNAME_RE,
     generate_password,
     may_grant,

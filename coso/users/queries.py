@@ -7,8 +7,7 @@ import sqlalchemy as sa
 from coso import scope
 from coso.extensions import db
 from coso.models import Unit, User
-from coso.models.users import ROLES
-from coso.users.rules import ACTION, rank_allows
+from coso.users.rules import ACTION, ROLES, rank_allows
 
 
 def may_manage(manager: User, target: User) -> bool:

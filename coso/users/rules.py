@@ -16,10 +16,12 @@ import re
 import secrets
 from typing import TYPE_CHECKING, Any
 
-from coso.models.users import ADMIN, ROLES
-
 if TYPE_CHECKING:
     from coso.models import User
+
+ADMIN, PROVINCE, CADRE, SECRETARY = "admin", "province", "cadre", "secretary"
+#: Every role, in the order forms list them.
+ROLES = (ADMIN, PROVINCE, CADRE, SECRETARY)
 
 #: The permission (coso.scope) every page and import of accounts needs.
 ACTION = "manage_users"

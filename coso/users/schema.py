@@ -8,8 +8,7 @@ from flask_babel import lazy_gettext as _l
 from marshmallow import EXCLUDE, Schema, ValidationError, fields, validate, validates_schema
 
 from coso.fields import msgs, text
-from coso.models.users import ROLES
-from coso.users.rules import USERNAME_RE
+from coso.users.rules import ROLES, USERNAME_RE
 from coso.users.words import password_problems
 
 

@@ -9,7 +9,10 @@ from __future__ import annotations
 
 from typing import Any
 
+import click
+import sqlalchemy as sa
 from flask import abort, flash, redirect, request, url_for
+from flask.cli import with_appcontext
 from flask.typing import ResponseReturnValue
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
@@ -20,14 +23,14 @@ from coso import audit, scope
 from coso.admin.blueprint import bp
 from coso.extensions import db, reading_phase
 from coso.fields import form_data, plain_errors
-from coso.models import User
-from coso.models.users import ROLES
+from coso.models import Unit, User
 from coso.spreadsheets import SheetError, sign_rows, unsign_rows
 from coso.units.queries import unit_by_code
 from coso.users import imports, queries, service
-from coso.users.rules import ACTION, generate_password, grantable_roles
+from coso.users.queries import username_taken
+from coso.users.rules import ACTION, ROLES, generate_password, grantable_roles
 from coso.users.schema import PasswordSchema, UserCreateSchema, UserEditSchema
-from coso.users.words import role_problem
+from coso.users.words import password_problems, role_problem
 from coso.web import PAGE_SIZE, page_arg, render_page, user_now
 
 IMPORT_SALT = "coso.users.import"
@@ -308,3 +311,37 @@ def users_import_apply() -> ResponseReturnValue:
     return _import_page(
         done={"created": created, "updated": updated}, generated=generated, filename=filename
     )
+
+
+@click.command("create-user")
+@click.argument("username")
+@click.option("--roles", required=True, help=f"Comma-separated, from: {', '.join(ROLES)}.")
+@click.option("--unit", "unit_code", required=True, help="Home unit code (bounds what they see).")
+@click.option("--name", "display_name", default=None, help="Display name.")
+@click.password_option(help="Asked for, not echoed, when not given.")
+@with_appcontext
+def create_user(
+    username: str, roles: str, unit_code: str, display_name: str | None, password: str
+) -> None:
+    """Create a user with roles and a home unit."""
+    username = username.strip().lower()
+    role_list = [role.strip() for role in roles.split(",") if role.strip()]
+    unknown = set(role_list) - set(ROLES)
+    if not role_list or unknown:
+        raise click.BadParameter(f"roles must be from {', '.join(ROLES)}", param_hint="--roles")
+    unit = db.session.scalar(sa.select(Unit).where(Unit.code == unit_code))
+    if unit is None:
+        raise click.BadParameter(f"no unit with code {unit_code!r}", param_hint="--unit")
+    if username_taken(username):
+        raise click.ClickException(f"user {username!r} already exists")
+    problems = password_problems(password, username)
+    if problems:
+        raise click.ClickException("; ".join(problems))
+    user = User(username=username, display_name=display_name or username, unit=unit)
+    user.role_list = role_list
+    user.set_password(password)
+    db.session.add(user)
+    db.session.flush()
+    audit.record("user.create", obj=user, unit_id=unit.id, username=username, roles=role_list)
+    db.session.commit()
+    click.echo(f"Created {username} ({', '.join(role_list)}) at {unit.name}.")

@@ -19,7 +19,7 @@ import sqlalchemy as sa
 from coso.extensions import db
 from coso.judging.queries import settings_for_path
 from coso.models import Unit, User, Visit
-from coso.models.users import CADRE
+from coso.users.rules import CADRE
 from coso.visits.rules import (
     VisitDays,
     count_visit_days,
