@@ -5,6 +5,7 @@ from __future__ import annotations
 import io
 from datetime import date
 from typing import Any
+from urllib.parse import quote
 
 import pytest
 import sqlalchemy as sa
@@ -541,7 +542,7 @@ def test_messages_are_in_vietnamese(admin: FlaskClient, world: dict) -> None:
     page = post(
         admin, f"/admin/units/{world['c1']}/add", {"code": "có dấu cách", "name": "", "kind": "x"}
     ).get_data(as_text=True)
-    assert "Mã gồm 1 đến 40 ký tự, không có khoảng trắng." in page
+    assert "Mã gồm 1 đến 40 ký tự: chữ cái A-Z không dấu, chữ số" in page
     assert "Chọn loại đơn vị." in page
     assert "Vui lòng sửa các ô được đánh dấu bên dưới. Chưa có gì được lưu." in page
     content = csv_bytes([HEADER, ["CD-X", "X", "branch", "NOPE", "", "", "", ""]])
@@ -576,3 +577,88 @@ def test_a_move_under_other_settings_rejudges_the_branch(
         assert db.session.get(BranchStatus, world["b11"]).state == "flagged"
         (event,) = events("unit.move")
         assert event.details["rejudged"]["branches"] == 1
+
+
+# --- The code rule (issue 17, item 10)
+
+
+@pytest.mark.parametrize(
+    ("code", "ok"),
+    [
+        ("CD-A9", True),
+        ("xa_1.2", True),
+        ("9" * 40, True),
+        ("9" * 41, False),
+        ("ĐN-Ω1", False),
+        ('CD"1', False),
+        ("-CD", False),
+        (".hidden", False),
+        ("CD 1", False),
+        ("CD1\n", False),
+        ("", False),
+    ],
+)
+def test_the_code_rule(code: str, ok: bool) -> None:
+    from coso.units.rules import code_ok
+
+    assert code_ok(code) is ok
+    assert code_ok(code, current=code)  # a unit keeps the code it has
+
+
+@pytest.mark.parametrize("code", ["ĐN-Ω1", 'CD"1', "-CD", "CD;1"])
+def test_a_new_code_outside_the_rule_is_refused(
+    app: Flask, admin: FlaskClient, world: dict, code: str
+) -> None:
+    response = post(
+        admin,
+        f"/admin/units/{world['c1']}/add",
+        {"code": code, "name": "Chi đoàn", "kind": "branch"},
+    )
+    assert response.status_code == 422
+    assert "chữ cái A-Z không dấu" in response.get_data(as_text=True)
+    with app.app_context():
+        assert count(Unit, Unit.code == code) == 0
+
+
+def _old_style(app: Flask, unit_id: int, code: str) -> None:
+    """A code stored before the rule (the tree may hold such codes)."""
+    with app.app_context():
+        db.session.get(Unit, unit_id).code = code
+        db.session.commit()
+
+
+@pytest.mark.parametrize("code", ["ĐN-Ω1", 'CD"1; filename=evil.csv'])
+def test_an_old_style_code_is_kept_on_edit_and_exports(
+    app: Flask, admin: FlaskClient, world: dict, code: str
+) -> None:
+    _old_style(app, world["c1"], code)
+    response = post(
+        admin,
+        f"/admin/units/{world['c1']}/edit",
+        {"code": code, "name": "Xã mới tên", "kind": "commune"},
+    )
+    assert response.status_code == 303
+    changed = post(
+        admin,
+        f"/admin/units/{world['c1']}/edit",
+        {"code": code + "2", "name": "Xã mới tên", "kind": "commune"},
+    )
+    assert changed.status_code == 422  # a changed code follows the rule
+    for fmt in ("csv", "xlsx"):
+        export = admin.get(f"/admin/units/export?unit={world['c1']}&format={fmt}")
+        assert export.status_code == 200
+        header = export.headers["Content-Disposition"]
+        header.encode("latin-1")  # gunicorn sends headers as Latin-1: never a 500
+        assert header.isascii() and header.count('"') == 2
+        assert header.endswith(f"filename*=UTF-8''{quote(f'units-{code}.{fmt}', safe='')}")
+    # The export, imported again, leaves the old code alone.
+    body = admin.get("/admin/units/export?format=csv").get_data()
+    page = upload(admin, "/admin/units/import", "again.csv", body).get_data(as_text=True)
+    assert "fate-error" not in page and "fate-update" not in page
+
+
+def test_an_import_refuses_a_new_code_outside_the_rule(admin: FlaskClient, world: dict) -> None:
+    content = csv_bytes([HEADER[:4], ["ĐN-Ω1", "Chi đoàn", "branch", "XA-A"]])
+    response = upload(admin, "/admin/units/import", "units.csv", content)
+    assert response.status_code == 422
+    assert "fate-error" in response.get_data(as_text=True)

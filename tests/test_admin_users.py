@@ -372,3 +372,42 @@ def test_password_policy_is_the_shared_one() -> None:
     assert len(generate_password()) == 12
     assert parse_roles("Cán bộ, bí thư") == ["cadre", "secretary"]
     assert PASSWORD  # builders' password meets the policy used by the forms
+
+
+def test_import_xlsx_as_excel_writes_it(
+    client: FlaskClient, auth: AuthActions, world: dict
+) -> None:
+    """A real Excel file: a second sheet, empty and formatted cells after the data."""
+    import io
+
+    from openpyxl import Workbook
+
+    auth.login("admin")
+    book = Workbook()
+    sheet = book.active
+    sheet.append(["username", "display_name", "roles", "unit_code", None, None])
+    sheet.append(["xl2", "Excel Hai", "cadre", "XA-B", None, None])
+    sheet["H40"].number_format = "0.0"  # formatting far below and right: no data
+    book.create_sheet("notes").append(["not read"])
+    out = io.BytesIO()
+    book.save(out)
+    response = upload(client, "/admin/users/import", "u.xlsx", out.getvalue())
+    page = response.get_data(as_text=True)
+    assert response.status_code == 200, page
+    assert page.count('class="fate-create"') == 1
+
+
+def test_import_over_the_row_limit_is_refused_whole(
+    app: Flask, client: FlaskClient, auth: AuthActions, world: dict
+) -> None:
+    from tests.sheet_files import xlsx_of
+
+    auth.login("admin")
+    content = xlsx_of(COLUMNS[:4], ["xl3", "X", "cadre", "XA-B"], 2_001)
+    with app.app_context():
+        before = count(User)
+    response = upload(client, "/admin/users/import", "u.xlsx", content)
+    assert response.status_code == 422
+    assert "Mỗi tệp tối đa 2000 dòng." in response.get_data(as_text=True)
+    with app.app_context():
+        assert count(User) == before

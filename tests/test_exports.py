@@ -204,3 +204,38 @@ def test_every_download_header_is_ascii_and_cannot_be_broken_out_of(name: str) -
     plain = header.split('filename="', 1)[1].split('"', 1)[0]
     assert '"' not in plain and "\t" not in plain and ";" not in plain
     assert header.endswith("filename*=UTF-8''" + quote(name, safe=""))
+
+
+#: Every route that answers a file to download, and URLs that reach it (issue 15 item 2:
+#: every download names its file one way, through ``spreadsheets.attachment``).
+DOWNLOADS = {
+    "admin.audit_export": ["/admin/audit.csv"],
+    "admin.units_export": ["/admin/units/export?format=csv", "/admin/units/export?format=xlsx"],
+    "dashboard.export_flagged": ["/dashboard/flagged.csv", "/dashboard/flagged.xlsx"],
+    "dashboard.export_rates": ["/dashboard/rates.csv", "/dashboard/rates.xlsx"],
+    "visits.export_ledger": ["/visits/ledger.csv", "/visits/ledger.xlsx"],
+}
+ONE_WAY = re.compile(r"attachment; filename=\"[ -!#-:<-\[\]-~]+\"; filename\*=UTF-8''[\w%.~-]+")
+
+
+def test_every_download_route_is_in_the_list(app: Flask) -> None:
+    """A new download is added to DOWNLOADS, so the test below checks its header too."""
+    found = {
+        rule.endpoint
+        for rule in app.url_map.iter_rules()
+        if re.search(r"\.(<fmt>|csv|xlsx)$|export", rule.rule)
+    }
+    assert found == set(DOWNLOADS)
+
+
+def test_every_download_names_its_file_one_way(
+    client: FlaskClient, auth: AuthActions, world: dict[str, Any]
+) -> None:
+    login(auth, "admin")
+    for urls in DOWNLOADS.values():
+        for url in urls:
+            response = client.get(url)
+            assert response.status_code == 200, url
+            header = response.headers["Content-Disposition"]
+            assert ONE_WAY.fullmatch(header), (url, header)
+            assert response.headers.get("Cache-Control") == "private, no-store", url

@@ -35,6 +35,7 @@ EXTRA_ROOMS = {
     "judging": {"flags", "scoring", "rejudge"},  # the pure rules by name; re-judging writes
     "sessions": {"devices"},  # the signed known-device cookie the login throttle trusts
     "sync": {"docs"},  # the OpenAPI document
+    "spreadsheets": {"cells", "reading"},  # plumbing: the formula-cell rule; the upload reader
 }
 NOT_DOMAIN = {"models", "translations", "demo", "__pycache__"}
 

@@ -23,7 +23,7 @@ from coso.admin.forms import AUDIT_KINDS, AuditFilterSchema
 from coso.extensions import db
 from coso.fields import form_data, plain_errors
 from coso.models import AuditEvent, Unit, User
-from coso.spreadsheets import csv_response
+from coso.spreadsheets import listed, response
 from coso.web import PAGE_SIZE, page_arg, render_page
 
 ACTION = "administer"
@@ -184,7 +184,7 @@ def audit_export() -> ResponseReturnValue:
             ]
 
     header = ("at", "user", "action", "object_type", "object_id", "unit", "address", "details")
-    return csv_response("audit.csv", header, rows())
+    return response("csv", listed(header), rows(), "audit", "audit")
 
 
 def _json(value: Any) -> str:

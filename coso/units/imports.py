@@ -8,11 +8,7 @@ leaves that field alone; a column present with an empty cell clears it.
 
 from __future__ import annotations
 
-import csv
-import io
 from collections.abc import Sequence
-from datetime import date, datetime
-from pathlib import Path
 from typing import IO, Any
 
 import sqlalchemy as sa
@@ -23,6 +19,7 @@ from coso.extensions import db
 from coso.fields import squash
 from coso.models import Unit
 from coso.models.units import UNIT_KINDS
+from coso.spreadsheets import SheetError, read_records
 from coso.units.queries import codes_outside, evaluated, units_in
 from coso.units.rules import (
     CREATE,
@@ -33,6 +30,7 @@ from coso.units.rules import (
     UPDATE,
     ImportReport,
     RowResult,
+    code_ok,
     current_values,
     kind_of,
     parse_date,
@@ -40,9 +38,8 @@ from coso.units.rules import (
     yes_no,
 )
 
-
-class ImportError_(Exception):
-    """The file as a whole cannot be read (not a per-row problem)."""
+#: The error of a file that cannot be read as a whole (the one error of every import).
+ImportError_ = SheetError
 
 
 def read_rows(
@@ -51,78 +48,11 @@ def read_rows(
     required: Sequence[str] = REQUIRED,
     max_rows: int = MAX_ROWS,
 ) -> list[dict[str, str]]:
-    """Rows of a CSV or XLSX file as dicts keyed by lower-case header.
+    """Rows of a CSV or XLSX file as dicts keyed by lower-case header (see ``read_records``).
 
-    Blank rows are kept as empty dicts so that row numbers match the spreadsheet's.
-
-    :raise ImportError_: unknown format, unreadable file, or missing columns.
+    :raise SheetError: unknown format, unreadable file, missing columns, or a limit passed.
     """
-    suffix = Path(filename).suffix.lower()
-    if suffix == ".csv":
-        raw = stream.read()
-        try:
-            text = raw.decode("utf-8-sig")
-        except UnicodeDecodeError as exc:
-            raise ImportError_(_("The CSV file must be encoded as UTF-8.")) from exc
-        if "\x00" in text:
-            raise ImportError_(_("The CSV file contains a NUL character and cannot be read."))
-        try:
-            table = [list(row) for row in csv.reader(io.StringIO(text))]
-        except csv.Error as exc:
-            raise ImportError_(_("The CSV file could not be read.")) from exc
-    elif suffix in (".xlsx", ".xlsm"):
-        from openpyxl import load_workbook  # here: a heavy import only an upload needs
-
-        try:
-            # data_only: a formula's cached value, never the formula text.
-            book = load_workbook(io.BytesIO(stream.read()), read_only=True, data_only=True)
-            sheet = book.worksheets[0]
-            table = [[_cell(value) for value in row] for row in sheet.iter_rows(values_only=True)]
-            book.close()
-        except Exception as exc:  # openpyxl raises many kinds on a corrupt file
-            raise ImportError_(_("The spreadsheet could not be opened.")) from exc
-    else:
-        raise ImportError_(_("Use a .csv or .xlsx file."))
-    if not table:
-        raise ImportError_(_("The file is empty."))
-    header = [str(name or "").strip().lower() for name in table[0]]
-    missing = [name for name in required if name not in header]
-    if missing:
-        raise ImportError_(_("Missing columns: %(cols)s", cols=", ".join(missing)))
-    if len(table) - 1 > max_rows:
-        raise ImportError_(_("At most %(n)s rows per file.", n=max_rows))
-    rows = []
-    for values in table[1:]:
-        if not any(str(v or "").strip() for v in values):
-            rows.append({})  # keep numbering; blank rows are skipped later
-            continue
-        rows.append(
-            {
-                name: _unquote(str(values[i] or "").strip()) if i < len(values) else ""
-                for i, name in enumerate(header)
-                if name
-            }
-        )
-    return rows
-
-
-def _unquote(text: str) -> str:
-    """Undo the apostrophe an export puts before a cell that looks like a formula."""
-    if text.startswith("'") and text[1:2] in ("=", "+", "-", "@"):
-        return text[1:]
-    return text
-
-
-def _cell(value: Any) -> str:
-    if value is None:
-        return ""
-    if isinstance(value, datetime):
-        return value.date().isoformat()
-    if isinstance(value, date):
-        return value.isoformat()
-    if isinstance(value, float) and value.is_integer():
-        return str(int(value))
-    return str(value)
+    return read_records(filename, stream, required, max_rows)
 
 
 def _row_values(row: dict[str, str], errors: list[str]) -> dict[str, Any]:
@@ -191,8 +121,14 @@ def check(rows: list[dict[str, str]], root: Unit | None) -> ImportReport:
         errors = result.errors
         if not code:
             errors.append(_("code is empty"))
-        elif len(code) > 40 or any(ch.isspace() for ch in code):
-            errors.append(_("code must be at most 40 characters without spaces"))
+        elif code not in existing and not code_ok(code):
+            # A code already in the tree may be old-style; a new one follows the rule.
+            errors.append(
+                _(
+                    "code must be 1 to 40 characters: letters A-Z without marks, digits,"
+                    " '-', '_' or '.', starting with a letter or digit"
+                )
+            )
         elif code in seen:
             errors.append(_("code %(code)s repeats row %(row)s", code=code, row=seen[code]))
         values = _row_values(row, errors)

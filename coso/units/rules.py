@@ -7,6 +7,7 @@ person for these codes live in :mod:`coso.units.words`.
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from typing import TYPE_CHECKING, Any
@@ -38,6 +39,22 @@ KIND_ALIASES = {
 }
 #: What the audit log keeps of a unit before and after a change.
 AUDIT_FIELDS = ("code", "name", "kind", "parent_code", "active", *OPTIONAL)
+
+# --- Unit codes
+
+#: How long a code may be (the column's width).
+CODE_MAX = 40
+#: A new or changed code: ASCII letters, digits, '-', '_' and '.', starting with a letter or
+#: digit. It travels in file names, URLs, spreadsheets and the field pack, so it stays plain.
+#: Codes stored before this rule only had to be 1 to 40 characters without spaces; they
+#: are kept (a unit keeps its code when edited) and their exports still download.
+CODE_RE = re.compile(rf"[A-Za-z0-9][A-Za-z0-9._-]{{0,{CODE_MAX - 1}}}")
+
+
+def code_ok(code: str, current: str | None = None) -> bool:
+    """Whether ``code`` may be given to a unit whose code is now ``current`` (None: a new one)."""
+    return code == current or CODE_RE.fullmatch(code) is not None
+
 
 # --- A checked row's fate
 

@@ -13,13 +13,19 @@ from marshmallow import (
     fields,
     post_load,
     validate,
+    validates,
     validates_schema,
 )
 
 from coso.fields import msgs, text
 from coso.models.units import UNIT_KINDS
+from coso.units.rules import code_ok
 
-UNIT_CODE_RE = r"^\S{1,40}$"
+#: What the code rule asks for, in words (the rule is :func:`coso.units.rules.code_ok`).
+CODE_RULE = _l(
+    "The code must be 1 to 40 characters: letters A-Z without marks, digits, '-', '_' or '.',"
+    " starting with a letter or digit."
+)
 
 
 class UnitSchema(Schema):
@@ -28,13 +34,7 @@ class UnitSchema(Schema):
     class Meta:
         unknown = EXCLUDE
 
-    code = fields.String(
-        required=True,
-        error_messages=msgs(),
-        validate=validate.Regexp(
-            UNIT_CODE_RE, error=_l("The code must be 1 to 40 characters without spaces.")
-        ),
-    )
+    code = fields.String(required=True, error_messages=msgs())
     name = text(200, required=True)
     kind = fields.String(
         required=True,
@@ -57,9 +57,16 @@ class UnitSchema(Schema):
         ),
     )
 
-    def __init__(self, *, today: date, **kwargs: Any) -> None:
+    def __init__(self, *, today: date, current_code: str | None = None, **kwargs: Any) -> None:
+        """``current_code``: the edited unit's code, which it may keep even if it is old-style."""
         super().__init__(**kwargs)
         self.today = today
+        self.current_code = current_code
+
+    @validates("code")
+    def check_code(self, code: str, **kwargs: Any) -> None:
+        if not code_ok(code, self.current_code):
+            raise ValidationError(str(CODE_RULE))
 
     @validates_schema
     def check_dates(self, data: dict[str, Any], **kwargs: Any) -> None:

@@ -19,21 +19,23 @@ from sqlalchemy.exc import IntegrityError
 from coso import audit, clock, scope
 from coso.admin.blueprint import bp
 from coso.checklists.queries import current_template
-from coso.extensions import db
+from coso.extensions import db, reading_phase
 from coso.fields import form_data, plain_errors, squash
 from coso.guidance.queries import guidance_for
 from coso.guidance.rules import period_of
 from coso.models import Unit
 from coso.models.units import UNIT_KINDS
-from coso.spreadsheets import csv_response, sign_rows, unsign_rows, xlsx_response
+from coso.spreadsheets import SheetError, listed, response, sign_rows, unsign_rows
 from coso.units import queries, rules, service, words
-from coso.units.imports import ImportError_, check, export_rows, read_rows
+from coso.units.imports import check, export_rows, read_rows
 from coso.units.queries import unit_by_code
 from coso.units.schema import UNIT_FIELDS, MoveSchema, UnitSchema
 from coso.web import int_arg, render_page, unit_in_scope
 
 ACTION = "administer"
 IMPORT_SALT = "coso.units.import"
+#: The export's columns are the import's (a file round-trips); dates and counts typed.
+EXPORT_COLUMNS = listed(rules.COLUMNS, {"secretary_since": "date", "member_count": "int"})
 
 
 def _context(unit: Unit, **overrides: Any) -> dict[str, Any]:
@@ -83,12 +85,17 @@ def unit_search() -> ResponseReturnValue:
     return render_page("admin/unit_search.html", "admin/_unit_search.html", q=q, found=found)
 
 
-def _load_unit_form() -> tuple[dict[str, Any] | None, dict[str, Any], dict[str, Any]]:
-    """Validate the posted unit form; returns (data or None, raw values, errors)."""
+def _load_unit_form(
+    current_code: str | None = None,
+) -> tuple[dict[str, Any] | None, dict[str, Any], dict[str, Any]]:
+    """Validate the posted unit form; returns (data or None, raw values, errors).
+
+    ``current_code``: the edited unit's code (kept as it is, even from before the code rule).
+    """
     raw = form_data(request.form, UNIT_FIELDS)
     values = {key: value or "" for key, value in raw.items()}
     try:
-        data = UnitSchema(today=clock.today()).load(raw)
+        data = UnitSchema(today=clock.today(), current_code=current_code).load(raw)
     except ValidationError as exc:
         return None, values, plain_errors(exc.messages)
     data["name"] = squash(data["name"])
@@ -100,7 +107,7 @@ def _load_unit_form() -> tuple[dict[str, Any] | None, dict[str, Any], dict[str, 
 def unit_edit(unit_id: int) -> ResponseReturnValue:
     """Rename a unit, change its code or kind, or its branch profile."""
     unit = unit_in_scope(unit_id, ACTION)
-    data, values, errors = _load_unit_form()
+    data, values, errors = _load_unit_form(unit.code)
     if data is not None:
         if queries.code_taken(data["code"], unit):
             errors["code"] = [_("Another unit already has this code.")]
@@ -228,18 +235,20 @@ def units_import() -> ResponseReturnValue:
             report=None,
             file_error=_("Choose a .csv or .xlsx file."),
         )
-    try:
-        rows = read_rows(upload.filename, upload.stream)
-    except ImportError_ as exc:
-        return render_page(
-            "admin/units_import.html",
-            "admin/_units_import.html",
-            422,
-            root=root,
-            report=None,
-            file_error=str(exc),
-        )
-    report = check(rows, root)
+    with reading_phase():
+        # The file is parsed with no transaction open, then checked in a read-only one.
+        try:
+            rows = read_rows(upload.filename, upload.stream)
+        except SheetError as exc:
+            return render_page(
+                "admin/units_import.html",
+                "admin/_units_import.html",
+                422,
+                root=root,
+                report=None,
+                file_error=str(exc),
+            )
+        report = check(rows, root)
     return render_page(
         "admin/units_import.html",
         "admin/_units_import.html",
@@ -309,8 +318,6 @@ def units_export() -> ResponseReturnValue:
     fmt = request.args.get("format", "csv")
     if fmt not in ("csv", "xlsx"):
         abort(404)
-    rows = export_rows(unit)
-    name = f"units-{unit.code}.{fmt}"
-    if fmt == "xlsx":
-        return xlsx_response(name, rules.COLUMNS, rows)
-    return csv_response(name, rules.COLUMNS, rows)
+    # The file name carries the code, which may be from before the code rule (any
+    # characters but spaces): ``response`` builds a header no code can break.
+    return response(fmt, EXPORT_COLUMNS, export_rows(unit), f"units-{unit.code}", "units")

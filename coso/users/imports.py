@@ -19,7 +19,7 @@ from coso.audit import changes
 from coso.extensions import db
 from coso.models import Unit, User
 from coso.sessions.service import end_all_for_change
-from coso.units.imports import read_rows as read_sheet
+from coso.spreadsheets import read_records
 from coso.units.rules import (
     CREATE,
     ERROR,
@@ -51,10 +51,10 @@ MAX_ROWS = 2_000
 def read_rows(filename: str, stream: IO[bytes]) -> list[dict[str, str]]:
     """The rows of an uploaded list of users.
 
-    :raise coso.units.imports.ImportError_: unknown format, unreadable file, missing columns
-        or too many rows.
+    :raise coso.spreadsheets.SheetError: unknown format, unreadable file, missing columns
+        or a limit passed (rows, columns, cell, size).
     """
-    return read_sheet(filename, stream, required=REQUIRED, max_rows=MAX_ROWS)
+    return read_records(filename, stream, REQUIRED, MAX_ROWS)
 
 
 def check(rows: list[dict[str, str]], manager: User) -> ImportReport:

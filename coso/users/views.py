@@ -21,11 +21,10 @@ from sqlalchemy.exc import IntegrityError
 
 from coso import audit, scope
 from coso.admin.blueprint import bp
-from coso.extensions import db
+from coso.extensions import db, reading_phase
 from coso.fields import form_data, plain_errors
 from coso.models import Unit, User
-from coso.spreadsheets import sign_rows, unsign_rows
-from coso.units.imports import ImportError_
+from coso.spreadsheets import SheetError, sign_rows, unsign_rows
 from coso.units.queries import unit_by_code
 from coso.users import imports, queries, service
 from coso.users.queries import username_taken
@@ -264,11 +263,13 @@ def users_import() -> ResponseReturnValue:
     upload = request.files.get("file")
     if upload is None or not upload.filename:
         return _import_page(422, file_error=_("Choose a .csv or .xlsx file."))
-    try:
-        rows = imports.read_rows(upload.filename, upload.stream)
-    except ImportError_ as exc:
-        return _import_page(422, file_error=str(exc))
-    report = imports.check(rows, user_now())
+    with reading_phase():
+        # The file is parsed with no transaction open, then checked in a read-only one.
+        try:
+            rows = imports.read_rows(upload.filename, upload.stream)
+        except SheetError as exc:
+            return _import_page(422, file_error=str(exc))
+        report = imports.check(rows, user_now())
     return _import_page(
         200 if report.ok else 422,
         report=report,

@@ -1,6 +1,8 @@
-"""Every CSV and XLSX file in and out: reports, list exports, the imports' dry runs.
+"""Every CSV and XLSX file in and out: reports, list exports, the imports' files.
 
-One rule for formula-like cells (``_safe_text``), one ``Content-Disposition`` (``attachment``).
+One rule for formula-like cells (``safe_text``, undone on the way in by ``unquote``),
+one ``Content-Disposition`` (``attachment``), one reader of uploaded tables
+(``read_records``) with one error for a file that cannot be read (``SheetError``).
 
 Headers are always Vietnamese (the reports go up the Union's hierarchy in
 Vietnamese, whatever language the exporting user reads). In XLSX, dates are
@@ -14,9 +16,10 @@ from __future__ import annotations
 
 import csv
 import io
-from collections.abc import Callable, Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
+from operator import itemgetter
 from typing import Any
 from urllib.parse import quote
 
@@ -24,11 +27,32 @@ from flask import Response, current_app
 from flask_babel import force_locale
 from itsdangerous import BadSignature, URLSafeTimedSerializer
 
+from coso.spreadsheets.cells import safe_text, unquote
+from coso.spreadsheets.reading import Limits, SheetError, read_records, read_table
+
+__all__ = [
+    "FORMATS",
+    "XLSX_MIMETYPE",
+    "Column",
+    "Limits",
+    "SheetError",
+    "attachment",
+    "headers",
+    "listed",
+    "read_records",
+    "read_table",
+    "response",
+    "safe_text",
+    "sign_rows",
+    "to_csv",
+    "to_xlsx",
+    "unquote",
+    "unsign_rows",
+]
+
 FORMATS = ("csv", "xlsx")
 XLSX_MIMETYPE = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 DATE_FORMAT = "DD/MM/YYYY"
-#: Cells that start like a formula are prefixed, so a spreadsheet never runs them.
-_FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
 
 
 @dataclass(frozen=True)
@@ -45,22 +69,20 @@ class Column:
     width: int = 14
 
 
+def listed(header: Sequence[str], kinds: Mapping[str, str] | None = None) -> list[Column]:
+    """Columns for rows that are already lists of values, in ``header``'s order.
+
+    ``kinds`` gives a column's kind by its header (``text`` otherwise). The headers here
+    are the file's own column names (an import reads them back), never translated.
+    """
+    kinds = kinds or {}
+    return [Column(name, itemgetter(i), kinds.get(name, "text")) for i, name in enumerate(header)]
+
+
 def headers(columns: Sequence[Column]) -> list[str]:
     """The columns' headers in Vietnamese."""
     with force_locale("vi"):
         return [str(column.header) for column in columns]
-
-
-def _safe_text(value: Any) -> Any:
-    """Text a spreadsheet shows as text and never runs as a formula; other values unchanged."""
-    if isinstance(value, str) and value.startswith(_FORMULA_START):
-        return "'" + value
-    return value
-
-
-def safe_cell(value: Any) -> str:
-    """Any value as the text of a cell that is never run as a formula."""
-    return _safe_text("" if value is None else str(value))
 
 
 def attachment(name: str) -> str:
@@ -106,7 +128,7 @@ def _csv_cell(column: Column, value: Any) -> Any:
         return f"{value:.1f}"
     if isinstance(value, bool):
         return "Có" if value else "Không"
-    return _safe_text(value)
+    return safe_text(value)
 
 
 def to_xlsx(columns: Sequence[Column], rows: Iterable[Any], title: str) -> bytes:
@@ -140,7 +162,7 @@ def to_xlsx(columns: Sequence[Column], rows: Iterable[Any], title: str) -> bytes
                 value = value.date()
             if isinstance(value, bool):
                 value = "Có" if value else "Không"
-            cell = WriteOnlyCell(sheet, value=_safe_text(value))
+            cell = WriteOnlyCell(sheet, value=safe_text(value))
             if column.kind in formats and value is not None:
                 cell.number_format = formats[column.kind]
             cells.append(cell)
@@ -189,57 +211,3 @@ def unsign_rows(token: str, salt: str) -> list[dict[str, str]] | None:
     if not isinstance(rows, list) or not all(isinstance(row, dict) for row in rows):
         return None
     return rows
-
-
-# --- Exports
-
-
-def csv_stream(header: Sequence[str], rows: Iterable[Sequence[Any]]) -> Iterator[str]:
-    """CSV text with a UTF-8 byte-order mark, so Excel opens Vietnamese correctly."""
-    buffer = io.StringIO()
-    writer = csv.writer(buffer)
-    buffer.write("\ufeff")
-    writer.writerow(header)
-    for row in rows:
-        writer.writerow([safe_cell(value) for value in row])
-        if buffer.tell() > 64_000:
-            yield buffer.getvalue()
-            buffer.seek(0)
-            buffer.truncate()
-    yield buffer.getvalue()
-
-
-def csv_response(filename: str, header: Sequence[str], rows: Iterable[Sequence[Any]]) -> Response:
-    """A CSV download (built in memory: exports are bounded by the caller)."""
-    body = "".join(csv_stream(header, rows))
-    return Response(
-        body.encode("utf-8"),
-        mimetype="text/csv",
-        headers={"Content-Disposition": attachment(filename)},
-    )
-
-
-def xlsx_response(filename: str, header: Sequence[str], rows: Iterable[Sequence[Any]]) -> Response:
-    """An XLSX download; text cells stay text, and formula-like text is prefixed as in CSV."""
-    from openpyxl import Workbook  # heavy: loaded by the first spreadsheet, not at start-up
-    from openpyxl.cell import WriteOnlyCell
-
-    book = Workbook(write_only=True)
-    sheet = book.create_sheet()
-    sheet.append(list(header))
-    for row in rows:
-        cells = []
-        for value in row:
-            cell = WriteOnlyCell(sheet, value=value)
-            if isinstance(value, str):
-                cell.value = _safe_text(value)
-                cell.data_type = "s"
-            cells.append(cell)
-        sheet.append(cells)
-    out = io.BytesIO()
-    book.save(out)
-    return Response(
-        out.getvalue(),
-        mimetype="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
-        headers={"Content-Disposition": attachment(filename)},
-    )
