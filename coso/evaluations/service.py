@@ -21,7 +21,7 @@ from operator import itemgetter
 from typing import Any
 
 import sqlalchemy as sa
-from flask import has_request_context, request
+from flask import current_app, has_request_context, request
 from flask_babel import gettext as _
 from marshmallow import ValidationError
 from sqlalchemy.dialects import postgresql, sqlite
@@ -102,8 +102,20 @@ def content_hash(item: dict[str, Any]) -> str:
     return hashlib.sha256(canonical.encode()).hexdigest()
 
 
-def submit_batch(items: list[Any], user: User, *, device_id: str | None = None) -> list[Result]:
-    """Validate and store each item; the caller commits once at the end."""
+def submit_batch(
+    items: list[Any],
+    user: User,
+    *,
+    device_id: str | None = None,
+    received_at: datetime | None = None,
+) -> list[Result]:
+    """Validate and store each item; the caller commits once at the end.
+
+    ``received_at`` is the server's time of receipt (now when None): every item's
+    ``received_at`` column, and the clock its checks run on (the future, the
+    correction window). Only the server's clock counts there, never the phone's.
+    """
+    received_at = received_at or datetime.now(UTC)
     results: list[Result | None] = [None] * len(items)
     fresh: dict[str, _New] = {}  # by UUID: the first valid occurrence in the batch
     repeats: list[tuple[int, str, str]] = []  # later occurrences of a UUID in this batch
@@ -111,8 +123,8 @@ def submit_batch(items: list[Any], user: User, *, device_id: str | None = None) 
     # writing meanwhile); only _store's few statements do. What changed in between is
     # caught there: a UUID stored meanwhile or an original corrected meanwhile skips its row.
     with reading_phase():
-        catalog = _check(items, user, results, fresh, repeats)
-        _prepare(list(fresh.values()), user, device_id, catalog)
+        catalog = _check(items, user, results, fresh, repeats, received_at)
+        _prepare(list(fresh.values()), user, device_id, catalog, received_at)
     lost = _store(list(fresh.values()), user)
     for uuid_text, new in fresh.items():
         if new.row is not None:
@@ -142,15 +154,19 @@ def _check(
     results: list[Result | None],
     fresh: dict[str, _New],
     repeats: list[tuple[int, str, str]],
+    now: datetime,
 ) -> Catalog:
-    """Answer replays and invalid items; collect the valid new ones in ``fresh``."""
+    """Answer replays and invalid items; collect the valid new ones in ``fresh``.
+
+    One item never fails the batch: whatever its checks raise, it alone is rejected.
+    """
     catalog = Catalog.load(user, items)
     # Only well-formed UUIDs are looked up: anything else (NULs, huge strings) is rejected.
     uuids = [
         u for item in items if isinstance(item, dict) and (u := canonical_uuid(item.get("uuid")))
     ]
     existing = _existing(uuids)
-    schema = EvaluationSchema(catalog)
+    schema = EvaluationSchema(catalog, now=now)
     corrected: set[int] = set()  # originals a correction in this batch already claims
     for index, item in enumerate(items):
         if not isinstance(item, dict):
@@ -172,6 +188,12 @@ def _check(
             data = schema.load_item(item)
         except ValidationError as exc:
             results[index] = Result(uuid_text, REJECTED, errors=plain_errors(exc.messages))
+            continue
+        except (ValueError, TypeError, OverflowError, ArithmeticError, UnicodeError) as exc:
+            # A hole in the checks must cost this item, not the batch (a poison item would
+            # otherwise block the phone's whole queue): logged, and answered as rejected.
+            current_app.logger.warning("sync item rejected by an unexpected error: %r", exc)
+            results[index] = Result(uuid_text, REJECTED, errors={"_schema": [_invalid_value()]})
             continue
         original = catalog.own.get(str(data["supersedes"])) if data["supersedes"] else None
         if original is not None:
@@ -207,6 +229,10 @@ def _existing(uuids: list[str]) -> dict[str, Evaluation]:
 
 def _invalid_item() -> str:
     return _("Each evaluation must be a JSON object.")
+
+
+def _invalid_value() -> str:
+    return _("This evaluation holds a value that cannot be stored.")
 
 
 def _replay(known: Evaluation, uuid_text: str, digest: str, user: User) -> Result:
@@ -258,14 +284,15 @@ def _insert(model: type[Any]) -> Any:
     return (postgresql.insert if dialect == "postgresql" else sqlite.insert)(model.__table__)
 
 
-def _prepare(batch: list[_New], user: User, device_id: str | None, catalog: Catalog) -> None:
+def _prepare(
+    batch: list[_New], user: User, device_id: str | None, catalog: Catalog, now: datetime
+) -> None:
     """Score each new item and build its row and its answers (nothing is written yet).
 
     Rows are plain dicts of the evaluation's columns, not ORM objects: the batch is
     written with Core statements, and building and reading back 50 objects of
     30 attributes each was a noticeable share of a sync.
     """
-    now = datetime.now(UTC)
     # One read of the settings of every branch in the batch, one list of items per template.
     settings = settings_for_paths(catalog.branches[new.data["branch_id"]].path for new in batch)
     specs = cache(item_specs)
