@@ -190,13 +190,15 @@ def test_submitted_before_the_meeting_is_refused(cadre: FlaskClient, world: dict
     early = item(
         world,
         meeting_date=meeting.isoformat(),
-        submitted_at=f"{meeting - timedelta(days=1)}T23:00:00+07:00",
+        submitted_at=f"{meeting - timedelta(days=1)}T09:00:00+00:00",
     )
     result = sync(cadre, [early]).get_json()["results"][0]
     assert result["status"] == "rejected" and "submitted_at" in result["errors"]
-    # The phone's own day counts: 00:30 at +07:00 on the meeting day is the meeting day.
+    # Phones send UTC: 06:30 in Hà Nội on the meeting day is 23:30 "Z" the day before.
     on_time = item(
-        world, meeting_date=meeting.isoformat(), submitted_at=f"{meeting}T00:30:00+07:00"
+        world,
+        meeting_date=meeting.isoformat(),
+        submitted_at=f"{meeting - timedelta(days=1)}T23:30:00.000Z",
     )
     assert sync(cadre, [on_time]).get_json()["results"][0]["status"] == "created"
 

@@ -10,7 +10,7 @@ costs a handful of queries. ``load_item`` takes the fast path
 
 from __future__ import annotations
 
-from datetime import UTC, date, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta, timezone
 from typing import Any
 
 from flask_babel import lazy_gettext as _l
@@ -34,6 +34,10 @@ from coso.judging.queries import settings_for_path
 from coso.judging.scoring import VALUES
 from coso.models import ChecklistTemplate, Unit
 from coso.models.evaluations import MEETING_TYPES, MODES
+
+
+#: The time zone where a calendar day begins first: a stamp read there is on its latest day.
+EARLIEST_ZONE = timezone(timedelta(hours=14))
 
 
 def _id_range() -> validate.Range:
@@ -212,12 +216,14 @@ class EvaluationSchema(Schema):
             if isinstance(stamp, datetime) and stamp > self.now + CLOCK_SKEW:
                 errors[key] = [_l("This time is in the future.")]
         submitted = data.get("submitted_at")
-        # Filed on the phone's own day (its offset), never before the meeting it describes.
+        # Never filed before the meeting it describes. The meeting date is the branch's local
+        # day while phones send UTC ("Z"): a form filed at 06:30 in Hà Nội is the day before
+        # in UTC. So the stamp is read where the day starts first (UTC+14).
         if (
             "submitted_at" not in errors
             and isinstance(submitted, datetime)
             and isinstance(meeting, date)
-            and submitted.date() < meeting
+            and submitted.astimezone(EARLIEST_ZONE).date() < meeting
         ):
             errors["submitted_at"] = [_l("An evaluation cannot be filed before its meeting.")]
         total, present = data.get("members_total"), data.get("members_present")
