@@ -35,7 +35,6 @@ from coso.judging.scoring import VALUES
 from coso.models import ChecklistTemplate, Unit
 from coso.models.evaluations import MEETING_TYPES, MODES
 
-
 #: The time zone where a calendar day begins first: a stamp read there is on its latest day.
 EARLIEST_ZONE = timezone(timedelta(hours=14))
 
