@@ -6,6 +6,8 @@ and the catalog of references all check against the same numbers.
 
 from __future__ import annotations
 
+import hashlib
+import json
 import uuid as uuid_module
 from datetime import timedelta
 from typing import Any
@@ -34,3 +36,32 @@ def canonical_uuid(value: Any) -> str | None:
 def new_uuid() -> str:
     """A fresh identifier for an evaluation (the form's; phones make their own)."""
     return str(uuid_module.uuid4())
+
+
+#: The fields of a submitted evaluation that make up its content.
+CONTENT_FIELDS = (
+    "uuid",
+    "branch_id",
+    "template_id",
+    "guidance_id",
+    "meeting_date",
+    "meeting_type",
+    "mode",
+    "members_total",
+    "members_present",
+    "answers",
+    "topics_covered",
+    "notes",
+    "good_practice",
+    "recommend_practice",
+    "supersedes",
+    "started_at",
+    "submitted_at",
+)
+
+
+def content_hash(item: dict[str, Any]) -> str:
+    """A fingerprint of what the client sent, to tell a replay from a different evaluation."""
+    content = {key: item.get(key) for key in CONTENT_FIELDS}
+    canonical = json.dumps(content, sort_keys=True, separators=(",", ":"), default=str)
+    return hashlib.sha256(canonical.encode()).hexdigest()

@@ -12,8 +12,6 @@ item is answered as a replay of what is there.
 
 from __future__ import annotations
 
-import hashlib
-import json
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from functools import cache
@@ -28,7 +26,8 @@ from sqlalchemy.dialects import postgresql, sqlite
 
 from coso.checklists.rules import item_specs
 from coso.evaluations.queries import Catalog
-from coso.evaluations.rules import canonical_uuid
+from coso.evaluations.rules import CONTENT_FIELDS as CONTENT_FIELDS  # re-exported
+from coso.evaluations.rules import canonical_uuid, content_hash
 from coso.evaluations.schema import EvaluationSchema
 from coso.extensions import db, reading_phase
 from coso.fields import plain_errors
@@ -40,27 +39,6 @@ from coso.models.evaluations import OUTCOME_FIELDS
 from coso.visits.service import record_meetings
 
 CREATED, DUPLICATE, CONFLICT, REJECTED = "created", "duplicate", "conflict", "rejected"
-
-#: The fields of a submitted evaluation that make up its content.
-CONTENT_FIELDS = (
-    "uuid",
-    "branch_id",
-    "template_id",
-    "guidance_id",
-    "meeting_date",
-    "meeting_type",
-    "mode",
-    "members_total",
-    "members_present",
-    "answers",
-    "topics_covered",
-    "notes",
-    "good_practice",
-    "recommend_practice",
-    "supersedes",
-    "started_at",
-    "submitted_at",
-)
 
 
 @dataclass
@@ -93,13 +71,6 @@ class _New:
     original: Evaluation | None = None
     row: dict[str, Any] | None = None  # the evaluation's columns; "id" once it is stored
     answers: list[dict[str, Any]] | None = None
-
-
-def content_hash(item: dict[str, Any]) -> str:
-    """A fingerprint of what the client sent, to tell a replay from a different evaluation."""
-    content = {key: item.get(key) for key in CONTENT_FIELDS}
-    canonical = json.dumps(content, sort_keys=True, separators=(",", ":"), default=str)
-    return hashlib.sha256(canonical.encode()).hexdigest()
 
 
 def submit_batch(

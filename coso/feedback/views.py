@@ -155,11 +155,8 @@ def inbox() -> ResponseReturnValue:
 @bp.get("/feedback/replies")
 @login_required
 def replies() -> ResponseReturnValue:
-    """What branches answered to my evaluations.
-
-    Showing them changes nothing (a GET is safe: a prefetch or a crawler must not
-    mark replies read, issue 17 item 14); the page's button POSTs to ``replies_read``.
-    """
+    """What branches answered to my evaluations; showing them changes nothing (a GET is
+    safe, issue 17 item 14): the page's button POSTs to ``replies_read``."""
     scope.require(current_user, "evaluate")
     errors: Errors = {}
     number = page_arg(errors)
