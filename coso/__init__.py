@@ -22,8 +22,9 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
         template_folder=str(ROOT / "templates"),
         static_folder=str(ROOT / "static"),
     )
-    from coso import config
+    from coso import config, routing
 
+    routing.init_app(app)  # before any route is added: ids beyond the columns are 404
     app.config.from_mapping(config.from_environment(Path(app.instance_path)))
     if test_config:
         app.config.from_mapping(test_config)
@@ -54,6 +55,7 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     from coso.extensions import compress, csrf, db, init_db_events, limiter, migrate
 
     init_db_events()
+    errors.init_early(app)  # before the limiter: its Retry-After is put right afterwards
     db.init_app(app)
     migrate.init_app(app, db, directory=str(ROOT / "migrations"))
     csrf.init_app(app)

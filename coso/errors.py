@@ -4,7 +4,16 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 
-from flask import Flask, current_app, jsonify, make_response, render_template, request
+from flask import (
+    Flask,
+    Response,
+    current_app,
+    g,
+    jsonify,
+    make_response,
+    render_template,
+    request,
+)
 from flask.typing import ResponseReturnValue
 from flask_babel import gettext as _
 from flask_wtf.csrf import CSRFError
@@ -74,7 +83,39 @@ def handle_operational(exc: OperationalError) -> ResponseReturnValue:
     current_app.logger.warning("database busy, answered 503: %s", exc.orig)
     response = make_response(_render(503, _messages()[503], "busy"))
     response.headers["Retry-After"] = str(RETRY_AFTER_BUSY)
+    g.retry_after = RETRY_AFTER_BUSY  # what retry_after_only_when_due restores
     return response
+
+
+#: The answers that tell a client to wait: only these carry Retry-After.
+_WAIT_STATUSES = (429, 503)
+
+
+def retry_after_only_when_due(response: Response) -> Response:
+    """Retry-After on 429 and 503 only, and with the value meant (issue 17, item 17).
+
+    Flask-Limiter, with its headers on, writes Retry-After on every response of a
+    limited route — a 200 sync answer told the outbox to wait — and recomputes it on
+    the busy 503 from a rounded-down clock (1 where 2 was meant). This runs after it.
+    """
+    if response.status_code not in _WAIT_STATUSES:
+        response.headers.pop("Retry-After", None)
+    elif response.status_code == 503 and "retry_after" in g:
+        response.headers["Retry-After"] = str(g.retry_after)
+    elif response.status_code == 429:
+        seconds = response.headers.get("Retry-After", "")
+        if not seconds.isdecimal() or int(seconds) < 1:
+            response.headers["Retry-After"] = "1"  # "0" would make a client hammer
+    return response
+
+
+def init_early(app: Flask) -> None:
+    """Hooks that must run after every extension's: registered before them.
+
+    Flask runs ``after_request`` functions in the reverse order of registration,
+    so this is called in create_app before the rate limiter is set up.
+    """
+    app.after_request(retry_after_only_when_due)
 
 
 def _holds_nul(values: Iterable[tuple[str, str]]) -> bool:

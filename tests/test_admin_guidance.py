@@ -83,6 +83,8 @@ def test_write_guidance(app: Flask, client: FlaskClient, auth: AuthActions, worl
     [
         ({"period": "2026-13"}, "period"),
         ({"period": ""}, "period"),
+        ({"period": "0000-01"}, "period"),  # outside the years 2000-2100 (issue 17, item 16)
+        ({"period": "9999-12"}, "period"),
         ({"title": ""}, "title"),
         ({"title": "x" * 301}, "title"),
         ({"link": "javascript:alert(1)"}, "link"),

@@ -115,6 +115,7 @@ ACCESS: dict[str, Access] = {
     "visits.new": CADRES,
     "visits.report": CADRES,  # only the visit's own cadre
     "feedback.replies": CADRES,
+    "feedback.replies_read": CADRES,
     "feedback.propose": CADRES,  # only the evaluation's author
     "feedback.mark_read": CADRES,
     # Everyone inside the area reads an evaluation, its feedback and its actions.

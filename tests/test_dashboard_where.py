@@ -184,12 +184,35 @@ def test_failing_items_match_the_answers(
         "from=2025-10-10&to=2025-10-01",
         "from=2020-01-01&to=2025-01-01",
         "unit=x",
+        # Outside the years 2000-2100, ISO weeks, the basic form (issue 17, items 9 and 16).
+        "from=0001-01-01&to=0001-12-31",
+        "from=0002-01-01&to=0002-01-31",
+        "from=0001-01-01",
+        "to=0001-01-01",
+        "from=9999-12-01&to=9999-12-31",
+        "month=0000-01",
+        "month=0001-01",
+        "month=9999-12",
+        "from=2026-W49-1",
+        "from=20261201",
+        "month=202612",
     ],
 )
 def test_where_refuses_bad_periods_with_a_message(province: FlaskClient, query: str) -> None:
     response = province.get(f"/dashboard/where?{query}")
     assert response.status_code == 422
     assert 'class="field-error"' in response.get_data(as_text=True)
+
+
+@pytest.mark.parametrize("fmt", ["csv", "xlsx"])
+@pytest.mark.parametrize(
+    "query", ["from=0001-01-01&to=0001-12-31", "month=0001-01", "from=9999-12-01"]
+)
+def test_rates_download_refuses_dates_out_of_bounds(
+    province: FlaskClient, fmt: str, query: str
+) -> None:
+    response = province.get(f"/dashboard/rates.{fmt}?{query}")
+    assert response.status_code == 422
 
 
 def test_where_fragment_for_htmx(province: FlaskClient) -> None:

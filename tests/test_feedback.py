@@ -390,7 +390,15 @@ def test_reply_reaches_the_cadre(
     assert "fb-tag-new" in result
     replies = cadre.get("/feedback/replies").get_data(as_text=True)
     assert "Chi đoàn sẽ khắc phục." in replies and "fb-tag-new" in replies
-    # Shown once, the reply is read: the badge is gone.
+    # Showing the page changes nothing (a GET is safe, issue 17 item 14) ...
+    assert re.search(r'id="replies-count"[^>]*>1<', cadre.get("/").get_data(as_text=True))
+    with app.app_context():
+        assert db.session.scalar(sa.select(Feedback.reply_read_at)) is None
+    # ... its button (a POST with the CSRF token) marks the replies read: the badge is gone.
+    ids = re.findall(r'name="feedback_id" value="(\d+)"', replies)
+    token = re.search(r'name="csrf_token" value="([^"]+)"', replies).group(1)
+    done = cadre.post("/feedback/replies/read", data={"csrf_token": token, "feedback_id": ids})
+    assert done.status_code == 303
     assert 'id="replies-count"' not in cadre.get("/").get_data(as_text=True)
     with app.app_context():
         assert db.session.scalar(sa.select(Feedback.reply_read_at)) is not None

@@ -75,7 +75,7 @@ def test_openapi_documents_the_contract(client: FlaskClient, world: dict) -> Non
     spec = client.get("/api/v1/openapi.json").get_json()
     assert set(spec["paths"]) == {"/api/v1/session", "/api/v1/field-pack", "/api/v1/sync"}
     sync = spec["paths"]["/api/v1/sync"]["post"]
-    assert set(sync["responses"]) == {"200", "400", "401", "403", "413", "429"}
+    assert set(sync["responses"]) == {"200", "400", "401", "403", "413", "429", "503"}
     evaluation = spec["components"]["schemas"]["Evaluation"]
     assert {"uuid", "branch_id", "template_id", "answers", "meeting_date"} <= set(
         evaluation["required"]

@@ -178,22 +178,22 @@ CASES: dict[str, Case] = {
         "Bạn chỉ được sửa phiếu đánh giá của chính mình.",
         "You can only correct your own evaluation.",
     ),
-    # Dates far in the past and the future.
-    "meeting-in-year-9999": Case(one(meeting_date="9999-12-31"), 200, ("meeting_date",), *FUTURE),
-    "meeting-in-year-1": Case(
-        one(meeting_date="0001-01-01"),
-        200,
-        ("meeting_date",),
-        "Ngày sinh hoạt đã quá lâu.",
-        "The meeting date is too far in the past.",
-    ),
+    # Dates far in the past and the future: outside the years 2000-2100 (issue 17, items 7, 16).
     "impossible-date": Case(one(meeting_date="2026-02-30"), 200, ("meeting_date",), *NOT_VALID),
-    "submitted-in-year-9999": Case(
-        one(submitted_at="9999-12-31T23:59:59+00:00"),
+    "meeting-as-iso-week": Case(one(meeting_date="2026-W49-1"), 200, ("meeting_date",), *NOT_VALID),
+    "meeting-in-basic-form": Case(one(meeting_date="20261201"), 200, ("meeting_date",), *NOT_VALID),
+    "submitted-as-basic-form": Case(
+        one(submitted_at="20261201T100000Z"), 200, ("submitted_at",), *NOT_VALID
+    ),
+    "submitted-before-the-meeting": Case(
+        one(submitted_at="2020-01-01T08:00:00+07:00"),
         200,
         ("submitted_at",),
-        "Thời điểm này chưa tới.",
-        "This time is in the future.",
+        "Không thể gửi phiếu đánh giá trước ngày sinh hoạt.",
+        "An evaluation cannot be filed before its meeting.",
+    ),
+    "future-meeting-in-range": Case(
+        one(meeting_date="2099-12-31"), 200, ("meeting_date",), *FUTURE
     ),
     # SQL-looking strings and odd Unicode where a code is expected.
     "sql-in-meeting-type": Case(
@@ -215,6 +215,71 @@ CASES: dict[str, Case] = {
         "Choose in person or online.",
     ),
 }
+
+
+YEARS = (
+    "Nhập ngày trong khoảng từ năm 2000 đến 2100.",
+    "Enter a date from the year 2000 to 2100.",
+)
+# Every date and time of the item at both ends of what Python can hold; a year-1 stamp
+# with +14:00 overflowed (OverflowError, a 500 for the batch) before the strict parser.
+for _field, _low, _high in (
+    ("meeting_date", "0001-01-01", "9999-12-31"),
+    ("started_at", "0001-01-01T00:00:00+14:00", "9999-12-31T23:59:59-12:00"),
+    ("submitted_at", "0001-01-01T00:00:00+14:00", "9999-12-31T23:59:59-12:00"),
+):
+    CASES[f"{_field}-year-1"] = Case(one(**{_field: _low}), 200, (_field,), *YEARS)
+    CASES[f"{_field}-year-9999"] = Case(one(**{_field: _high}), 200, (_field,), *YEARS)
+
+# Text a database cannot store (a lone surrogate is valid JSON: "\\ud800"), in every text
+# field of the item: before, one of these failed the whole batch with a 500 (item 6).
+UNSTORABLE = ("\ud800", "a\udfffb", "\udc80\ud800", "x\x00y")
+for _n, _bad in enumerate(UNSTORABLE):
+    for _field in ("notes", "good_practice"):
+        CASES[f"unstorable-{_n}-in-{_field}"] = Case(
+            one(**{_field: _bad}), 200, (_field,), *NUL_TEXT
+        )
+    CASES[f"unstorable-{_n}-in-answer-note"] = Case(
+        with_answer(0, note=_bad), 200, ("answers", "0", "note"), *NUL_TEXT
+    )
+    CASES[f"unstorable-{_n}-in-uuid"] = Case(one(uuid=_bad), 200, ("uuid",), *BAD_UUID)
+    CASES[f"unstorable-{_n}-in-supersedes"] = Case(
+        one(supersedes=_bad), 200, ("supersedes",), *BAD_UUID
+    )
+    CASES[f"unstorable-{_n}-in-mode"] = Case(
+        one(mode=_bad),
+        200,
+        ("mode",),
+        "Chọn trực tiếp hoặc trực tuyến.",
+        "Choose in person or online.",
+    )
+    CASES[f"unstorable-{_n}-in-meeting-type"] = Case(
+        one(meeting_type=_bad),
+        200,
+        ("meeting_type",),
+        "Chọn loại sinh hoạt.",
+        "Choose a meeting type.",
+    )
+    CASES[f"unstorable-{_n}-in-meeting-date"] = Case(
+        one(meeting_date=_bad), 200, ("meeting_date",), *NOT_VALID
+    )
+    CASES[f"unstorable-{_n}-in-submitted-at"] = Case(
+        one(submitted_at=_bad), 200, ("submitted_at",), *NOT_VALID
+    )
+    CASES[f"unstorable-{_n}-in-answer-value"] = Case(
+        with_answer(0, value=_bad),
+        200,
+        ("answers", "0", "value"),
+        "Chọn Đạt, Đạt một phần, Không đạt hoặc Không áp dụng.",
+        "Choose pass, partial, fail or not applicable.",
+    )
+    CASES[f"unstorable-{_n}-in-device-id"] = Case(
+        lambda item, bad=_bad: {"device_id": bad, "evaluations": [item]},
+        400,
+        None,
+        "device_id phải là chuỗi tối đa 100 ký tự.",
+        "device_id must be a string of at most 100 characters.",
+    )
 
 
 @pytest.fixture

@@ -7,7 +7,7 @@ from typing import Any
 from flask_babel import lazy_gettext as _l
 from marshmallow import EXCLUDE, Schema, ValidationError, fields, validate, validates_schema
 
-from coso.fields import msgs, text
+from coso.fields import Day, msgs, text
 
 # --- Audit log filter
 
@@ -38,8 +38,8 @@ class AuditFilterSchema(Schema):
         allow_none=True,
         validate=validate.OneOf(AUDIT_KINDS, error=_l("Choose a kind.")),
     )
-    date_from = fields.Date(load_default=None, allow_none=True, error_messages=msgs())
-    date_to = fields.Date(load_default=None, allow_none=True, error_messages=msgs())
+    date_from = Day(load_default=None, allow_none=True, error_messages=msgs())
+    date_to = Day(load_default=None, allow_none=True, error_messages=msgs())
 
     @validates_schema(skip_on_field_errors=True)
     def check_range(self, data: dict[str, Any], **kwargs: Any) -> None:

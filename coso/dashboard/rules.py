@@ -15,6 +15,8 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date, timedelta
 
+from coso.dates import parse_day, parse_month
+
 #: The longest period a rate or an export may cover (about two years).
 MAX_PERIOD_DAYS = 731
 
@@ -49,13 +51,11 @@ def month_period(text: str) -> Period:
 
     :raise PeriodError: the text is not a month.
     """
-    text = text.strip()
     try:
-        year, month = int(text[:4]), int(text[5:7])
-        if len(text) != 7 or text[4] != "-" or not 1 <= month <= 12 or year < 1900:
-            raise ValueError
+        first = parse_month(text)
     except ValueError:
         raise PeriodError("month", "invalid") from None
+    year, month = first.year, first.month
     last = calendar.monthrange(year, month)[1]
     return Period(date(year, month, 1), date(year, month, last), f"{year:04d}-{month:02d}")
 
@@ -92,7 +92,7 @@ def _date(name: str, text: str | None) -> date | None:
     if not text:
         return None
     try:
-        return date.fromisoformat(text)
+        return parse_day(text)
     except ValueError:
         raise PeriodError(name, "invalid") from None
 
@@ -102,7 +102,10 @@ def months_ending(last: date, count: int) -> list[Period]:
     out = []
     year, month = last.year, last.month
     for _ in range(count):
-        out.append(month_period(f"{year:04d}-{month:02d}"))
+        # Built directly, not through month_period: a trend ending in January 2000 still
+        # shows the months before, outside the years a person may type.
+        end = date(year, month, calendar.monthrange(year, month)[1])
+        out.append(Period(date(year, month, 1), end, f"{year:04d}-{month:02d}"))
         year, month = (year - 1, 12) if month == 1 else (year, month - 1)
     out.reverse()
     return out

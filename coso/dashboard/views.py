@@ -22,6 +22,7 @@ from coso import spreadsheets as exports
 from coso.checklists.queries import current_template
 from coso.dashboard import analysis, flagged, rules, timeline
 from coso.dashboard.words import form_label, kind_label, reasons_in_words, rule_label, state_label
+from coso.dates import parse_day
 from coso.extensions import db
 from coso.feedback.alerts import alerts_for
 from coso.feedback.rules import Alerts
@@ -60,7 +61,7 @@ def _date_arg(args: MultiDict[str, str], name: str, errors: Errors) -> date | No
     if not raw:
         return None
     try:
-        return date.fromisoformat(raw)
+        return parse_day(raw)
     except ValueError:
         errors[name] = [_("Enter a date as dd/mm/yyyy.")]
         return None

@@ -3,7 +3,7 @@
 Why a second form: a sync batch holds up to 100 evaluations and some 2,000
 answers, and marshmallow's per-field machinery was the largest single cost of
 storing them. These functions check the plain JSON shapes a client sends and
-convert them exactly as the schema's fields do (the same ``fromisoformat``,
+convert them exactly as the schema's fields do (the same ``parse_day``/``parse_stamp``,
 ``UUID``, limits and defaults). ``quick_fields`` answers None for anything it
 does not take as it is, and the schema then loads the item itself, so every
 error message about an evaluation's fields still comes from the schema.
@@ -14,7 +14,7 @@ generated items, valid and broken field by field, the same data and the same err
 from __future__ import annotations
 
 import uuid as uuid_module
-from datetime import UTC, date, datetime
+from datetime import UTC, datetime
 from typing import Any
 
 from flask_babel import lazy_gettext as _l
@@ -28,6 +28,7 @@ from coso.evaluations.rules import (
     MAX_TEXT,
     MAX_TOPICS,
 )
+from coso.fields import is_storable, parse_day, parse_stamp
 from coso.judging.scoring import VALUES
 from coso.models.evaluations import MEETING_TYPES, MODES
 
@@ -65,7 +66,7 @@ def load_answers(value: list[Any] | tuple[Any, ...]) -> tuple[list[dict[str, Any
                 note_errors = []
                 if len(note) > MAX_NOTE:
                     note_errors.append(_l("At most %(n)s characters.", n=MAX_NOTE))
-                if "\x00" in note:
+                if not is_storable(note):
                     note_errors.append(_l("This text contains a character that is not allowed."))
                 if note_errors:
                     problems["note"] = note_errors
@@ -81,7 +82,7 @@ def _quick_id(value: Any) -> bool:
 
 
 def _quick_text(value: Any, limit: int) -> bool:
-    return value is None or (type(value) is str and len(value) <= limit and "\x00" not in value)
+    return value is None or (type(value) is str and len(value) <= limit and is_storable(value))
 
 
 def _quick_stamp(value: Any) -> tuple[bool, datetime | None]:
@@ -91,10 +92,9 @@ def _quick_stamp(value: Any) -> tuple[bool, datetime | None]:
     if type(value) is not str:
         return False, None
     try:
-        stamp = datetime.fromisoformat(value)
+        return True, parse_stamp(value, UTC)
     except ValueError:
         return False, None
-    return True, stamp if stamp.tzinfo is not None else stamp.replace(tzinfo=UTC)
 
 
 def quick_fields(item: dict[str, Any]) -> dict[str, Any] | None:
@@ -154,7 +154,7 @@ def quick_fields(item: dict[str, Any]) -> dict[str, Any] | None:
     try:
         data = {
             "uuid": uuid_module.UUID(raw_uuid),
-            "meeting_date": date.fromisoformat(raw_date),
+            "meeting_date": parse_day(raw_date),
             "supersedes": uuid_module.UUID(supersedes) if supersedes is not None else None,
         }
     except ValueError:

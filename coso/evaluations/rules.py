@@ -6,6 +6,8 @@ and the catalog of references all check against the same numbers.
 
 from __future__ import annotations
 
+import hashlib
+import json
 import uuid as uuid_module
 from datetime import timedelta
 from typing import Any
@@ -42,3 +44,32 @@ def clean_text(text: str | None) -> str | None:
         return None
     text = text.replace("\x00", "").strip()
     return text or None
+
+
+#: The fields of a submitted evaluation that make up its content.
+CONTENT_FIELDS = (
+    "uuid",
+    "branch_id",
+    "template_id",
+    "guidance_id",
+    "meeting_date",
+    "meeting_type",
+    "mode",
+    "members_total",
+    "members_present",
+    "answers",
+    "topics_covered",
+    "notes",
+    "good_practice",
+    "recommend_practice",
+    "supersedes",
+    "started_at",
+    "submitted_at",
+)
+
+
+def content_hash(item: dict[str, Any]) -> str:
+    """A fingerprint of what the client sent, to tell a replay from a different evaluation."""
+    content = {key: item.get(key) for key in CONTENT_FIELDS}
+    canonical = json.dumps(content, sort_keys=True, separators=(",", ":"), default=str)
+    return hashlib.sha256(canonical.encode()).hexdigest()

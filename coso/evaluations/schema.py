@@ -10,7 +10,7 @@ costs a handful of queries. ``load_item`` takes the fast path
 
 from __future__ import annotations
 
-from datetime import UTC, date, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta, timezone
 from typing import Any
 
 from flask_babel import lazy_gettext as _l
@@ -29,11 +29,14 @@ from coso.evaluations.rules import (
     MAX_TOPICS,
     OLDEST_MEETING,
 )
-from coso.fields import msgs, no_nul
+from coso.fields import Day, Stamp, msgs, storable
 from coso.judging.queries import settings_for_path
 from coso.judging.scoring import VALUES
 from coso.models import ChecklistTemplate, Unit
 from coso.models.evaluations import MEETING_TYPES, MODES
+
+#: The time zone where a calendar day begins first: a stamp read there is on its latest day.
+EARLIEST_ZONE = timezone(timedelta(hours=14))
 
 
 def _id_range() -> validate.Range:
@@ -48,7 +51,7 @@ def _text(max_length: int) -> fields.String:
         error_messages=msgs(),
         validate=[
             validate.Length(max=max_length, error=_l("At most %(n)s characters.", n=max_length)),
-            no_nul,
+            storable,
         ],
     )
 
@@ -110,7 +113,7 @@ class EvaluationSchema(Schema):
         error_messages=msgs(),
         validate=_id_range(),
     )
-    meeting_date = fields.Date(required=True, error_messages=msgs())
+    meeting_date = Day(required=True, error_messages=msgs())
     meeting_type = fields.String(
         required=True,
         error_messages=msgs(),
@@ -154,11 +157,15 @@ class EvaluationSchema(Schema):
     notes = _text(MAX_TEXT)
     good_practice = _text(MAX_TEXT)
     recommend_practice = fields.Boolean(load_default=False, error_messages=msgs())
-    supersedes = fields.UUID(load_default=None, allow_none=True, error_messages=msgs())
-    started_at = fields.AwareDateTime(
+    supersedes = fields.UUID(
+        load_default=None,
+        allow_none=True,
+        error_messages=msgs(invalid_uuid=_l("Not a valid UUID.")),
+    )
+    started_at = Stamp(
         load_default=None, allow_none=True, default_timezone=UTC, error_messages=msgs()
     )
-    submitted_at = fields.AwareDateTime(
+    submitted_at = Stamp(
         load_default=None, allow_none=True, default_timezone=UTC, error_messages=msgs()
     )
 
@@ -175,7 +182,7 @@ class EvaluationSchema(Schema):
 
         A sync batch holds up to 100 evaluations, and marshmallow's per-field machinery
         was the largest single cost of storing one. This checks the plain JSON shapes a
-        client sends, converts them exactly as the fields do (the same ``fromisoformat``,
+        client sends, converts them exactly as the fields do (the same ``parse_day``,
         ``UUID``, limits and defaults), and runs the same ``check_references``. Anything
         it does not take as it is — a missing field, another type, a value out of range,
         any reference problem — goes through ``load``, so every error message still
@@ -207,6 +214,17 @@ class EvaluationSchema(Schema):
             stamp = data.get(key)
             if isinstance(stamp, datetime) and stamp > self.now + CLOCK_SKEW:
                 errors[key] = [_l("This time is in the future.")]
+        submitted = data.get("submitted_at")
+        # Never filed before the meeting it describes. The meeting date is the branch's local
+        # day while phones send UTC ("Z"): a form filed at 06:30 in Hà Nội is the day before
+        # in UTC. So the stamp is read where the day starts first (UTC+14).
+        if (
+            "submitted_at" not in errors
+            and isinstance(submitted, datetime)
+            and isinstance(meeting, date)
+            and submitted.astimezone(EARLIEST_ZONE).date() < meeting
+        ):
+            errors["submitted_at"] = [_l("An evaluation cannot be filed before its meeting.")]
         total, present = data.get("members_total"), data.get("members_present")
         if isinstance(total, int) and isinstance(present, int) and present > total:
             errors["members_present"] = [_l("Members present cannot exceed members on the roll.")]
@@ -292,7 +310,8 @@ class EvaluationSchema(Schema):
         if str(data.get("uuid")) == original.uuid:
             return _l("A correction needs a new identifier.")
         hours = settings_for_path(original.branch.path).correction_hours
-        filed = data.get("submitted_at") or self.now
-        if filed - original.submitted_at > timedelta(hours=hours):
+        # Measured on the server's own clock: when the original arrived and now. The
+        # phone's submitted_at could otherwise reopen the window at will (issue 17, item 4).
+        if self.now - original.received_at > timedelta(hours=hours):
             return _l("The correction window of %(h)s hours has passed.", h=hours)
         return None

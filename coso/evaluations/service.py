@@ -12,8 +12,6 @@ item is answered as a replay of what is there.
 
 from __future__ import annotations
 
-import hashlib
-import json
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from functools import cache
@@ -21,14 +19,15 @@ from operator import itemgetter
 from typing import Any
 
 import sqlalchemy as sa
-from flask import has_request_context, request
+from flask import current_app, has_request_context, request
 from flask_babel import gettext as _
 from marshmallow import ValidationError
 from sqlalchemy.dialects import postgresql, sqlite
 
 from coso.checklists.rules import item_specs
 from coso.evaluations.queries import Catalog
-from coso.evaluations.rules import canonical_uuid, clean_text
+from coso.evaluations.rules import CONTENT_FIELDS as CONTENT_FIELDS  # re-exported
+from coso.evaluations.rules import canonical_uuid, clean_text, content_hash
 from coso.evaluations.schema import EvaluationSchema
 from coso.extensions import db, reading_phase
 from coso.fields import plain_errors
@@ -40,27 +39,6 @@ from coso.models.evaluations import OUTCOME_FIELDS
 from coso.visits.service import record_meetings
 
 CREATED, DUPLICATE, CONFLICT, REJECTED = "created", "duplicate", "conflict", "rejected"
-
-#: The fields of a submitted evaluation that make up its content.
-CONTENT_FIELDS = (
-    "uuid",
-    "branch_id",
-    "template_id",
-    "guidance_id",
-    "meeting_date",
-    "meeting_type",
-    "mode",
-    "members_total",
-    "members_present",
-    "answers",
-    "topics_covered",
-    "notes",
-    "good_practice",
-    "recommend_practice",
-    "supersedes",
-    "started_at",
-    "submitted_at",
-)
 
 
 @dataclass
@@ -95,13 +73,6 @@ class _New:
     answers: list[dict[str, Any]] | None = None
 
 
-def content_hash(item: dict[str, Any]) -> str:
-    """A fingerprint of what the client sent, to tell a replay from a different evaluation."""
-    content = {key: item.get(key) for key in CONTENT_FIELDS}
-    canonical = json.dumps(content, sort_keys=True, separators=(",", ":"), default=str)
-    return hashlib.sha256(canonical.encode()).hexdigest()
-
-
 def submit_batch(
     items: list[Any],
     user: User,
@@ -111,7 +82,9 @@ def submit_batch(
 ) -> list[Result]:
     """Validate and store each item; the caller commits once at the end.
 
-    ``received_at`` (default: now) is the batch's "now": its date checks, its stored times.
+    ``received_at`` is the server's time of receipt (now when None): every item's
+    ``received_at`` column, and the clock its checks run on (the future, the
+    correction window). Only the server's clock counts there, never the phone's.
     """
     now = received_at or datetime.now(UTC)
     results: list[Result | None] = [None] * len(items)
@@ -154,7 +127,10 @@ def _check(
     repeats: list[tuple[int, str, str]],
     now: datetime,
 ) -> Catalog:
-    """Answer replays and invalid items; collect the valid new ones in ``fresh``."""
+    """Answer replays and invalid items; collect the valid new ones in ``fresh``.
+
+    One item never fails the batch: whatever its checks raise, it alone is rejected.
+    """
     catalog = Catalog.load(user, items)
     # Only well-formed UUIDs are looked up: anything else (NULs, huge strings) is rejected.
     uuids = [
@@ -183,6 +159,12 @@ def _check(
             data = schema.load_item(item)
         except ValidationError as exc:
             results[index] = Result(uuid_text, REJECTED, errors=plain_errors(exc.messages))
+            continue
+        except (ValueError, TypeError, OverflowError, ArithmeticError, UnicodeError) as exc:
+            # A hole in the checks must cost this item, not the batch (a poison item would
+            # otherwise block the phone's whole queue): logged, and answered as rejected.
+            current_app.logger.warning("sync item rejected by an unexpected error: %r", exc)
+            results[index] = Result(uuid_text, REJECTED, errors={"_schema": [_invalid_value()]})
             continue
         original = catalog.own.get(str(data["supersedes"])) if data["supersedes"] else None
         if original is not None:
@@ -218,6 +200,10 @@ def _existing(uuids: list[str]) -> dict[str, Evaluation]:
 
 def _invalid_item() -> str:
     return _("Each evaluation must be a JSON object.")
+
+
+def _invalid_value() -> str:
+    return _("This evaluation holds a value that cannot be stored.")
 
 
 def _replay(known: Evaluation, uuid_text: str, digest: str, user: User) -> Result:

@@ -28,6 +28,7 @@ from coso.evaluations import service, words
 from coso.evaluations.queries import evaluation_or_403
 from coso.evaluations.rules import new_uuid
 from coso.extensions import db
+from coso.fields import parse_day
 from coso.guidance.queries import guidance_for
 from coso.guidance.rules import period_of
 from coso.judging.queries import Thresholds, settings_for_path, thresholds
@@ -129,8 +130,13 @@ def _post_checklist(branch: Unit) -> ResponseReturnValue:
     errors = result.errors or {}
     correcting = None
     if form.get("supersedes"):
+        # Only the cadre's own evaluation: a refused form must not show another
+        # cadre's evaluation (its meeting date) to whoever typed its UUID (issue 17, item 15).
         correcting = db.session.scalar(
-            sa.select(Evaluation).where(Evaluation.uuid == form.get("supersedes"))
+            sa.select(Evaluation).where(
+                Evaluation.uuid == (form.get("supersedes") or "")[:36],
+                Evaluation.cadre_id == current_user.id,
+            )
         )
     response = _render_form(branch, template, form, errors, correcting=correcting)
     return response, 422
@@ -215,7 +221,8 @@ def _correctable(evaluation: Evaluation) -> bool:
     if evaluation.cadre_id != current_user.id or evaluation.superseded_by is not None:
         return False
     hours = settings_for_path(evaluation.branch.path).correction_hours
-    return datetime.now(UTC) - evaluation.submitted_at <= timedelta(hours=hours)
+    # The server's clock only: when the original arrived (issue 17, item 4).
+    return datetime.now(UTC) - evaluation.received_at <= timedelta(hours=hours)
 
 
 def _own_correctable(uuid: str, branch: Unit) -> Evaluation:
@@ -309,7 +316,7 @@ def _int_or_text(text: str | None) -> int | str | None:
 
 def _parse_date(text: str | None) -> date | None:
     try:
-        return date.fromisoformat((text or "").strip())
+        return parse_day(text or "")
     except ValueError:
         return None
 

@@ -16,7 +16,7 @@ from flask_babel import lazy_gettext as _l
 from marshmallow import EXCLUDE, Schema, ValidationError, fields, pre_load, validate, validates
 
 from coso.feedback import rules
-from coso.fields import msgs
+from coso.fields import Day, msgs
 
 MAX_REPLY = 2000
 MAX_DESCRIPTION = 1000
@@ -76,7 +76,7 @@ class _DueSchema(_Form):
         error_messages=_asking(_l("Say who is responsible.")),
         validate=_length(MAX_OWNER),
     )
-    due_date = fields.Date(
+    due_date = Day(
         required=True,
         error_messages={
             **_asking(_l("Choose a due date.")),

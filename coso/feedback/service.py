@@ -81,18 +81,24 @@ def mark_reply_read(feedback: Feedback) -> bool:
     return True
 
 
-def mark_replies_read(feedback_ids: list[int]) -> int:
-    """Mark several replies read at once (the cadre's replies page was shown)."""
+def mark_replies_read(feedback_ids: list[int], *, cadre_id: int | None = None) -> int:
+    """Mark several replies read at once (the cadre asked to, on the replies page).
+
+    With ``cadre_id``, only replies to that cadre's own evaluations: the ids come
+    from a form, and nobody marks another cadre's replies read.
+    """
     if not feedback_ids:
         return 0
+    conditions = [
+        Feedback.id.in_(feedback_ids),
+        Feedback.reply.is_not(None),
+        Feedback.reply_read_at.is_(None),
+    ]
+    if cadre_id is not None:
+        own = sa.select(Evaluation.id).where(Evaluation.cadre_id == cadre_id)
+        conditions.append(Feedback.evaluation_id.in_(own))
     result = db.session.execute(
-        sa.update(Feedback)
-        .where(
-            Feedback.id.in_(feedback_ids),
-            Feedback.reply.is_not(None),
-            Feedback.reply_read_at.is_(None),
-        )
-        .values(reply_read_at=utcnow())
+        sa.update(Feedback).where(*conditions).values(reply_read_at=utcnow())
     )
     return int(result.rowcount or 0)  # type: ignore[attr-defined]
 

@@ -152,7 +152,8 @@ def inbox() -> ResponseReturnValue:
 @bp.get("/feedback/replies")
 @login_required
 def replies() -> ResponseReturnValue:
-    """What branches answered to my evaluations; showing them marks them read."""
+    """What branches answered to my evaluations; showing them changes nothing (a GET is
+    safe, issue 17 item 14): the page's button POSTs to ``replies_read``."""
     scope.require(current_user, "evaluate")
     errors: Errors = {}
     number = page_arg(errors)
@@ -161,9 +162,31 @@ def replies() -> ResponseReturnValue:
     page = render_template(
         template, rows=rows, total=total, page=number, pages=pages, errors=errors
     )
-    if service.mark_replies_read([row.feedback_id for row in rows if not row.read]):
-        db.session.commit()
     return page, 422 if errors else 200
+
+
+#: At most this many replies are marked read by one POST (a page holds far fewer).
+MAX_MARK = 200
+
+
+@bp.post("/feedback/replies/read")
+@login_required
+def replies_read() -> ResponseReturnValue:
+    """The cadre marks the replies shown (``feedback_id`` values) read; CSRF-protected."""
+    scope.require(current_user, "evaluate")
+    ids = [
+        int(raw)
+        for raw in request.form.getlist("feedback_id")[:MAX_MARK]
+        if raw.isdecimal() and len(raw) <= 9
+    ]
+    if service.mark_replies_read(ids, cadre_id=current_user.id):
+        db.session.commit()
+    if wants_fragment():
+        rows, total, number, pages = queries.replies(signed_in(), 1)
+        return render_template(
+            "feedback/_replies.html", rows=rows, total=total, page=number, pages=pages, errors={}
+        )
+    return redirect(url_for("feedback.replies"), 303)
 
 
 # ------------------------------------------------------------ feedback page

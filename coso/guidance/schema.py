@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping
 from typing import Any
 
@@ -9,7 +10,7 @@ from flask_babel import lazy_gettext as _l
 from marshmallow import EXCLUDE, Schema, ValidationError, fields, validate, validates_schema
 
 from coso.checklists.rules import CODE_RE
-from coso.fields import msgs, text
+from coso.fields import MAX_YEAR, MIN_YEAR, msgs, parse_month, text
 from coso.guidance.rules import PERIOD_RE
 
 MAX_TOPICS = 30
@@ -33,6 +34,18 @@ class TopicSchema(Schema):
     title = text(300, required=True)
 
 
+def _month_in_years(value: str) -> None:
+    """A well-written period must also fall in the years a date may (``0000-01`` may not)."""
+    if not isinstance(value, str) or not re.fullmatch(PERIOD_RE, value):
+        return  # the Regexp validator reports it
+    try:
+        parse_month(value)
+    except ValueError:
+        raise ValidationError(
+            [_l("Enter a date from the year %(a)s to %(b)s.", a=MIN_YEAR, b=MAX_YEAR)]
+        ) from None
+
+
 class GuidanceSchema(Schema):
     """A month's guidance: period, title, topics, and optionally the material or a link to it."""
 
@@ -42,7 +55,10 @@ class GuidanceSchema(Schema):
     period = fields.String(
         required=True,
         error_messages=msgs(),
-        validate=validate.Regexp(PERIOD_RE, error=_l("Choose a month (YYYY-MM).")),
+        validate=[
+            validate.Regexp(PERIOD_RE, error=_l("Choose a month (YYYY-MM).")),
+            _month_in_years,
+        ],
     )
     title = text(300, required=True)
     material = text(20_000)

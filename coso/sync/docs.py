@@ -103,7 +103,10 @@ def build_spec(max_body: int) -> dict[str, Any]:
                 },
                 "responses": {
                     "200": {
-                        "description": "created | duplicate | conflict | rejected per item.",
+                        "description": (
+                            "created | duplicate | conflict | rejected per item; an item"
+                            " that cannot be stored is rejected alone, the others stored."
+                        ),
                         "content": {"application/json": {"schema": "SyncResponse"}},
                     },
                     "400": _error("Malformed JSON or shape, or more than 100 items."),
@@ -112,6 +115,10 @@ def build_spec(max_body: int) -> dict[str, Any]:
                     "413": _error(f"Body over {max_body} bytes."),
                     "429": {
                         **_error("Rate-limited; retry after the Retry-After seconds."),
+                        "headers": {"Retry-After": {"schema": {"type": "integer"}}},
+                    },
+                    "503": {
+                        **_error("The database is busy; nothing stored, retry after Retry-After."),
                         "headers": {"Retry-After": {"schema": {"type": "integer"}}},
                     },
                 },

@@ -17,6 +17,7 @@ from flask_wtf.csrf import generate_csrf
 from coso import scope
 from coso.evaluations import service
 from coso.extensions import csrf, db, limiter, login_manager, read_first
+from coso.fields import is_storable
 from coso.sync import queries
 
 MAX_BATCH = 100
@@ -99,7 +100,7 @@ def sync() -> ResponseReturnValue:
         return bad_request(_("Send between 1 and %(n)s evaluations.", n=MAX_BATCH))
     device_id = body.get("device_id")
     if device_id is not None and (
-        not isinstance(device_id, str) or len(device_id) > 100 or "\x00" in device_id
+        not isinstance(device_id, str) or len(device_id) > 100 or not is_storable(device_id)
     ):
         return bad_request(_("device_id must be a string of at most 100 characters."))
     results = service.submit_batch(items, current_user._get_current_object(), device_id=device_id)

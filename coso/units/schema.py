@@ -17,7 +17,7 @@ from marshmallow import (
     validates_schema,
 )
 
-from coso.fields import msgs, text
+from coso.fields import Day, msgs, text
 from coso.models.units import UNIT_KINDS
 from coso.units.rules import code_ok
 
@@ -42,7 +42,7 @@ class UnitSchema(Schema):
         validate=validate.OneOf(UNIT_KINDS, error=_l("Choose a kind of unit.")),
     )
     secretary_name = text(120)
-    secretary_since = fields.Date(load_default=None, allow_none=True, error_messages=msgs())
+    secretary_since = Day(load_default=None, allow_none=True, error_messages=msgs())
     secretary_party_member = fields.String(
         load_default=None,
         allow_none=True,

@@ -10,7 +10,7 @@ from marshmallow import EXCLUDE, Schema, ValidationError, fields, validate, vali
 
 from coso import scope
 from coso.extensions import db
-from coso.fields import msgs
+from coso.fields import Day, msgs
 from coso.models import Unit, User
 
 #: Forms a cadre logs by hand; a branch meeting is logged by its evaluation.
@@ -47,11 +47,11 @@ class VisitSchema(Schema):
         error_messages=msgs(),
         validate=validate.OneOf(LOGGED_FORMS, error=_l("Choose a form of visit from the list.")),
     )
-    start_date = fields.Date(
+    start_date = Day(
         required=True,
         error_messages=msgs(invalid=_l("Enter a date as dd/mm/yyyy.")),
     )
-    end_date = fields.Date(
+    end_date = Day(
         required=True,
         error_messages=msgs(invalid=_l("Enter a date as dd/mm/yyyy.")),
     )

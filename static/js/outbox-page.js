@@ -46,7 +46,8 @@
         const other = document.createElement("span"); other.className = "muted"; other.textContent = t("otherAccount"); li.appendChild(other);
       }
       if (item.state === "attention") {
-        const why = document.createElement("p"); why.className = "field-error reason"; why.textContent = errorsText(item.errors);
+        const why = document.createElement("p"); why.className = "field-error reason";
+        why.textContent = item.status === "server_error" ? t("serverFailed") : errorsText(item.errors);
         li.appendChild(why);
         li.appendChild(button(t("fix"), "fix", item.uuid, true));
       }

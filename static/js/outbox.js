@@ -2,8 +2,11 @@
  *
  * design.md, "The offline path": an evaluation is written here before anything is sent and
  * leaves only after the server confirmed it (created or duplicate). Rejected and conflicting
- * items wait for the cadre ("attention") and never block the rest; network errors, 5xx and 429
- * back off; 401/403 keep everything and ask for a new login. One sender at a time across tabs
+ * items wait for the cadre ("attention") and never block the rest; network errors, a busy server
+ * (429, 503 with Retry-After) back off; 401/403 keep everything and ask for a new login. A batch
+ * that fails with another 5xx is halved until the item the server cannot take stands alone:
+ * once the others went through and it fails alone again, it waits under "needs attention"
+ * (a poison item never blocks the queue, issue 17). One sender at a time across tabs
  * and the worker (Web Locks). Plain data only: WebKit has lost request bodies passed through
  * service workers, so uploads are always built from what is stored here.
  */
@@ -15,6 +18,8 @@
   const BATCH = 25;
   const MAX_DELAY = 5 * 60 * 1000;
   const STALE_SENDING = 60 * 1000;
+  // 5xx answers in one run with nothing going through: the server is down, not one item bad.
+  const MAX_FAILURES_WITHOUT_SUCCESS = 8;
   let dbPromise = null;
 
   function openDb() {
@@ -228,6 +233,9 @@
     let done = 0;
     let size = BATCH;
     let token = me.token;
+    const aside = []; // items that failed alone with a 5xx
+    let failures = 0; // 5xx answers in this run
+    let wentThrough = false; // some batch of this run was answered 2xx
     notify({ type: "progress", done: 0, total: total });
     while (items.length) {
       const batch = items.slice(0, size);
@@ -251,11 +259,29 @@
         notify({ type: "auth" });
         return { auth: false };
       }
-      if (res.status === 429 || res.status >= 500) {
-        const retryAfter = parseInt(res.headers.get("Retry-After") || "0", 10) || 0;
-        await backoff(items, retryAfter);
+      const retryAfter = parseInt(res.headers.get("Retry-After") || "0", 10) || 0;
+      if (res.status === 429 || (res.status === 503 && retryAfter)) {
+        await backoff(items.concat(aside), retryAfter);
         notify({ type: "progress", done: done, total: total, stopped: "server" });
         return { retry: true };
+      }
+      if (res.status >= 500) {
+        failures += 1;
+        if (!wentThrough && failures >= MAX_FAILURES_WITHOUT_SUCCESS) {
+          await backoff(items.concat(aside), retryAfter);
+          notify({ type: "progress", done: done, total: total, stopped: "server" });
+          return { retry: true };
+        }
+        if (batch.length > 1) {
+          size = Math.ceil(batch.length / 2); // one of these may be the poison: halve and resend
+          await setStates(batch, "waiting");
+          continue;
+        }
+        aside.push(batch[0]); // failed alone: set it aside, send the rest
+        await setStates(batch, "waiting");
+        items = items.slice(1);
+        size = BATCH;
+        continue;
       }
       if ((res.status === 413 || res.status === 400) && batch.length > 1) {
         size = 1; // find the one that does not fit, send the others
@@ -269,13 +295,43 @@
       } else {
         const body = await res.json();
         await settle(batch, body.results || []);
+        wentThrough = true;
       }
       items = items.slice(batch.length);
       done += batch.length;
       notify({ type: "progress", done: done, total: total });
     }
+    await isolate(aside, wentThrough, token, device);
     notify({ type: "changed" });
     return { sent: done };
+  }
+
+  // The items that failed alone. When others went through in the same run, the server works and
+  // these fail by themselves: each is sent alone once more, and a second 5xx puts it under
+  // "needs attention" (status server_error: the outbox page says so in the cadre's language).
+  // When nothing went through, the server may simply be down: they wait and back off.
+  async function isolate(aside, wentThrough, token, device) {
+    if (!aside.length) return;
+    if (!wentThrough) { await backoff(aside); return; }
+    for (const item of aside) {
+      await setStates([item], "sending");
+      let res;
+      try {
+        res = await post([item], token, device);
+      } catch (e) {
+        await backoff([item]);
+        continue;
+      }
+      const retryAfter = parseInt(res.headers.get("Retry-After") || "0", 10) || 0;
+      if (res.ok) {
+        const body = await res.json();
+        await settle([item], body.results || []);
+      } else if (res.status >= 500 && !(res.status === 503 && retryAfter)) {
+        await setStates([item], "attention", () => ({ status: "server_error", errors: null }));
+      } else {
+        await backoff([item], retryAfter);
+      }
+    }
   }
 
   // An async redraw, one run at a time: calls that arrive while it runs fold into one more
