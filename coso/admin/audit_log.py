@@ -14,6 +14,7 @@ from zoneinfo import ZoneInfo
 import sqlalchemy as sa
 from flask import current_app, request
 from flask.typing import ResponseReturnValue
+from flask_babel import gettext as _
 from flask_login import current_user, login_required
 from marshmallow import ValidationError
 
@@ -154,8 +155,6 @@ def audit() -> ResponseReturnValue:
 
 
 def _unit_problem() -> str:
-    from flask_babel import gettext as _
-
     return _("No unit of your area has this code.")
 
 
