@@ -56,20 +56,16 @@ def guidance_list() -> ResponseReturnValue:
     scope.require(current_user, ACTION)
     unit_id = int_arg("unit")
     unit = issuing_unit(unit_id) if unit_id else None
-    page = page_arg()
-    rows, total = issued(current_user, unit, page, PAGE_SIZE)
     home = unit or current_user.unit
     period = period_of(clock.today())
     return render_page(
         "admin/guidance_list.html",
         "admin/_guidance_list.html",
-        rows=rows,
+        result=issued(current_user, unit, page_arg(), PAGE_SIZE),
         unit=unit,
         home=home,
         period=period,
         this_month=None if home.is_branch else exists(home, period),
-        page=page,
-        pages=max(1, -(-total // PAGE_SIZE)),
     )
 
 
