@@ -22,7 +22,7 @@ from dataclasses import dataclass, replace
 from typing import Any, Generic, TypeVar
 
 import sqlalchemy as sa
-from flask import Flask, Response, render_template, request
+from flask import Flask, Response, abort, render_template, request
 from flask_babel import gettext as _
 from flask_login import current_user
 
@@ -35,6 +35,7 @@ PAGE_SIZE = 50
 MAX_PAGE = 1_000_000
 
 T = TypeVar("T")
+M = TypeVar("M")
 U = TypeVar("U")
 Errors = dict[str, list[str]]
 
@@ -77,6 +78,27 @@ def user_now() -> Any:
 def unit_in_scope(unit_id: int, action: str = "view") -> Unit:
     """Load a unit the signed-in user may ``action`` on: 404 unknown, 403 outside."""
     return scope.unit_or_403(current_user, unit_id, action)
+
+
+def row_in_scope(model: type[M], row_id: int, action: str = "view") -> M:
+    """A row found by id whose ``unit_id`` the signed-in user may ``action`` on.
+
+    404 when there is no such row, 403 when its unit is outside the user's area.
+    """
+    row = db.session.get(model, row_id)
+    if row is None:
+        abort(404)
+    unit_in_scope(row.unit_id, action)  # type: ignore[attr-defined]
+    return row
+
+
+def unit_choices(selected: Unit | None = None, *, nearby: bool = False) -> list[tuple[Any, int]]:
+    """What a unit filter or field offers: :func:`coso.scope.unit_options` as (unit, depth),
+    and ``selected`` too (at depth 0) when it is not among them (a branch, say)."""
+    options = scope.unit_options(current_user, nearby=nearby)
+    if selected is not None and all(option.id != selected.id for option, _depth in options):
+        options.append((selected, 0))
+    return options
 
 
 # ----------------------------------------------------------- query arguments

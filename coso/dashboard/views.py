@@ -28,7 +28,7 @@ from coso.feedback.rules import Alerts
 from coso.i18n import gettext as _
 from coso.judging.queries import Thresholds, count_states, thresholds
 from coso.models import BranchStatus, ChecklistTemplate, Unit
-from coso.web import page_arg, render_page, unit_arg
+from coso.web import page_arg, render_page, unit_arg, unit_choices
 
 bp = Blueprint("dashboard", __name__)
 
@@ -137,7 +137,7 @@ def index() -> ResponseReturnValue:
         "errors": errors,
         "result": result,
         "counts": count_states(filters.unit, today, resolved),
-        "units": scope.unit_options(current_user),
+        "units": unit_choices(filters.unit),
         "reasons": _reason_options(template),
         "template": template,
         "today": today,
@@ -217,7 +217,7 @@ def _where_context() -> tuple[dict[str, Any], Errors]:
         "trend": trend,
         "trend_chart": rules.vertical_bars([(m.label, m.rate) for m in trend]),
         "items": analysis.failing_items(unit, period, total.evaluations, _locale()),
-        "units": scope.unit_options(current_user),
+        "units": unit_choices(unit),
         "today": today,
         "kind_label": kind_label,
     }
@@ -290,7 +290,7 @@ def practices() -> ResponseReturnValue:
     context = {
         "unit": unit,
         "result": analysis.good_practices(unit, page_arg()),
-        "units": scope.unit_options(current_user),
+        "units": unit_choices(unit),
         "errors": errors,
     }
     return render_page(

@@ -35,11 +35,10 @@ from coso.feedback.views import (
     not_met,
     require_lists,
     section,
-    unit_choices,
 )
 from coso.fields import plain_errors
 from coso.models import CorrectiveAction, Unit
-from coso.web import page_arg, render_page, unit_arg, user_now, wants_fragment
+from coso.web import page_arg, render_page, unit_arg, unit_choices, user_now, wants_fragment
 
 
 def _action_or_403(action_id: int, action: str = "view", lock: bool = False) -> CorrectiveAction:
@@ -67,7 +66,7 @@ def actions() -> ResponseReturnValue:
     context = {
         "result": queries.actions(unit, today, which, number),
         "unit": unit,
-        "units": unit_choices(unit),
+        "units": unit_choices(unit, nearby=True),
         "which": which,
         "errors": errors,
         "today": today,

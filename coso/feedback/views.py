@@ -40,7 +40,7 @@ from coso.judging.queries import thresholds
 from coso.judging.scoring import FAIL, PARTIAL
 from coso.models import BranchStatus, Evaluation, Unit
 from coso.redirects import safe_next
-from coso.web import page_arg, render_page, unit_arg, user_now, wants_fragment
+from coso.web import page_arg, render_page, unit_arg, unit_choices, user_now, wants_fragment
 
 bp = Blueprint("feedback", __name__)
 
@@ -87,14 +87,6 @@ def choice_arg(name: str, choices: tuple[str, ...], default: str, errors: Errors
     return raw
 
 
-def unit_choices(selected: Unit) -> list[Any]:
-    """The units a list can be narrowed to: my own, those right under it, and the chosen one."""
-    options = [unit for unit, _depth in scope.unit_options(current_user, nearby=True)]
-    if selected.id not in {unit.id for unit in options}:
-        options.append(selected)
-    return options
-
-
 # -------------------------------------------------------------------- lists
 
 
@@ -112,7 +104,7 @@ def inbox() -> ResponseReturnValue:
     context = {
         "result": result,
         "unit": unit,
-        "units": unit_choices(unit),
+        "units": unit_choices(unit, nearby=True),
         "show": show,
         "errors": errors,
         "today": today,

@@ -30,11 +30,18 @@ from coso.extensions import db
 from coso.fields import plain_errors
 from coso.models import Unit, User, Visit
 from coso.models.visits import VISIT_FORMS
-from coso.scope import unit_options
 from coso.visits import queries, service
 from coso.visits.rules import report_missing
 from coso.visits.schema import LOGGED_FORMS, ReportSchema, VisitSchema
-from coso.web import page_arg, page_of, render_page, unit_arg, user_now, wants_fragment
+from coso.web import (
+    page_arg,
+    page_of,
+    render_page,
+    unit_arg,
+    unit_choices,
+    user_now,
+    wants_fragment,
+)
 
 bp = Blueprint("visits", __name__, url_prefix="/visits")
 PAGE_SIZE = 25
@@ -116,13 +123,6 @@ def _form_data() -> dict[str, Any]:
     return data
 
 
-def _unit_choices(selected: Unit | None) -> list[tuple[Unit, int]]:
-    options = unit_options(current_user)
-    if selected is not None and all(unit.id != selected.id for unit, _ in options):
-        options.append((selected, 0))
-    return options
-
-
 @bp.route("/new", methods=["GET", "POST"])
 @login_required
 def new() -> ResponseReturnValue:
@@ -163,7 +163,7 @@ def _render_form(
     context = {
         "values": values,
         "errors": errors,
-        "units": _unit_choices(selected),
+        "units": unit_choices(selected),
         "forms": LOGGED_FORMS,
         "today": today,
         "max_days": 31,
@@ -223,7 +223,7 @@ def _ledger_context() -> tuple[dict[str, Any], Errors]:
         "forms": VISIT_FORMS,
         "today": today,
         "errors": errors,
-        "units": unit_options(current_user),
+        "units": unit_choices(unit),
         "pace_date": min(today, date(year, 12, 31)) if year <= today.year else None,
     }
     return context, errors
