@@ -34,6 +34,7 @@ from coso.visits import queries, service
 from coso.visits.rules import report_missing
 from coso.visits.schema import LOGGED_FORMS, ReportSchema, VisitSchema
 from coso.web import (
+    int_arg,
     page_arg,
     page_of,
     render_page,
@@ -63,12 +64,12 @@ def _year(errors: Errors, today: date) -> int:
 
 def _whose() -> User:
     """The cadre whose visits are shown: me, or (province) a cadre in my area."""
-    raw = request.args.get("user", "").strip()
-    if not raw or raw == str(current_user.id):
+    user_id = int_arg("user")
+    if not request.args.get("user", "").strip() or user_id == current_user.id:
         scope.require(current_user, "evaluate")
         return user_now()  # type: ignore[no-any-return]
     scope.require(current_user, "evaluate_view")
-    user = db.session.get(User, int(raw)) if raw.isdecimal() and len(raw) < 10 else None
+    user = db.session.get(User, user_id) if user_id else None  # not a number: no such cadre
     if user is None:
         abort(404)
     if not scope.in_scope(current_user, user.unit):
