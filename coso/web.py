@@ -105,10 +105,9 @@ def unit_choices(selected: Unit | None = None, *, nearby: bool = False) -> list[
 
 
 def int_arg(name: str) -> int | None:
-    """A positive integer query argument, or None when absent or not a number."""
+    """A query argument of digits only (at most nine), or None when absent or not one."""
     text = request.args.get(name, "").strip()
-    value = int(text) if text.isdecimal() and len(text) < 10 else None
-    return value if value else None
+    return int(text) if text.isdecimal() and len(text) < 10 else None
 
 
 def page_arg() -> int:

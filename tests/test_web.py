@@ -54,7 +54,9 @@ def test_a_huge_page_is_capped(app: Flask) -> None:
         assert web.page_arg() == web.MAX_PAGE
 
 
-@pytest.mark.parametrize(("text", "value"), [("7", 7), (" 7 ", 7), ("x", None), ("0", None)])
+@pytest.mark.parametrize(
+    ("text", "value"), [("7", 7), (" 7 ", 7), ("x", None), ("0", 0), ("-3", None)]
+)
 def test_int_arg(app: Flask, text: str, value: int | None) -> None:
     with app.test_request_context("/", query_string={"id": text}):
         assert web.int_arg("id") == value
@@ -76,7 +78,11 @@ def test_unit_arg_one_answer(app: Flask, world: dict[str, Any]) -> None:
             assert unit.id == (expected or world["branches"][0])
             assert ("unit" in errors) == (query == "unit=abc")
             assert web.unit_arg().id == unit.id  # no errors dict: no message, same unit
-    for query, error in [("unit=999999", NotFound), (f"unit={world['branches'][2]}", Forbidden)]:
+    for query, error in [
+        ("unit=0", NotFound),
+        ("unit=999999", NotFound),
+        (f"unit={world['branches'][2]}", Forbidden),
+    ]:
         with app.test_request_context(f"/?{query}"):
             login_user(db.session.get(User, user.id))
             with pytest.raises(error):
