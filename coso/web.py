@@ -17,7 +17,7 @@ Bad input, everywhere:
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Collection, Sequence
 from dataclasses import dataclass, replace
 from typing import Any, Generic, TypeVar
 
@@ -108,6 +108,18 @@ def int_arg(name: str) -> int | None:
     """A query argument of digits only (at most nine), or None when absent or not one."""
     text = request.args.get(name, "").strip()
     return int(text) if text.isdecimal() and len(text) < 10 else None
+
+
+def choice_arg(
+    name: str, choices: Collection[str], default: str, errors: Errors, message: str = ""
+) -> str:
+    """The argument ``name``, one of ``choices``: ``default`` when absent, and ``default``
+    with ``message`` in ``errors`` when it is not one of them."""
+    raw = request.args.get(name, "").strip() or default
+    if raw not in choices:
+        errors[name] = [message or _("Choose a value from the list.")]
+        return default
+    return raw
 
 
 def page_arg() -> int:

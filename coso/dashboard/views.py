@@ -28,7 +28,7 @@ from coso.feedback.rules import Alerts
 from coso.i18n import gettext as _
 from coso.judging.queries import Thresholds, count_states, thresholds
 from coso.models import BranchStatus, ChecklistTemplate, Unit
-from coso.web import page_arg, render_page, unit_arg, unit_choices
+from coso.web import choice_arg, page_arg, render_page, unit_arg, unit_choices
 
 bp = Blueprint("dashboard", __name__)
 
@@ -59,10 +59,13 @@ def parse_filters(args: MultiDict[str, str]) -> tuple[flagged.Filters, Errors]:
     """The flagged list's filters from the query string, and a message for each bad one."""
     errors: Errors = {}
     unit = unit_arg(errors)
-    state = args.get("state", "").strip() or flagged.ATTENTION
-    if state not in flagged.STATE_FILTERS:
-        errors["state"] = [_("Choose a state from the list.")]
-        state = flagged.ATTENTION
+    state = choice_arg(
+        "state",
+        flagged.STATE_FILTERS,
+        flagged.ATTENTION,
+        errors,
+        _("Choose a state from the list."),
+    )
     reason = args.get("reason", "").strip()
     if not flagged.valid_reason(reason):
         errors["reason"] = [_("Choose a reason from the list.")]

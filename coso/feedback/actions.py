@@ -28,7 +28,6 @@ from coso.feedback.views import (
     Errors,
     authored_or_403,
     bp,
-    choice_arg,
     failed_items,
     invalid_form,
     next_url,
@@ -38,7 +37,15 @@ from coso.feedback.views import (
 )
 from coso.fields import plain_errors
 from coso.models import CorrectiveAction, Unit
-from coso.web import page_arg, render_page, unit_arg, unit_choices, user_now, wants_fragment
+from coso.web import (
+    choice_arg,
+    page_arg,
+    render_page,
+    unit_arg,
+    unit_choices,
+    user_now,
+    wants_fragment,
+)
 
 
 def _action_or_403(action_id: int, action: str = "view", lock: bool = False) -> CorrectiveAction:

@@ -40,7 +40,15 @@ from coso.judging.queries import thresholds
 from coso.judging.scoring import FAIL, PARTIAL
 from coso.models import BranchStatus, Evaluation, Unit
 from coso.redirects import safe_next
-from coso.web import page_arg, render_page, unit_arg, unit_choices, user_now, wants_fragment
+from coso.web import (
+    choice_arg,
+    page_arg,
+    render_page,
+    unit_arg,
+    unit_choices,
+    user_now,
+    wants_fragment,
+)
 
 bp = Blueprint("feedback", __name__)
 
@@ -76,15 +84,6 @@ def next_url(default: str) -> str:
 
 
 # ------------------------------------------------------------------ parsing
-
-
-def choice_arg(name: str, choices: tuple[str, ...], default: str, errors: Errors) -> str:
-    """The argument ``name``, one of ``choices``: ``default`` when absent or not one of them."""
-    raw = request.args.get(name, "").strip() or default
-    if raw not in choices:
-        errors[name] = [_("Choose a value from the list.")]
-        return default
-    return raw
 
 
 # -------------------------------------------------------------------- lists
