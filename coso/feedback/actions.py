@@ -19,7 +19,7 @@ from flask_login import current_user, login_required
 from marshmallow import ValidationError
 from werkzeug.datastructures import MultiDict
 
-from coso import clock, scope
+from coso import clock, scope, web
 from coso.evaluations.queries import evaluation_or_403
 from coso.extensions import db
 from coso.feedback import queries, rules, service
@@ -37,15 +37,7 @@ from coso.feedback.views import (
 )
 from coso.fields import plain_errors
 from coso.models import CorrectiveAction, Unit
-from coso.web import (
-    choice_arg,
-    page_arg,
-    render_page,
-    unit_arg,
-    unit_choices,
-    user_now,
-    wants_fragment,
-)
+from coso.web import render_page, user_now, wants_fragment
 
 
 def _action_or_403(action_id: int, action: str = "view", lock: bool = False) -> CorrectiveAction:
@@ -66,14 +58,14 @@ def actions() -> ResponseReturnValue:
     """Corrective actions in my area, by status: open (overdue first due), proposed, closed."""
     require_lists()
     errors: Errors = {}
-    unit = unit_arg(errors)
-    which = choice_arg("status", queries.ACTION_FILTERS, "open", errors)
-    number = page_arg()
+    unit = web.unit_arg(errors)
+    which = web.choice_arg("status", queries.ACTION_FILTERS, "open", errors)
+    number = web.page_arg()
     today = clock.today()
     context = {
         "result": queries.actions(unit, today, which, number),
         "unit": unit,
-        "units": unit_choices(unit, nearby=True),
+        "units": web.unit_choices(unit, nearby=True),
         "which": which,
         "errors": errors,
         "today": today,
