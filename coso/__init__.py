@@ -53,6 +53,7 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
         units,
         users,
         visits,
+        web,
     )
     from coso.extensions import compress, csrf, db, init_db_events, limiter, migrate
 
@@ -69,6 +70,7 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     sessions.init_app(app)
     assets.init_app(app)
     errors.init_app(app)
+    web.init_app(app)
     health.init_app(app)
     home.init_app(app)
     checklists.init_app(app)
