@@ -10,7 +10,7 @@ from dataclasses import replace
 from datetime import date
 from typing import Any
 
-from flask import Blueprint, Flask, abort, render_template, request
+from flask import Blueprint, Flask, render_template, request
 from flask.typing import ResponseReturnValue
 from flask_babel import get_locale
 from flask_babel import lazy_gettext as _l
@@ -180,13 +180,11 @@ def _flagged_columns(today: date, template: Any) -> list[exports.Column]:
     ]
 
 
-@bp.get("/dashboard/flagged.<fmt>")
+@bp.get("/dashboard/flagged.<any(csv, xlsx):fmt>")
 @login_required
 def export_flagged(fmt: str) -> ResponseReturnValue:
     """The flagged list with the page's filters, every page of it, as CSV or XLSX."""
     scope.require(current_user, "evaluate_view")
-    if fmt not in exports.FORMATS:
-        abort(404)
     filters, errors = parse_filters(request.args)
     if errors:
         return index()
@@ -263,13 +261,11 @@ def _rate_columns(period: rules.Period) -> list[exports.Column]:
     ]
 
 
-@bp.get("/dashboard/rates.<fmt>")
+@bp.get("/dashboard/rates.<any(csv, xlsx):fmt>")
 @login_required
 def export_rates(fmt: str) -> ResponseReturnValue:
     """The per-unit rates of the chosen period (the table's rows, then its total)."""
     scope.require(current_user, "evaluate_view")
-    if fmt not in exports.FORMATS:
-        abort(404)
     context, errors = _where_context()
     if errors:
         return render_template("dashboard/where.html", **context), 422

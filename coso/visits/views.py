@@ -273,13 +273,11 @@ def _form_header(form: str) -> Any:
     return headers[form]
 
 
-@bp.get("/ledger.<fmt>")
+@bp.get("/ledger.<any(csv, xlsx):fmt>")
 @login_required
 def export_ledger(fmt: str) -> ResponseReturnValue:
     """The ledger with the page's filters as CSV or XLSX."""
     scope.require(current_user, "evaluate_view")
-    if fmt not in exports.FORMATS:
-        abort(404)
     context, errors = _ledger_context()
     if errors:
         return render_template("visits/ledger.html", **context), 422
