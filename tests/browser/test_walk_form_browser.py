@@ -54,7 +54,9 @@ def test_the_bar_is_one_compact_line_for_every_role(
         button.wait_for(state="visible")
         assert _bar_height(page) <= BAR_MAX
         # Nothing in the bar is cut off or pushed out sideways.
-        assert page.evaluate("(h => h.scrollWidth <= h.clientWidth)(document.querySelector('header.top'))")
+        assert page.evaluate(
+            "(h => h.scrollWidth <= h.clientWidth)(document.querySelector('header.top'))"
+        )
         assert button.bounding_box()["x"] + button.bounding_box()["width"] <= 360  # type: ignore[index]
         if who in ("cadre", "all"):
             page.goto(f"/evaluate/{_a_branch(live_server)}")
@@ -152,8 +154,9 @@ def test_the_answer_buttons_of_an_item_are_of_one_height(page, live_server: Live
     login(page, "cadre")
     page.goto(f"/evaluate/{_a_branch(live_server)}")
     heights = page.evaluate(
-        """() => Array.from(document.querySelectorAll('.choices')).map(
-            (c) => Array.from(c.querySelectorAll('label > span')).map((s) => s.getBoundingClientRect().height))"""
+        """() => Array.from(document.querySelectorAll('.choices')).map((c) =>
+            Array.from(c.querySelectorAll('label > span'))
+              .map((s) => s.getBoundingClientRect().height))"""
     )
     assert heights
     for row in heights:
