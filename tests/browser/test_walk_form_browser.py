@@ -161,3 +161,41 @@ def test_the_answer_buttons_of_an_item_are_of_one_height(page, live_server: Live
     assert heights
     for row in heights:
         assert max(row) - min(row) < 0.5, row
+
+
+def test_a_laptop_folds_only_a_menu_that_would_wrap(browser, live_server: LiveServer) -> None:  # type: ignore[no-untyped-def]
+    ctx = browser.new_context(
+        viewport={"width": 1366, "height": 768}, base_url=live_server.url, locale="vi-VN"
+    )
+    try:
+        page = ctx.new_page()
+        login(page, "cadre")  # a few links: they stay in the bar
+        assert page.locator("#main-nav a").first.is_visible()
+        assert not page.locator("#menu-button").is_visible()
+        ctx.clear_cookies()
+        login(page, _all_roles_user(live_server), PASSWORD)  # every link: folded
+        page.goto(f"/evaluate/{_a_branch(live_server)}")
+        page.locator("#menu-button").wait_for(state="visible")
+        assert _bar_height(page) <= BAR_MAX
+        page.evaluate("window.scrollTo(0, 1500)")
+        page.wait_for_timeout(100)
+        bar = _bar_height(page)
+        progress = page.locator("#progress").bounding_box()
+        assert progress is not None and abs(progress["y"] - bar) <= 1.5  # right under the bar
+    finally:
+        ctx.close()
+
+
+def test_without_javascript_the_links_stay_in_the_bar(browser, live_server: LiveServer) -> None:  # type: ignore[no-untyped-def]
+    from tests.support import PHONE
+
+    ctx = browser.new_context(
+        viewport=PHONE, base_url=live_server.url, locale="vi-VN", java_script_enabled=False
+    )
+    try:
+        page = ctx.new_page()
+        login(page, "cadre")
+        assert not page.locator("#menu-button").is_visible()
+        assert page.locator("#main-nav a").first.is_visible()
+    finally:
+        ctx.close()
