@@ -92,11 +92,38 @@ def _symbols(locale: str) -> tuple[str, str]:
     return get_group_symbol(locale), get_decimal_symbol(locale)
 
 
+#: Between a number and its "%": a break there would strand the sign on the next line.
+NBSP = "\u00a0"
+
+
 def fmt_percent(value: float | None) -> str:
-    """A 0..1 share as a whole percentage."""
+    """A 0..1 share as a whole percentage, "50 %" with a non-breaking space (Vietnamese style)."""
     if value is None:
         return "—"
-    return f"{fmt_number(value * 100, 0)} %"
+    return f"{fmt_number(value * 100, 0)}{NBSP}%"
+
+
+def fmt_month(value: str | date | None) -> str:
+    """A month ("2026-12" or a date) in one form: "tháng 12/2026" in Vietnamese, "December 2026"
+    in English. Vietnamese people write the month so; babel's own "MMMM yyyy" gives
+    "tháng 12 2026", which no one writes.
+    """
+    if value is None or value == "":
+        return "—"
+    if isinstance(value, str):
+        try:
+            year, month = int(value[:4]), int(value[5:7])
+            day = date(year, month, 1)
+        except ValueError:
+            return value  # not a month: shown as it came rather than failing the page
+        if len(value) != 7 or value[4] != "-":
+            return value
+    else:
+        day = value.replace(day=1)
+    locale = get_locale()
+    if locale is None or locale.language == "vi":
+        return f"tháng{NBSP}{day.month:02d}/{day.year}"
+    return format_date(day, "MMMM yyyy")
 
 
 def _translations() -> Any:
@@ -155,6 +182,8 @@ def init_app(app: Flask) -> None:
         pgettext=lambda c, s: _translations().upgettext(c, s),
         npgettext=lambda c, s, p, n: _translations().unpgettext(c, s, p, n),
     )
-    app.jinja_env.filters.update(date=fmt_date, number=fmt_number, percent=fmt_percent)
+    app.jinja_env.filters.update(
+        date=fmt_date, number=fmt_number, percent=fmt_percent, month=fmt_month
+    )
     app.jinja_env.globals["current_locale"] = lambda: str(get_locale())
     app.register_blueprint(bp)

@@ -34,6 +34,7 @@ SHELL_ASSETS = (
     "vendor/htmx-2.0.11.min.js",
     "js/outbox.js",
     "js/app.js",
+    "js/menu.js",
     "js/checklist.js",
     "js/outbox-page.js",
     "icons/icon.svg",

@@ -67,7 +67,7 @@ def _under(unit_id: int) -> set[int]:
 
 def percent(part: int, whole: int) -> str:
     """A share as the pages print it: whole per cent, halves to even (as Babel rounds)."""
-    return f"{round(part / whole * 100)} %"
+    return f"{round(part / whole * 100)}\u00a0%"  # a non-breaking space, as fmt_percent writes it
 
 
 def table_rows(page: str, table_id: str) -> dict[int, list[str]]:

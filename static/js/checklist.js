@@ -10,6 +10,38 @@
   const t = window.CosoText; // app.js
   let form = null;
   let saveTimer = null;
+  // A fresh, untouched form shows no verdict (issue 16: not "0/4 topics — C1 fails" at first sight).
+  let touched = false;
+  const NBSP = "\u00a0";
+  const vi = () => document.documentElement.lang === "vi";
+  const pad = (n) => String(n).padStart(2, "0");
+
+  /** A moment as dd/mm/yyyy hh:mm, the one Vietnamese form the server's ``|date`` filter writes. */
+  function fmtDateTime(ms) {
+    const d = new Date(ms);
+    return pad(d.getDate()) + "/" + pad(d.getMonth() + 1) + "/" + d.getFullYear() + " " +
+      pad(d.getHours()) + ":" + pad(d.getMinutes());
+  }
+
+  /** A period "2026-12" as the server's ``|month`` filter writes it ("tháng 12/2026"). */
+  function fmtMonth(period) {
+    const m = /^(\d{4})-(\d{2})$/.exec(period || "");
+    if (!m) return period || "";
+    if (vi()) return "tháng" + NBSP + m[2] + "/" + m[1];
+    return new Date(Date.UTC(+m[1], +m[2] - 1, 1)).toLocaleDateString("en-GB", { month: "long", year: "numeric", timeZone: "UTC" });
+  }
+
+  // ---- the progress line: how many checklist items have an answer ----
+  function progress() {
+    const box = document.getElementById("progress");
+    if (!box) return;
+    const items = form.querySelectorAll("fieldset.item[id^=item-]");
+    const done = Array.prototype.filter.call(items, (fs) => fs.querySelector("input[type=radio]:checked")).length;
+    document.getElementById("progress-text").textContent =
+      box.dataset.text.replace("%(done)s", done).replace("%(total)s", items.length);
+    const meter = document.getElementById("progress-meter");
+    if (meter) { meter.max = items.length; meter.value = done; }
+  }
 
   // ---- live hints (display only: the server's score is the one that counts) ----
   function update() {
@@ -23,7 +55,7 @@
         const share = present / total;
         const value = share + EPS >= ratio ? "pass" : share + EPS >= floor ? "partial" : "fail";
         out.textContent = out.dataset.label + ": " + present + "/" + total + " = " +
-          Math.round(share * 100) + " % → " + out.dataset[value];
+          Math.round(share * 100) + NBSP + "% → " + out.dataset[value];
         out.classList.toggle("warn", value === "fail");
       } else {
         out.textContent = "";
@@ -34,11 +66,12 @@
     if (cov && topics.length) {
       const ticked = Array.prototype.filter.call(topics, (x) => x.checked).length;
       const share = ticked / topics.length;
-      const low = share + EPS < parseFloat(form.dataset.contentFloor);
+      const low = share + EPS < parseFloat(form.dataset.contentFloor) && (touched || ticked > 0);
       cov.textContent = cov.dataset.label + ": " + ticked + "/" + topics.length + " (" +
-        Math.round(share * 100) + " %)" + (low ? " — " + cov.dataset.warn : "");
+        Math.round(share * 100) + NBSP + "%)" + (low ? " — " + cov.dataset.warn : "");
       cov.classList.toggle("warn", low);
     }
+    progress();
   }
 
   // ---- the form as data, and back ----
@@ -101,6 +134,7 @@
   }
 
   function showErrors(errors) {
+    touched = true;
     clearErrors();
     const summary = document.createElement("div");
     summary.className = "error-summary js";
@@ -140,8 +174,45 @@
         const p = document.createElement("p"); p.textContent = [].concat(messages).join(" "); summary.appendChild(p);
       }
     });
-    form.insertBefore(summary, form.firstChild.nextSibling);
+    const missing = missingList(errors);
+    if (missing) summary.appendChild(missing);
+    const bar = document.getElementById("progress");
+    form.insertBefore(summary, bar ? bar.nextSibling : form.firstChild.nextSibling);
     summary.focus();
+  }
+
+  /** The refused items as links that jump to them, in the order of the form. */
+  function missingList(errors) {
+    const targets = [];
+    const answers = errors.answers && !Array.isArray(errors.answers) ? errors.answers : {};
+    form.querySelectorAll("#meeting_date, #meeting_type, #mode-choices, #members_total, #members_present, " +
+      "#topics, fieldset.item[id^=item-], #notes, #good_practice").forEach((el) => {
+      const key = el.id === "mode-choices" ? "mode" : el.id === "topics" ? "topics_covered" : el.id;
+      const code = el.id.indexOf("item-") === 0 ? el.id.slice(5) : null;
+      if (code ? !answers[code] : !errors[key]) return;
+      let text;
+      if (code) text = el.querySelector("legend").textContent.replace(/\s+/g, " ").trim();
+      else if (el.tagName === "FIELDSET") text = el.querySelector("legend").textContent.trim();
+      else if (el.id === "topics") text = t("topicsCovered");
+      else {
+        const label = form.querySelector("label[for='" + el.id + "']");
+        text = label ? label.textContent.trim() : el.id;
+      }
+      targets.push([el.id, text]);
+    });
+    if (!targets.length) return null;
+    const ul = document.createElement("ul");
+    ul.className = "missing";
+    ul.id = "missing";
+    targets.forEach(([id, text]) => {
+      const li = document.createElement("li");
+      const a = document.createElement("a");
+      a.href = "#" + id;
+      a.textContent = text;
+      li.appendChild(a);
+      ul.appendChild(li);
+    });
+    return ul;
   }
 
   function checkLocally(data) {
@@ -184,13 +255,24 @@
     if (!draft) return;
     const box = document.getElementById("draft-offer");
     if (!box) return;
-    box.querySelector(".when").textContent = new Date(draft.saved_at).toLocaleString(
-      document.documentElement.lang === "vi" ? "vi-VN" : "en-GB");
+    box.querySelector(".when").textContent = fmtDateTime(draft.saved_at);
     box.hidden = false;
-    box.querySelector("[data-action=restore]").onclick = () => { fill(draft.data); box.hidden = true; };
+    // After a reload the browser restores the scroll position, which can leave the offer
+    // off-screen and the form looking wiped: the progress line (always in view) points to it,
+    // and the offer is brought into view once the browser has restored its scroll.
+    const link = document.getElementById("draft-link");
+    const done = () => { box.hidden = true; if (link) link.hidden = true; };
+    if (link) link.hidden = false;
+    box.querySelector("[data-action=restore]").onclick = () => { fill(draft.data); touched = true; update(); done(); };
     box.querySelector("[data-action=discard]").onclick = async () => {
-      await O.del("drafts", draftKey()); box.hidden = true;
+      await O.del("drafts", draftKey()); done();
     };
+    const show = () => {
+      const r = box.getBoundingClientRect();
+      if (!box.hidden && (r.top < 0 || r.bottom > window.innerHeight)) box.scrollIntoView({ block: "center" });
+    };
+    if (document.readyState === "complete") setTimeout(show, 0);
+    else window.addEventListener("load", () => setTimeout(show, 0), { once: true });
   }
 
   function showStorageError(err) {
@@ -307,7 +389,7 @@
     hidden.type = "hidden"; hidden.name = "guidance_id"; hidden.value = g.id;
     const fs = document.createElement("fieldset");
     const legend = document.createElement("legend");
-    legend.textContent = t("topicsOf").replace("%(period)s", g.period) + ": " + g.title;
+    legend.textContent = t("topicsOf").replace("%(period)s", fmtMonth(g.period)) + ": " + g.title;
     fs.appendChild(legend);
     g.topics.forEach((topic) => {
       const label = document.createElement("label"); label.className = "check";
@@ -341,6 +423,8 @@
   async function init() {
     form = document.getElementById("checklist");
     if (!form) return;
+    // A form the server sent back refused has been worked on: its verdicts may show at once.
+    touched = !!form.querySelector(".error-summary");
     update();
     if (!O) return; // no IndexedDB: the plain form POST still works
     form.addEventListener("submit", submit, true);
@@ -360,8 +444,9 @@
     });
   }
 
-  document.addEventListener("input", (e) => { if (e.target.closest && e.target.closest("#checklist")) update(); });
-  document.addEventListener("change", (e) => { if (e.target.closest && e.target.closest("#checklist")) update(); });
+  const touch = (e) => { if (e.target.closest && e.target.closest("#checklist")) { if (e.isTrusted) touched = true; update(); } };
+  document.addEventListener("input", touch);
+  document.addEventListener("change", touch);
   document.addEventListener("htmx:afterSettle", update);
   document.addEventListener("htmx:sendError", async (e) => {
     // The topics request failed (no signal): render them from the pack.

@@ -133,3 +133,10 @@ def login(page, username: str, password: str = "coso-demo") -> None:  # type: ig
     page.fill("#password", password)
     page.click("button[type=submit].primary")
     page.wait_for_url(lambda url: "/login" not in url)
+
+
+def open_menu(page) -> None:  # type: ignore[no-untyped-def]
+    """On a phone the main links are behind the menu button (issue 16): open it when shown."""
+    button = page.locator("#menu-button")
+    if button.is_visible() and button.get_attribute("aria-expanded") != "true":
+        button.click()

@@ -10,7 +10,7 @@ import uuid
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 
-from tests.browser.conftest import PHONE, LiveServer, login
+from tests.browser.conftest import PHONE, LiveServer, login, open_menu
 from tests.support import free_port
 
 REPLY = "Chi đoàn đã họp Ban Chấp hành, sẽ lập sổ biên bản ngay tuần này."
@@ -79,6 +79,7 @@ def test_secretary_answers_cadre_sees_reply_action_turns_overdue(  # type: ignor
         page = secretary_ctx.new_page()
         login(page, "secretary")
         assert int(page.locator("#feedback-count").inner_text()) >= 1
+        open_menu(page)
         page.click("#nav-feedback")
         page.wait_for_url("**/feedback")
         first = page.locator("#inbox .fb-row").first
@@ -120,6 +121,7 @@ def test_secretary_answers_cadre_sees_reply_action_turns_overdue(  # type: ignor
         assert REPLY in section.inner_text() and ACTION in section.inner_text()
         assert section.locator(".fb-tag-new").count() == 1
         assert int(cadre.locator("#replies-count").inner_text()) >= 1
+        open_menu(cadre)
         cadre.click("#nav-replies")
         cadre.wait_for_url("**/feedback/replies")
         assert REPLY in cadre.locator("#replies").inner_text()
