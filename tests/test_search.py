@@ -3,20 +3,25 @@ PostgreSQL (issue 16, item 1); the search key kept on every write; every branch 
 
 from __future__ import annotations
 
+from datetime import datetime
+from pathlib import Path
 from typing import Any
 
 import pytest
 import sqlalchemy as sa
 from flask import Flask
 from flask.testing import FlaskClient
+from flask_migrate import upgrade
 
+from coso import create_app
 from coso.extensions import db
 from coso.models import Unit
 from coso.units import service
 from coso.units.rules import search_key, unit_search_key
 from tests.builders import make_unit, small_province, with_checklist
-from tests.conftest import AuthActions
+from tests.conftest import BACKENDS, PG_URL, AuthActions
 from tests.search_names import KEYS
+from tests.support import fresh_database
 
 
 @pytest.mark.parametrize(("text", "key"), KEYS)
@@ -135,3 +140,25 @@ def test_every_branch_is_reachable_through_the_pager(
     # Searching pages too: "phu hoa" matches the 40 new branches over two pages.
     assert 'rel="next"' in found(client, "phu hoa")
     assert "Phú Hòa 39" in found(client, "phu hoa", 2) or "Phú Hòa 39" in found(client, "phu hoa")
+
+
+@pytest.mark.parametrize("backend", BACKENDS)
+def test_the_migration_fills_the_key_of_units_already_there(backend: str, tmp_path: Path) -> None:
+    url = fresh_database(backend, tmp_path, PG_URL, "searchkey")
+    app = create_app({"TESTING": True, "SQLALCHEMY_DATABASE_URI": url})
+    with app.app_context():
+        upgrade(revision="c8f1a2d3e4b5")
+        with db.engine.begin() as conn:
+            conn.execute(
+                sa.text(
+                    "INSERT INTO unit (id, code, name, kind, path, depth, active, created_at)"
+                    " VALUES (1, 'CD-HD-01', 'Chi đoàn ấp Hưng Định 1', 'branch', '/1/', 0,"
+                    " :yes, :now)"
+                ),
+                {"yes": True, "now": datetime(2026, 1, 1)},
+            )
+        upgrade()
+        with db.engine.connect() as conn:
+            key = conn.execute(sa.text("SELECT search FROM unit WHERE id = 1")).scalar()
+        assert key == unit_search_key("Chi đoàn ấp Hưng Định 1", "CD-HD-01")
+        db.engine.dispose()
