@@ -37,6 +37,7 @@ SHELL_ASSETS = (
     "js/menu.js",
     "js/checklist.js",
     "js/outbox-page.js",
+    "js/search.js",
     "icons/icon.svg",
     "icons/icon-192.png",
     "icons/icon-512.png",

@@ -34,7 +34,8 @@ from coso.guidance.rules import period_of
 from coso.judging.queries import Thresholds, settings_for_path, thresholds
 from coso.models import BranchStatus, ChecklistTemplate, Evaluation, Guidance, Unit
 from coso.models.evaluations import MEETING_TYPES, MODES
-from coso.web import wants_fragment
+from coso.units.queries import matching
+from coso.web import page_arg, wants_fragment
 
 bp = Blueprint("evaluations", __name__)
 PAGE_SIZE = 30
@@ -43,38 +44,60 @@ PAGE_SIZE = 30
 @bp.get("/evaluate")
 @login_required
 def start() -> ResponseReturnValue:
-    """Pick a branch in my area to evaluate; htmx live-searches by name or code."""
+    """Pick a branch in my area to evaluate; htmx live-searches by name or code.
+
+    Every branch is reachable: the list is paged ("Tất cả chi đoàn" holds them all), and
+    offline static/js/search.js lists and searches every branch of the field pack instead.
+    """
     scope.require(current_user, "evaluate")
     q = request.args.get("q", "").strip()[:100]
-    branches = branches_in_scope(q)
+    page = page_arg()
+    total = branch_count(q)
+    pages = max(1, -(-total // PAGE_SIZE))
+    page = min(page, pages)
+    branches = branches_in_scope(q, offset=(page - 1) * PAGE_SIZE)
+    context = {"branches": branches, "q": q, "page": page, "pages": pages, "total": total}
     if wants_fragment():
-        return render_template("evaluations/_branch_list.html", branches=branches, q=q)
-    return render_template("evaluations/start.html", branches=branches, q=q)
+        return render_template("evaluations/_branch_results.html", **context)
+    return render_template("evaluations/start.html", **context)
+
+
+def _branch_query(q: str) -> sa.Select[Any]:
+    """Active branches in the user's subtree whose name or code contains ``q`` (any accents)."""
+    query = sa.select(Unit).where(
+        scope.scope_clause(current_user), Unit.kind == "branch", Unit.active.is_(True)
+    )
+    return query.where(matching(q)) if q else query
+
+
+def branch_count(q: str = "") -> int:
+    """How many branches :func:`branches_in_scope` pages through."""
+    return (
+        db.session.scalar(sa.select(sa.func.count()).select_from(_branch_query(q).subquery())) or 0
+    )
 
 
 def branches_in_scope(
-    q: str = "", limit: int = PAGE_SIZE, resolved: Thresholds | None = None
+    q: str = "", limit: int = PAGE_SIZE, resolved: Thresholds | None = None, offset: int = 0
 ) -> list[tuple[Unit, str]]:
     """Active branches in the user's subtree matching ``q``, worst state first.
 
     :param resolved: the request's thresholds of the user's unit, if it has them already.
+    :param offset: how many to skip (a page of the list).
     """
     today = clock.today()
     state = (resolved or thresholds(current_user.unit)).state_expr(today)
     query = (
-        sa.select(Unit, state)
+        _branch_query(q)
+        .add_columns(state)
         .outerjoin(BranchStatus, BranchStatus.branch_id == Unit.id)
-        .where(scope.scope_clause(current_user), Unit.kind == "branch", Unit.active.is_(True))
     )
-    if q:
-        pattern = f"%{q.lower()}%"
-        query = query.where(
-            sa.or_(sa.func.lower(Unit.name).like(pattern), sa.func.lower(Unit.code).like(pattern))
-        )
     order = sa.case(
         {"repeat": 0, "flagged": 1, "overdue": 2, "never": 3, "ok": 4}, value=state, else_=5
     )
-    rows = db.session.execute(query.order_by(order, Unit.name).limit(limit)).all()
+    rows = db.session.execute(
+        query.order_by(order, Unit.name, Unit.id).offset(offset).limit(limit)
+    ).all()
     return [(unit, st) for unit, st in rows]
 
 

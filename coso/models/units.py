@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import date, datetime
+from typing import Any
 
 import sqlalchemy as sa
 from sqlalchemy.orm import Mapped, mapped_column, relationship
@@ -45,6 +46,9 @@ class Unit(db.Model):
     secretary_party_member: Mapped[bool | None]
     member_count: Mapped[int | None]
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    #: Name and code as searches compare them (coso.units.rules.unit_search_key): the same
+    #: on SQLite and PostgreSQL, whose lower() differ. Kept on every insert and update.
+    search: Mapped[str] = mapped_column(sa.Text, default="", server_default="", index=True)
 
     parent: Mapped[Unit | None] = relationship(remote_side=[id], back_populates="children")
     children: Mapped[list[Unit]] = relationship(back_populates="parent", order_by="Unit.name")
@@ -64,6 +68,19 @@ class Unit(db.Model):
 
     def __repr__(self) -> str:
         return f"<Unit {self.code} {self.kind}>"
+
+
+@sa.event.listens_for(Unit, "before_insert")
+@sa.event.listens_for(Unit, "before_update")
+def _keep_search_key(mapper: Any, connection: Any, unit: Unit) -> None:
+    """Re-key a unit's ``search`` column whenever the ORM writes the unit.
+
+    Every write path (the unit pages, the spreadsheet import, the demo) goes through the
+    ORM, so this one hook keeps the column true; a raw SQL write must set it itself.
+    """
+    from coso.units.rules import unit_search_key  # the units package imports the models
+
+    unit.search = unit_search_key(unit.name or "", unit.code or "")
 
 
 def subtree_of(path: str) -> sa.ColumnElement[bool]:

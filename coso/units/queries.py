@@ -11,6 +11,7 @@ from coso import scope
 from coso.extensions import db
 from coso.models import Evaluation, Unit, User
 from coso.models.units import SecretaryTerm
+from coso.units.rules import search_key
 
 #: At most this many units are listed under a unit on its page.
 MAX_CHILDREN = 500
@@ -99,19 +100,23 @@ def surroundings(unit: Unit, user: User) -> dict[str, Any]:
     }
 
 
+def matching(q: str) -> sa.ColumnElement[bool]:
+    """Units whose name or code contains ``q``, case, accents and đ/d aside.
+
+    It compares the stored :attr:`Unit.search` key with ``q``'s key by LIKE (``%`` and ``_``
+    in ``q`` are literal), so SQLite and PostgreSQL give the same answer; the separator
+    between the name's and the code's keys never occurs in a query's key, so no match
+    spans the two.
+    """
+    return Unit.search.contains(search_key(q), autoescape=True)
+
+
 def search(user: User, q: str) -> list[Unit]:
     """Units of ``user``'s area whose code or name contains ``q`` (shallowest first)."""
-    pattern = f"%{q.lower()}%"
     return list(
         db.session.scalars(
             sa.select(Unit)
-            .where(
-                scope.scope_clause(user),
-                sa.or_(
-                    sa.func.lower(Unit.name).like(pattern),
-                    sa.func.lower(Unit.code).like(pattern),
-                ),
-            )
+            .where(scope.scope_clause(user), matching(q))
             .order_by(Unit.depth, Unit.name)
             .limit(30)
         )
