@@ -89,6 +89,24 @@ def test_a_made_up_password_is_shown_once(
     assert auth.login("can.bo1", password).status_code == 302
 
 
+def test_the_new_user_form_ticks_no_role(
+    app: Flask, client: FlaskClient, auth: AuthActions, world: dict
+) -> None:
+    """A role ticked by default once gave a new branch secretary cadre rights unseen."""
+    auth.login("admin")
+    page = client.get("/admin/users/new").get_data(as_text=True)
+    boxes = re.findall(r'<input type="checkbox" name="roles"[^>]*>', page)
+    assert boxes and not [box for box in boxes if "checked" in box]
+    response = post(client, "/admin/users/new", {k: v for k, v in NEW.items() if k != "roles"})
+    assert response.status_code == 422
+    page = response.get_data(as_text=True)
+    assert "Chọn ít nhất một vai trò." in page
+    boxes = re.findall(r'<input type="checkbox" name="roles"[^>]*>', page)
+    assert boxes and all('aria-invalid="true"' in box for box in boxes)
+    with app.app_context():
+        assert count(AuditEvent, AuditEvent.action.like("user.%")) == 0
+
+
 @pytest.mark.parametrize(
     ("change", "field"),
     [
