@@ -429,3 +429,28 @@ def test_import_over_the_row_limit_is_refused_whole(
     assert "Mỗi tệp tối đa 2000 dòng." in response.get_data(as_text=True)
     with app.app_context():
         assert count(User) == before
+
+
+@pytest.mark.parametrize(
+    ("username", "shown", "hidden"),
+    [
+        (
+            "cadre",
+            {"field-panel", "cadre-panel"},
+            {"secretary-panel", "province-panel", "admin-panel"},
+        ),
+        ("secretary", {"secretary-panel"}, {"field-panel", "province-panel", "admin-panel"}),
+        ("commune", {"secretary-panel"}, {"field-panel", "province-panel", "admin-panel"}),
+        ("province", {"province-panel"}, {"field-panel", "secretary-panel", "admin-panel"}),
+        ("admin", {"admin-panel"}, {"field-panel", "secretary-panel", "province-panel"}),
+    ],
+)
+def test_each_role_lands_where_the_readme_says(
+    client: FlaskClient, auth: AuthActions, world: dict, username: str, shown: set, hidden: set
+) -> None:
+    """The README's table of demo users names these panels; a change to either shows here."""
+    response = auth.login(username)
+    assert response.headers["Location"].endswith("/")
+    page = client.get("/").get_data(as_text=True)
+    ids = set(re.findall(r'<section class="card" id="([a-z-]+)"', page))
+    assert shown <= ids and not (hidden & ids), ids
