@@ -22,6 +22,8 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
         template_folder=str(ROOT / "templates"),
         static_folder=str(ROOT / "static"),
     )
+    # The modules are imported inside the factory, as in flaskr: `import coso` stays light
+    # (the CLI's and the tests' collection), and the order of set-up is read here.
     from coso import config, routing
 
     routing.init_app(app)  # before any route is added: ids beyond the columns are 404
@@ -51,6 +53,7 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
         units,
         users,
         visits,
+        web,
     )
     from coso.extensions import compress, csrf, db, init_db_events, limiter, migrate
 
@@ -67,6 +70,7 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     sessions.init_app(app)
     assets.init_app(app)
     errors.init_app(app)
+    web.init_app(app)
     health.init_app(app)
     home.init_app(app)
     checklists.init_app(app)

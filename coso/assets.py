@@ -6,7 +6,7 @@ import hashlib
 from functools import cache
 from pathlib import Path
 
-from flask import Flask, Response, request, url_for
+from flask import Flask, Response, current_app, request, url_for
 
 YEAR = 365 * 24 * 3600
 
@@ -18,8 +18,6 @@ def _digest(path: str) -> str:
 
 def asset_url(filename: str) -> str:
     """URL of a static file carrying its content hash, so it can be cached forever."""
-    from flask import current_app
-
     assert current_app.static_folder is not None
     digest = _digest(str(Path(current_app.static_folder) / filename))
     return url_for("static", filename=filename, v=digest)

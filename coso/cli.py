@@ -25,7 +25,7 @@ def seed_demo(
     force: bool, if_empty: bool, branches: int, months: int, communes: int | None, random_seed: int
 ) -> None:
     """Load a realistic demo province (refuses a non-empty database without --force)."""
-    from coso import demo
+    from coso import demo  # only here: the demo stays off the request path
 
     has_data = bool(db.session.scalar(sa.select(sa.func.count()).select_from(Unit)))
     if has_data and if_empty and not force:

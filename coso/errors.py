@@ -151,10 +151,3 @@ def init_app(app: Flask) -> None:
     app.register_error_handler(HTTPException, handle_http)
     app.register_error_handler(OperationalError, handle_operational)
     app.register_error_handler(500, handle_500)
-
-    @app.after_request
-    def vary_on_htmx(response):  # type: ignore[no-untyped-def]
-        # Full page or fragment depends on HX-Request: caches must keep them apart.
-        if request.endpoint != "static":
-            response.vary.add("HX-Request")
-        return response

@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import sqlite3
+import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 
-from flask import g
+from flask import g, has_app_context, has_request_context, request
 from flask_babel import Babel
 from flask_compress import Compress
 from flask_limiter import Limiter
@@ -14,7 +16,9 @@ from flask_login import LoginManager
 from flask_migrate import Migrate
 from flask_sqlalchemy import SQLAlchemy
 from flask_wtf.csrf import CSRFProtect
-from sqlalchemy import MetaData
+from sqlalchemy import MetaData, event
+from sqlalchemy.engine import Engine
+from sqlalchemy.exc import OperationalError
 from sqlalchemy.orm import DeclarativeBase
 
 # Stable constraint names, so Alembic migrations are the same on SQLite and PostgreSQL.
@@ -50,7 +54,6 @@ def _sqlite_pragmas(dbapi_connection, connection_record) -> None:  # type: ignor
     pysqlite's own transaction handling is switched off so that ``_sqlite_begin``
     decides how each transaction starts.
     """
-    import sqlite3
 
     if isinstance(dbapi_connection, sqlite3.Connection):
         dbapi_connection.isolation_level = None
@@ -71,8 +74,6 @@ def _sqlite_begin(conn) -> None:  # type: ignore[no-untyped-def]
     """
     if conn.dialect.name != "sqlite":
         return
-    from flask import has_request_context, request
-
     writes = (
         has_request_context()
         and request.method not in ("GET", "HEAD", "OPTIONS")
@@ -94,11 +95,6 @@ def _begin_immediate(conn) -> None:  # type: ignore[no-untyped-def]
     within a couple of milliseconds of the last commit. After ``BUSY_TIMEOUT_MS``
     the last try's "database is locked" goes up as usual (503 with Retry-After).
     """
-    import sqlite3
-    import time
-
-    from sqlalchemy.exc import OperationalError
-
     conn.exec_driver_sql("PRAGMA busy_timeout=0")
     try:
         deadline = time.monotonic() + BUSY_TIMEOUT_MS / 1000
@@ -152,8 +148,6 @@ def reading_phase() -> Iterator[None]:
     Nothing may be written inside the block. On PostgreSQL it only ends the
     transactions early, which is harmless.
     """
-    from flask import has_app_context
-
     if not has_app_context():
         yield
         return
@@ -168,9 +162,6 @@ def reading_phase() -> Iterator[None]:
 
 def init_db_events() -> None:
     """Hook the SQLite connection set-up and BEGIN on every engine (idempotent)."""
-    from sqlalchemy import event
-    from sqlalchemy.engine import Engine
-
     if not event.contains(Engine, "connect", _sqlite_pragmas):
         event.listen(Engine, "connect", _sqlite_pragmas)
         event.listen(Engine, "begin", _sqlite_begin)

@@ -49,6 +49,15 @@ def text(max_length: int, *, required: bool = False) -> fields.String:
     return fields.String(load_default=None, allow_none=True, error_messages=msgs(), validate=length)
 
 
+def matching(pattern: str, message: Any, *, required: bool = True) -> fields.String:
+    """A text field that must match ``pattern`` (a code, a user name), saying ``message``."""
+    return fields.String(
+        required=required,
+        error_messages=msgs(),
+        validate=validate.Regexp(pattern, error=message),
+    )
+
+
 def form_data(
     form: Mapping[str, Any], names: Iterable[str], checkboxes: Iterable[str] = ()
 ) -> dict[str, Any]:

@@ -8,6 +8,8 @@ from flask.typing import ResponseReturnValue
 from flask_login import current_user, login_required
 
 from coso import scope
+from coso.dashboard.views import unit_page
+from coso.evaluations.views import branches_in_scope
 from coso.extensions import db
 from coso.judging.queries import count_states, thresholds
 from coso.models import Evaluation, Unit
@@ -34,8 +36,6 @@ def index() -> ResponseReturnValue:
     mine: list[Evaluation] = []
     branches: list[tuple[Unit, str]] = []
     if CADRE in panels:
-        from coso.evaluations.views import branches_in_scope
-
         mine = list(
             db.session.scalars(
                 sa.select(Evaluation)
@@ -60,8 +60,6 @@ def index() -> ResponseReturnValue:
 @login_required
 def unit(unit_id: int) -> ResponseReturnValue:
     """A unit with its children and their states, or a branch with its timeline (dashboard area)."""
-    from coso.dashboard.views import unit_page
-
     return unit_page(unit_id)
 
 

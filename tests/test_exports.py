@@ -223,7 +223,7 @@ def test_every_download_route_is_in_the_list(app: Flask) -> None:
     found = {
         rule.endpoint
         for rule in app.url_map.iter_rules()
-        if re.search(r"\.(<fmt>|csv|xlsx)$|export", rule.rule)
+        if re.search(r"\.(<any\(csv, xlsx\):fmt>|<fmt>|csv|xlsx)$|export", rule.rule)
     }
     assert found == set(DOWNLOADS)
 

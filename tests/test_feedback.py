@@ -292,7 +292,7 @@ def test_inbox_filters_and_htmx_fragment(app: Flask, as_user: Any, world: dict) 
     assert re.findall(r'data-evaluation-id="(\d+)"', narrowed) == [str(world["ev_b12"])]
 
 
-@pytest.mark.parametrize("query", ["show=everything", "page=abc", "page=0", "unit=x1"])
+@pytest.mark.parametrize("query", ["show=everything", "unit=x1"])
 def test_inbox_bad_query_is_422_with_a_message(as_user: Any, query: str) -> None:
     response = as_user("commune").get(f"/feedback?{query}")
     assert response.status_code == 422

@@ -27,7 +27,7 @@ from coso.extensions import db
 from coso.fields import form_data, plain_errors
 from coso.models import AuditEvent, Unit, User
 from coso.spreadsheets import listed, response
-from coso.web import PAGE_SIZE, page_arg, render_page
+from coso.web import PAGE_SIZE, Page, page_arg, paginate, render_page
 
 ACTION = "administer"
 MAX_EXPORT = 50_000
@@ -131,25 +131,20 @@ def audit() -> ResponseReturnValue:
     """The log, newest first, filtered by user, unit, kind and dates."""
     scope.require(current_user, ACTION)
     values, filters, errors = _filters()
-    events: list[Any] = []
-    page = page_arg()
-    more = False
+    # The log grows without end: it is not counted, only read a page (and one row) at a time.
+    result: Page[Any] = Page([], 1, 1, None, PAGE_SIZE)
     if not errors:
         query, problems = events_query(current_user, filters)
         if problems.get("unit"):
             errors["unit"] = [_unit_problem()]
-        rows = db.session.execute(query.offset((page - 1) * PAGE_SIZE).limit(PAGE_SIZE + 1)).all()
-        more = len(rows) > PAGE_SIZE
-        events = rows[:PAGE_SIZE]
+        result = paginate(query, page_arg(), PAGE_SIZE, count=False)
     return render_page(
         "admin/audit.html",
         "admin/_audit.html",
         422 if errors else 200,
-        events=events,
+        result=result,
         values=values,
         errors=errors,
-        page=page,
-        more=more,
         kinds=list(AUDIT_KINDS),
         describe=describe_details,
         event_name=event_name,
@@ -180,7 +175,7 @@ def audit_export() -> ResponseReturnValue:
     def rows() -> Any:
         for event, actor, unit in db.session.execute(query.limit(MAX_EXPORT)):
             with force_locale(locale):
-                yield [
+                row = [
                     event.at.astimezone(zone).strftime("%Y-%m-%d %H:%M:%S"),
                     actor.username if actor else "",
                     event_name(event.action),
@@ -191,6 +186,7 @@ def audit_export() -> ResponseReturnValue:
                     event.remote_addr or "",
                     details_text(describe_details(event.details or {})),
                 ]
+            yield row  # outside the block: the locale is never left forced across a yield
 
     header = (
         pgettext("audit", "Time"),

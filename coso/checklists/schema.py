@@ -13,9 +13,11 @@ from flask_babel import lazy_gettext as _l
 from marshmallow import EXCLUDE, Schema, ValidationError, fields, validate, validates_schema
 
 from coso.checklists.rules import CODE_RE, TOTAL_WEIGHT
-from coso.fields import msgs, text
+from coso.fields import matching, msgs, text
 from coso.models.checklists import ITEM_KINDS, SECTIONS
 
+#: What an item's or a topic's code may be, in words (the rule is checklists.rules.CODE_RE).
+CODE_MESSAGE = _l("1 to 10 letters or digits (dot, dash, underscore allowed).")
 MAX_TEMPLATE_ITEMS = 100
 #: The editor reads at most this many rows of a posted form.
 MAX_FORM_ROWS = 200
@@ -27,13 +29,7 @@ class TemplateItemSchema(Schema):
     class Meta:
         unknown = EXCLUDE
 
-    code = fields.String(
-        required=True,
-        error_messages=msgs(),
-        validate=validate.Regexp(
-            CODE_RE, error=_l("1 to 10 letters or digits (dot, dash, underscore allowed).")
-        ),
-    )
+    code = matching(CODE_RE, CODE_MESSAGE)
     section = fields.String(
         required=True,
         error_messages=msgs(),

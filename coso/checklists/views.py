@@ -11,7 +11,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
-from flask import abort, flash, redirect, request, url_for
+from flask import flash, redirect, request, url_for
 from flask.typing import ResponseReturnValue
 from flask_babel import get_locale
 from flask_babel import gettext as _
@@ -43,7 +43,7 @@ from coso.fields import plain_errors
 from coso.judging.queries import settings_for_path
 from coso.models import ChecklistTemplate
 from coso.models.checklists import DRAFT, ITEM_KINDS, SECTIONS
-from coso.web import render_page, unit_in_scope, user_now
+from coso.web import render_page, row_in_scope, unit_in_scope, user_now
 
 ACTION = "publish"
 BLANK_ROWS = 2
@@ -51,11 +51,7 @@ BLANK_ROWS = 2
 
 def template_or_403(template_id: int) -> ChecklistTemplate:
     """The template with this id, when the signed-in user may publish for its unit."""
-    template = db.session.get(ChecklistTemplate, template_id)
-    if template is None:
-        abort(404)
-    unit_in_scope(template.unit_id, ACTION)
-    return template
+    return row_in_scope(ChecklistTemplate, template_id, ACTION)
 
 
 @bp.get("/templates")

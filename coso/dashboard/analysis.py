@@ -27,6 +27,7 @@ from coso.judging import flags
 from coso.judging.queries import Thresholds
 from coso.models import BranchStatus, Evaluation, EvaluationAnswer, SecretaryTerm, Unit, User
 from coso.models.evaluations import FAILING_ANSWER
+from coso.web import Page, paginate
 
 PRACTICES_PAGE = 25
 
@@ -252,8 +253,8 @@ class Practice:
     text: str
 
 
-def good_practices(unit: Unit, page: int) -> tuple[list[Practice], bool]:
-    """One page of good practices recommended for spreading, newest first, and whether more follow.
+def good_practices(unit: Unit, page: int) -> Page[Practice]:
+    """One page of good practices recommended for spreading, newest first (not counted).
 
     Read through the ``(recommend_practice, meeting_date)`` index, newest first, so
     only recommended evaluations are visited; there is no total count, which would
@@ -267,7 +268,7 @@ def good_practices(unit: Unit, page: int) -> tuple[list[Practice], bool]:
         in_subtree = sa.func.substr(Unit.path, 1, len(unit.path)) == unit.path
     else:
         in_subtree = unit.subtree_clause()
-    rows = db.session.execute(
+    query = (
         sa.select(
             Evaluation.id,
             Unit.id,
@@ -289,10 +290,8 @@ def good_practices(unit: Unit, page: int) -> tuple[list[Practice], bool]:
             not_superseded(),
         )
         .order_by(Evaluation.meeting_date.desc(), Evaluation.id.desc())
-        .limit(PRACTICES_PAGE + 1)
-        .offset((max(1, page) - 1) * PRACTICES_PAGE)
-    ).all()
-    return [Practice(*row) for row in rows[:PRACTICES_PAGE]], len(rows) > PRACTICES_PAGE
+    )
+    return paginate(query, page, PRACTICES_PAGE, count=False).map(lambda row: Practice(*row))
 
 
 # ---------------------------------------------------------- children and profile

@@ -23,6 +23,7 @@ from coso.feedback.rules import Alerts
 from coso.judging import flags
 from coso.judging.queries import Thresholds
 from coso.models import BranchStatus, Evaluation, Unit, User
+from coso.web import Page, paginate
 
 PAGE_SIZE = 25
 #: Filters of the state select: everything needing attention, everything, or one state.
@@ -89,14 +90,6 @@ class Row:
     evaluation_id: int | None
     cadre: str | None
     alerts: Alerts = field(default_factory=Alerts)
-
-
-@dataclass
-class Page:
-    rows: list[Row]
-    total: int
-    page: int
-    pages: int
 
 
 def reason_clause(reason: str) -> sa.ColumnElement[bool] | None:
@@ -195,25 +188,14 @@ def _row(values: Any) -> Row:
     )
 
 
-def page(filters: Filters, today: date, resolved: Thresholds) -> Page:
+def page(filters: Filters, today: date, resolved: Thresholds) -> Page[Row]:
     """One page of the list, with its alerts, and how many rows and pages there are.
 
     :param resolved: the thresholds of ``filters.unit`` (:func:`coso.judging.queries.thresholds`).
     """
-    query = _query(filters, today, resolved)
-    total = db.session.scalar(
-        sa.select(sa.func.count()).select_from(query.order_by(None).subquery())
-    )
-    pages = max(1, -(-(total or 0) // PAGE_SIZE))
-    number = min(max(1, filters.page), pages)
-    rows = [
-        _row(values)
-        for values in db.session.execute(
-            query.limit(PAGE_SIZE).offset((number - 1) * PAGE_SIZE)
-        ).all()
-    ]
-    _attach_details(rows, today, resolved)
-    return Page(rows=rows, total=total or 0, page=number, pages=pages)
+    found = paginate(_query(filters, today, resolved), filters.page, PAGE_SIZE).map(_row)
+    _attach_details(found.rows, today, resolved)
+    return found
 
 
 def all_rows(filters: Filters, today: date, resolved: Thresholds) -> list[Row]:

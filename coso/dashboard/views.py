@@ -10,7 +10,7 @@ from dataclasses import replace
 from datetime import date
 from typing import Any
 
-from flask import Blueprint, Flask, abort, render_template, request
+from flask import Blueprint, Flask, render_template, request
 from flask.typing import ResponseReturnValue
 from flask_babel import get_locale
 from flask_babel import lazy_gettext as _l
@@ -29,7 +29,7 @@ from coso.feedback.rules import Alerts
 from coso.i18n import gettext as _
 from coso.judging.queries import Thresholds, count_states, thresholds
 from coso.models import BranchStatus, ChecklistTemplate, Unit
-from coso.web import wants_fragment
+from coso.web import choice_arg, page_arg, render_page, unit_arg, unit_choices
 
 bp = Blueprint("dashboard", __name__)
 
@@ -43,17 +43,6 @@ def _locale() -> str:
 
 
 # ------------------------------------------------------------------- parsing
-
-
-def unit_arg(args: MultiDict[str, str], errors: Errors) -> Unit:
-    """The ``unit`` argument: my own unit when absent; 404 unknown, 403 outside my area."""
-    raw = args.get("unit", "").strip()
-    if not raw:
-        return current_user.unit
-    if not raw.isdecimal() or len(raw) > 9:
-        errors["unit"] = [_("Choose a unit from the list.")]
-        return current_user.unit
-    return scope.unit_or_403(current_user, int(raw))
 
 
 def _date_arg(args: MultiDict[str, str], name: str, errors: Errors) -> date | None:
@@ -70,11 +59,14 @@ def _date_arg(args: MultiDict[str, str], name: str, errors: Errors) -> date | No
 def parse_filters(args: MultiDict[str, str]) -> tuple[flagged.Filters, Errors]:
     """The flagged list's filters from the query string, and a message for each bad one."""
     errors: Errors = {}
-    unit = unit_arg(args, errors)
-    state = args.get("state", "").strip() or flagged.ATTENTION
-    if state not in flagged.STATE_FILTERS:
-        errors["state"] = [_("Choose a state from the list.")]
-        state = flagged.ATTENTION
+    unit = unit_arg(errors)
+    state = choice_arg(
+        "state",
+        flagged.STATE_FILTERS,
+        flagged.ATTENTION,
+        errors,
+        _("Choose a state from the list."),
+    )
     reason = args.get("reason", "").strip()
     if not flagged.valid_reason(reason):
         errors["reason"] = [_("Choose a reason from the list.")]
@@ -90,11 +82,6 @@ def parse_filters(args: MultiDict[str, str]) -> tuple[flagged.Filters, Errors]:
     if sort not in flagged.SORTS:
         errors["sort"] = [_("Choose an order from the list.")]
         sort, descending = "state", False
-    raw_page = args.get("page", "").strip() or "1"
-    page = int(raw_page) if raw_page.isdecimal() and len(raw_page) < 7 else 0
-    if page < 1:
-        errors["page"] = [_("The page number is not valid.")]
-        page = 1
     filters = flagged.Filters(
         unit=unit,
         state=state,
@@ -104,7 +91,7 @@ def parse_filters(args: MultiDict[str, str]) -> tuple[flagged.Filters, Errors]:
         since_to=since_to,
         sort=sort,
         descending=descending,
-        page=page,
+        page=page_arg(),
     )
     return filters, errors
 
@@ -154,7 +141,7 @@ def index() -> ResponseReturnValue:
         "errors": errors,
         "result": result,
         "counts": count_states(filters.unit, today, resolved),
-        "units": scope.unit_options(current_user),
+        "units": unit_choices(filters.unit),
         "reasons": _reason_options(template),
         "template": template,
         "today": today,
@@ -164,10 +151,9 @@ def index() -> ResponseReturnValue:
         # Filters changed through the form keep it open while the list is redrawn.
         "filters_open": request.headers.get("HX-Trigger") == "flagged-filters",
     }
-    code = 422 if errors else 200
-    if wants_fragment():
-        return render_template("dashboard/_flagged.html", **context), code
-    return render_template("dashboard/index.html", **context), code
+    return render_page(
+        "dashboard/index.html", "dashboard/_flagged.html", 422 if errors else 200, **context
+    )
 
 
 def _flagged_columns(today: date, template: Any) -> list[exports.Column]:
@@ -194,13 +180,11 @@ def _flagged_columns(today: date, template: Any) -> list[exports.Column]:
     ]
 
 
-@bp.get("/dashboard/flagged.<fmt>")
+@bp.get("/dashboard/flagged.<any(csv, xlsx):fmt>")
 @login_required
 def export_flagged(fmt: str) -> ResponseReturnValue:
     """The flagged list with the page's filters, every page of it, as CSV or XLSX."""
     scope.require(current_user, "evaluate_view")
-    if fmt not in exports.FORMATS:
-        abort(404)
     filters, errors = parse_filters(request.args)
     if errors:
         return index()
@@ -216,7 +200,7 @@ def export_flagged(fmt: str) -> ResponseReturnValue:
 
 def _where_context() -> tuple[dict[str, Any], Errors]:
     errors: Errors = {}
-    unit = unit_arg(request.args, errors)
+    unit = unit_arg(errors)
     today = clock.today()
     period = parse_period(request.args, errors, today)
     rates, total = analysis.child_rates(unit, period)
@@ -235,7 +219,7 @@ def _where_context() -> tuple[dict[str, Any], Errors]:
         "trend": trend,
         "trend_chart": rules.vertical_bars([(m.label, m.rate) for m in trend]),
         "items": analysis.failing_items(unit, period, total.evaluations, _locale()),
-        "units": scope.unit_options(current_user),
+        "units": unit_choices(unit),
         "today": today,
         "kind_label": kind_label,
     }
@@ -255,10 +239,9 @@ def where() -> ResponseReturnValue:
     """Where to act: compliance per child unit, the monthly trend, the items failing most."""
     scope.require(current_user, "evaluate_view")
     context, errors = _where_context()
-    code = 422 if errors else 200
-    if wants_fragment():
-        return render_template("dashboard/_where.html", **context), code
-    return render_template("dashboard/where.html", **context), code
+    return render_page(
+        "dashboard/where.html", "dashboard/_where.html", 422 if errors else 200, **context
+    )
 
 
 def _rate_columns(period: rules.Period) -> list[exports.Column]:
@@ -278,13 +261,11 @@ def _rate_columns(period: rules.Period) -> list[exports.Column]:
     ]
 
 
-@bp.get("/dashboard/rates.<fmt>")
+@bp.get("/dashboard/rates.<any(csv, xlsx):fmt>")
 @login_required
 def export_rates(fmt: str) -> ResponseReturnValue:
     """The per-unit rates of the chosen period (the table's rows, then its total)."""
     scope.require(current_user, "evaluate_view")
-    if fmt not in exports.FORMATS:
-        abort(404)
     context, errors = _where_context()
     if errors:
         return render_template("dashboard/where.html", **context), 422
@@ -305,22 +286,16 @@ def practices() -> ResponseReturnValue:
     """Good practices cadres recommended for spreading, newest first."""
     scope.require(current_user, "evaluate_view")
     errors: Errors = {}
-    unit = unit_arg(request.args, errors)
-    raw_page = request.args.get("page", "1").strip() or "1"
-    number = int(raw_page) if raw_page.isdecimal() and len(raw_page) < 7 else 1
-    rows, more = analysis.good_practices(unit, number)
+    unit = unit_arg(errors)
     context = {
         "unit": unit,
-        "rows": rows,
-        "page": number,
-        "more": more,
-        "units": scope.unit_options(current_user),
+        "result": analysis.good_practices(unit, page_arg()),
+        "units": unit_choices(unit),
         "errors": errors,
     }
-    code = 422 if errors else 200
-    if wants_fragment():
-        return render_template("dashboard/_practices.html", **context), code
-    return render_template("dashboard/practices.html", **context), code
+    return render_page(
+        "dashboard/practices.html", "dashboard/_practices.html", 422 if errors else 200, **context
+    )
 
 
 # ----------------------------------------------------------- unit and branch

@@ -19,7 +19,7 @@ from flask_login import current_user, login_required
 from marshmallow import ValidationError
 from werkzeug.datastructures import MultiDict
 
-from coso import clock, scope
+from coso import clock, scope, web
 from coso.evaluations.queries import evaluation_or_403
 from coso.extensions import db
 from coso.feedback import queries, rules, service
@@ -28,21 +28,16 @@ from coso.feedback.views import (
     Errors,
     authored_or_403,
     bp,
-    choice_arg,
     failed_items,
     invalid_form,
     next_url,
     not_met,
-    page_arg,
     require_lists,
     section,
-    signed_in,
-    unit_arg,
-    unit_choices,
 )
 from coso.fields import plain_errors
 from coso.models import CorrectiveAction, Unit
-from coso.web import wants_fragment
+from coso.web import render_page, user_now, wants_fragment
 
 
 def _action_or_403(action_id: int, action: str = "view", lock: bool = False) -> CorrectiveAction:
@@ -63,24 +58,23 @@ def actions() -> ResponseReturnValue:
     """Corrective actions in my area, by status: open (overdue first due), proposed, closed."""
     require_lists()
     errors: Errors = {}
-    unit = unit_arg(errors)
-    which = choice_arg("status", queries.ACTION_FILTERS, "open", errors)
-    number = page_arg(errors)
+    unit = web.unit_arg(errors)
+    which = web.choice_arg("status", queries.ACTION_FILTERS, "open", errors)
+    number = web.page_arg()
     today = clock.today()
     context = {
         "result": queries.actions(unit, today, which, number),
         "unit": unit,
-        "units": unit_choices(unit),
+        "units": web.unit_choices(unit, nearby=True),
         "which": which,
         "errors": errors,
         "today": today,
         "may_respond": scope.may(current_user, "respond", unit),
         "next": request.full_path.rstrip("?"),
     }
-    code = 422 if errors else 200
-    if wants_fragment():
-        return render_template("feedback/_actions_list.html", **context), code
-    return render_template("feedback/actions.html", **context), code
+    return render_page(
+        "feedback/actions.html", "feedback/_actions_list.html", 422 if errors else 200, **context
+    )
 
 
 def _action_context(action: CorrectiveAction, **extra: Any) -> dict[str, Any]:
@@ -106,9 +100,7 @@ def _action_context(action: CorrectiveAction, **extra: Any) -> dict[str, Any]:
 def action(action_id: int) -> ResponseReturnValue:
     """One corrective action with what can be done to it."""
     found = _action_or_403(action_id)
-    if wants_fragment():
-        return render_template("feedback/_action.html", **_action_context(found))
-    return render_template("feedback/action.html", **_action_context(found))
+    return render_page("feedback/action.html", "feedback/_action.html", **_action_context(found))
 
 
 # ------------------------------------------------------ on one evaluation
@@ -128,7 +120,7 @@ def add_action(evaluation_id: int) -> ResponseReturnValue:
         return invalid_form(
             evaluation, "feedback/_actions.html", "action", plain_errors(exc.messages)
         )
-    service.create_action(evaluation, signed_in(), data)
+    service.create_action(evaluation, user_now(), data)
     db.session.commit()
     if not wants_fragment():
         flash(_("The corrective action was added."), "info")
@@ -163,7 +155,7 @@ def propose(evaluation_id: int) -> ResponseReturnValue:
         db.session.rollback()
         context = {"propose_errors": errors, "propose_values": request.form}
         return render_template(partial, evaluation=evaluation, **context), 422
-    service.propose_action(evaluation, signed_in(), data)
+    service.propose_action(evaluation, user_now(), data)
     db.session.commit()
     if wants_fragment():
         return render_template(partial, evaluation=evaluation)
@@ -188,11 +180,11 @@ def _change(action_id: int, verb: str) -> ResponseReturnValue:
     try:
         data = schemas[verb]().load(request.form)
         if verb == "accept":
-            service.accept(found, signed_in(), data)
+            service.accept(found, user_now(), data)
         elif verb == "decline":
-            service.decline(found, signed_in(), data.get("note"))
+            service.decline(found, user_now(), data.get("note"))
         else:
-            service.close(found, signed_in(), data["note"], today)
+            service.close(found, user_now(), data["note"], today)
     except ValidationError as exc:
         errors = plain_errors(exc.messages)
     except rules.TransitionError:

@@ -7,7 +7,7 @@ at a time; the alert counts beside each branch come from :mod:`coso.feedback.ale
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date, datetime
 from typing import Any
 
@@ -21,6 +21,7 @@ from coso.feedback.alerts import alerts_for, unread_clause
 from coso.feedback.rules import DECLINED, DONE, OPEN, PROPOSED, Alerts
 from coso.judging.queries import thresholds
 from coso.models import BranchStatus, CorrectiveAction, Evaluation, Feedback, Unit, User
+from coso.web import Page, paginate
 
 PAGE_SIZE = 20
 
@@ -55,18 +56,11 @@ class InboxRow:
         return rules.is_unread(self.acknowledged_at is not None, self.superseded)
 
 
-@dataclass
-class InboxPage:
-    rows: list[InboxRow]
-    total: int
-    page: int
-    pages: int
-    alerts: dict[int, Alerts]
+@dataclass(frozen=True)
+class InboxPage(Page[InboxRow]):
+    """A page of the inbox with the alerts of its branches."""
 
-
-def _pages(total: int, page: int, size: int = PAGE_SIZE) -> tuple[int, int]:
-    pages = max(1, -(-total // size))
-    return min(max(1, page), pages), pages
+    alerts: dict[int, Alerts] = field(default_factory=dict)
 
 
 def inbox(
@@ -105,10 +99,10 @@ def inbox(
     )
     if unread_only:
         query = query.where(unread_clause())
-    total = db.session.scalar(sa.select(sa.func.count()).select_from(query.subquery())) or 0
-    number, pages = _pages(total, page, size)
-    rows = [
-        InboxRow(
+    found = paginate(
+        query.order_by(Evaluation.received_at.desc(), Evaluation.id.desc()), page, size
+    ).map(
+        lambda r: InboxRow(
             id=r[0],
             branch_id=r[1],
             branch_name=r[2],
@@ -124,14 +118,9 @@ def inbox(
             superseded=bool(r[12]),
             state=r[13],
         )
-        for r in db.session.execute(
-            query.order_by(Evaluation.received_at.desc(), Evaluation.id.desc())
-            .limit(size)
-            .offset((number - 1) * size)
-        )
-    ]
-    alerts = alerts_for({row.branch_id for row in rows}, today, resolved)
-    return InboxPage(rows=rows, total=total, page=number, pages=pages, alerts=alerts)
+    )
+    alerts = alerts_for({row.branch_id for row in found.rows}, today, resolved)
+    return InboxPage(**vars(found), alerts=alerts)
 
 
 # ------------------------------------------------------------------- actions
@@ -144,13 +133,11 @@ class ActionRow:
     shown: str  # rules.SHOWN_STATUSES
 
 
-@dataclass
-class ActionsPage:
-    rows: list[ActionRow]
-    total: int
-    page: int
-    pages: int
-    counts: dict[str, int]
+@dataclass(frozen=True)
+class ActionsPage(Page[ActionRow]):
+    """A page of the actions list with how many actions each of its tabs holds."""
+
+    counts: dict[str, int] = field(default_factory=dict)
 
 
 def _action_filter(name: str, today: date) -> sa.ColumnElement[bool] | None:
@@ -193,25 +180,22 @@ def actions(unit: Unit, today: date, which: str = OPEN, page: int = 1) -> Action
     if clause is not None:
         query = query.where(clause)
     counts = action_counts(unit, today)
-    total = counts.get(which, counts["all"])
-    number, pages = _pages(total, page)
     if which in (OPEN, rules.OVERDUE):
         order = [a.due_date.asc(), a.id.asc()]
     elif which in (DONE, DECLINED):
         order = [a.closed_at.desc(), a.id.desc()]
     else:
         order = [a.created_at.desc(), a.id.desc()]
-    rows = [
-        ActionRow(
-            action=action,
-            branch_name=name,
-            shown=rules.shown_status(action.status, action.due_date, today),
+    found = paginate(
+        query.order_by(*order), page, PAGE_SIZE, total=counts.get(which, counts["all"])
+    ).map(
+        lambda row: ActionRow(
+            action=row[0],
+            branch_name=row[1],
+            shown=rules.shown_status(row[0].status, row[0].due_date, today),
         )
-        for action, name in db.session.execute(
-            query.order_by(*order).limit(PAGE_SIZE).offset((number - 1) * PAGE_SIZE)
-        )
-    ]
-    return ActionsPage(rows=rows, total=total, page=number, pages=pages, counts=counts)
+    )
+    return ActionsPage(**vars(found), counts=counts)
 
 
 def evaluation_actions(evaluation_id: int) -> list[CorrectiveAction]:
@@ -245,8 +229,8 @@ class ReplyRow:
     responder: str
 
 
-def replies(cadre: User, page: int = 1) -> tuple[list[ReplyRow], int, int, int]:
-    """Replies to the cadre's own evaluations, newest first: rows, total, page, pages."""
+def replies(cadre: User, page: int = 1) -> Page[ReplyRow]:
+    """A page of the replies to the cadre's own evaluations, newest first."""
     query = (
         sa.select(
             Feedback.id,
@@ -264,14 +248,6 @@ def replies(cadre: User, page: int = 1) -> tuple[list[ReplyRow], int, int, int]:
         .join(User, User.id == Feedback.user_id)
         .where(Evaluation.cadre_id == cadre.id, Feedback.reply.is_not(None))
     )
-    total = db.session.scalar(sa.select(sa.func.count()).select_from(query.subquery())) or 0
-    number, pages = _pages(total, page)
-    rows = [
-        ReplyRow(*values)
-        for values in db.session.execute(
-            query.order_by(Feedback.replied_at.desc(), Feedback.id.desc())
-            .limit(PAGE_SIZE)
-            .offset((number - 1) * PAGE_SIZE)
-        )
-    ]
-    return rows, total, number, pages
+    return paginate(
+        query.order_by(Feedback.replied_at.desc(), Feedback.id.desc()), page, PAGE_SIZE
+    ).map(lambda values: ReplyRow(*values))

@@ -40,7 +40,15 @@ from coso.judging.queries import thresholds
 from coso.judging.scoring import FAIL, PARTIAL
 from coso.models import BranchStatus, Evaluation, Unit
 from coso.redirects import safe_next
-from coso.web import wants_fragment
+from coso.web import (
+    choice_arg,
+    page_arg,
+    render_page,
+    unit_arg,
+    unit_choices,
+    user_now,
+    wants_fragment,
+)
 
 bp = Blueprint("feedback", __name__)
 
@@ -49,11 +57,6 @@ Errors = dict[str, list[str]]
 
 def _locale() -> str:
     return str(get_locale())
-
-
-def signed_in() -> Any:
-    """The signed-in user itself, not the request-bound proxy (the service stores it)."""
-    return current_user._get_current_object()
 
 
 # ------------------------------------------------------------------- access
@@ -83,43 +86,6 @@ def next_url(default: str) -> str:
 # ------------------------------------------------------------------ parsing
 
 
-def unit_arg(errors: Errors) -> Unit:
-    """The ``unit`` filter: my own unit when absent; 404 unknown, 403 outside my area."""
-    raw = request.args.get("unit", "").strip()
-    if not raw:
-        return current_user.unit
-    if not raw.isdecimal() or len(raw) > 9:
-        errors["unit"] = [_("Choose a unit from the list.")]
-        return current_user.unit
-    return scope.unit_or_403(current_user, int(raw))
-
-
-def page_arg(errors: Errors) -> int:
-    """The ``page`` argument: 1 when absent; a message and 1 when it is not a page number."""
-    raw = request.args.get("page", "").strip() or "1"
-    if not raw.isdecimal() or len(raw) > 6 or int(raw) < 1:
-        errors["page"] = [_("The page number is not valid.")]
-        return 1
-    return int(raw)
-
-
-def choice_arg(name: str, choices: tuple[str, ...], default: str, errors: Errors) -> str:
-    """The argument ``name``, one of ``choices``: ``default`` when absent or not one of them."""
-    raw = request.args.get(name, "").strip() or default
-    if raw not in choices:
-        errors[name] = [_("Choose a value from the list.")]
-        return default
-    return raw
-
-
-def unit_choices(selected: Unit) -> list[Any]:
-    """The units a list can be narrowed to: my own, those right under it, and the chosen one."""
-    options = [unit for unit, _depth in scope.unit_options(current_user, nearby=True)]
-    if selected.id not in {unit.id for unit in options}:
-        options.append(selected)
-    return options
-
-
 # -------------------------------------------------------------------- lists
 
 
@@ -131,22 +97,21 @@ def inbox() -> ResponseReturnValue:
     errors: Errors = {}
     unit = unit_arg(errors)
     show = choice_arg("show", ("all", "unread"), "all", errors)
-    number = page_arg(errors)
+    number = page_arg()
     today = clock.today()
     result = queries.inbox(unit, today, unread_only=show == "unread", page=number)
     context = {
         "result": result,
         "unit": unit,
-        "units": unit_choices(unit),
+        "units": unit_choices(unit, nearby=True),
         "show": show,
         "errors": errors,
         "today": today,
         "notices": notices(),
     }
-    code = 422 if errors else 200
-    if wants_fragment():
-        return render_template("feedback/_inbox.html", **context), code
-    return render_template("feedback/inbox.html", **context), code
+    return render_page(
+        "feedback/inbox.html", "feedback/_inbox.html", 422 if errors else 200, **context
+    )
 
 
 @bp.get("/feedback/replies")
@@ -155,14 +120,9 @@ def replies() -> ResponseReturnValue:
     """What branches answered to my evaluations; showing them changes nothing (a GET is
     safe, issue 17 item 14): the page's button POSTs to ``replies_read``."""
     scope.require(current_user, "evaluate")
-    errors: Errors = {}
-    number = page_arg(errors)
-    rows, total, number, pages = queries.replies(signed_in(), number)
-    template = "feedback/_replies.html" if wants_fragment() else "feedback/replies.html"
-    page = render_template(
-        template, rows=rows, total=total, page=number, pages=pages, errors=errors
-    )
-    return page, 422 if errors else 200
+    number = page_arg()
+    result = queries.replies(user_now(), number)
+    return render_page("feedback/replies.html", "feedback/_replies.html", result=result)
 
 
 #: At most this many replies are marked read by one POST (a page holds far fewer).
@@ -182,10 +142,8 @@ def replies_read() -> ResponseReturnValue:
     if service.mark_replies_read(ids, cadre_id=current_user.id):
         db.session.commit()
     if wants_fragment():
-        rows, total, number, pages = queries.replies(signed_in(), 1)
-        return render_template(
-            "feedback/_replies.html", rows=rows, total=total, page=number, pages=pages, errors={}
-        )
+        result = queries.replies(user_now(), 1)
+        return render_template("feedback/_replies.html", result=result)
     return redirect(url_for("feedback.replies"), 303)
 
 
@@ -249,9 +207,7 @@ def show(evaluation_id: int) -> ResponseReturnValue:
     """One evaluation as its branch reads it: scores, what failed and why, the answer so far."""
     evaluation = evaluation_or_403(current_user, evaluation_id)
     context = page_context(evaluation)
-    if wants_fragment():
-        return render_template("feedback/_page.html", **context)
-    return render_template("feedback/show.html", **context)
+    return render_page("feedback/show.html", "feedback/_page.html", **context)
 
 
 def section(evaluation: Evaluation, partial: str, anchor: str, **extra: Any) -> ResponseReturnValue:
@@ -277,7 +233,7 @@ def invalid_form(
 def acknowledge(evaluation_id: int) -> ResponseReturnValue:
     """Mark the evaluation read for the branch (the first acknowledgement stands)."""
     evaluation = evaluation_or_403(current_user, evaluation_id, "respond")
-    service.acknowledge(evaluation, signed_in())
+    service.acknowledge(evaluation, user_now())
     db.session.commit()
     if not wants_fragment():
         flash(_("Marked as read."), "info")
@@ -295,7 +251,7 @@ def reply(evaluation_id: int) -> ResponseReturnValue:
         return invalid_form(
             evaluation, "feedback/_response.html", "reply", plain_errors(exc.messages)
         )
-    service.reply(evaluation, signed_in(), data["reply"])
+    service.reply(evaluation, user_now(), data["reply"])
     db.session.commit()
     if not wants_fragment():
         flash(_("Your reply was sent."), "info")
@@ -363,7 +319,7 @@ def notices() -> rules.Notices:
     if not current_user.is_authenticated:
         return rules.Notices()
     if "coso_notices" not in g:
-        g.coso_notices = alerts.notices(signed_in(), clock.today())
+        g.coso_notices = alerts.notices(user_now(), clock.today())
     return g.coso_notices
 
 

@@ -9,6 +9,7 @@ import sqlalchemy as sa
 from coso import scope
 from coso.extensions import db
 from coso.models import Evaluation, Guidance, Unit, User
+from coso.web import Page, paginate
 
 
 def guidance_for(unit: Unit, period: str) -> Guidance | None:
@@ -42,8 +43,8 @@ def exists(unit: Unit, period: str, other: Guidance | None = None) -> Guidance |
     return db.session.scalar(query)
 
 
-def issued(user: User, unit: Unit | None, page: int, size: int) -> tuple[list[Any], int]:
-    """One page of (guidance, unit) rows in ``user``'s area, newest month first, and the total.
+def issued(user: User, unit: Unit | None, page: int, size: int) -> Page[Any]:
+    """One page of (guidance, unit) rows in ``user``'s area, newest month first, counted.
 
     Only ``unit``'s own guidance when ``unit`` is given.
     """
@@ -54,10 +55,4 @@ def issued(user: User, unit: Unit | None, page: int, size: int) -> tuple[list[An
     )
     if unit is not None:
         query = query.where(Guidance.unit_id == unit.id)
-    total = db.session.scalar(sa.select(sa.func.count()).select_from(query.subquery())) or 0
-    rows = db.session.execute(
-        query.order_by(Guidance.period.desc(), Unit.depth, Unit.name)
-        .offset((page - 1) * size)
-        .limit(size)
-    ).all()
-    return list(rows), total
+    return paginate(query.order_by(Guidance.period.desc(), Unit.depth, Unit.name), page, size)

@@ -10,7 +10,8 @@ from flask_babel import lazy_gettext as _l
 from marshmallow import EXCLUDE, Schema, ValidationError, fields, validate, validates_schema
 
 from coso.checklists.rules import CODE_RE
-from coso.fields import MAX_YEAR, MIN_YEAR, msgs, parse_month, text
+from coso.checklists.schema import CODE_MESSAGE
+from coso.fields import MAX_YEAR, MIN_YEAR, matching, msgs, parse_month, text
 from coso.guidance.rules import PERIOD_RE
 
 MAX_TOPICS = 30
@@ -24,13 +25,7 @@ class TopicSchema(Schema):
     class Meta:
         unknown = EXCLUDE
 
-    code = fields.String(
-        required=True,
-        error_messages=msgs(),
-        validate=validate.Regexp(
-            CODE_RE, error=_l("1 to 10 letters or digits (dot, dash, underscore allowed).")
-        ),
-    )
+    code = matching(CODE_RE, CODE_MESSAGE)
     title = text(300, required=True)
 
 

@@ -32,7 +32,15 @@ from coso.guidance.service import (
     save,
 )
 from coso.models import Guidance, Unit
-from coso.web import PAGE_SIZE, int_arg, page_arg, render_page, unit_in_scope
+from coso.web import (
+    PAGE_SIZE,
+    int_arg,
+    page_arg,
+    render_page,
+    row_in_scope,
+    unit_in_scope,
+    user_now,
+)
 
 ACTION = "publish"
 BLANK_TOPICS = 3
@@ -40,11 +48,7 @@ BLANK_TOPICS = 3
 
 def guidance_or_403(guidance_id: int) -> Guidance:
     """The guidance with this id, when the signed-in user may publish for its unit."""
-    guidance = db.session.get(Guidance, guidance_id)
-    if guidance is None:
-        abort(404)
-    unit_in_scope(guidance.unit_id, ACTION)
-    return guidance
+    return row_in_scope(Guidance, guidance_id, ACTION)
 
 
 def issuing_unit(unit_id: int | None) -> Unit:
@@ -62,21 +66,17 @@ def guidance_list() -> ResponseReturnValue:
     scope.require(current_user, ACTION)
     unit_id = int_arg("unit")
     unit = issuing_unit(unit_id) if unit_id else None
-    page = page_arg()
-    rows, total = issued(current_user, unit, page, PAGE_SIZE)
     home = unit or current_user.unit
     period = period_of(clock.today())
     return render_page(
         "admin/guidance_list.html",
         "admin/_guidance_list.html",
-        rows=rows,
+        result=issued(current_user, unit, page_arg(), PAGE_SIZE),
         unit=unit,
         home=home,
         period=period,
         this_month=None if home.is_branch else exists(home, period),
         copy_period=period if home.is_branch else next_month_to_write(home, period),
-        page=page,
-        pages=max(1, -(-total // PAGE_SIZE)),
     )
 
 
@@ -121,7 +121,7 @@ def _post(guidance: Guidance | None, unit: Unit) -> ResponseReturnValue:
         errors = {"period": [_("This unit already has guidance for this month.")]}
         return _form_page(guidance, unit, values, 422, errors=errors)
     try:
-        saved = save(guidance, unit, data, current_user._get_current_object())
+        saved = save(guidance, unit, data, user_now())
         db.session.commit()
     except GuidanceProblem as exc:
         db.session.rollback()
@@ -178,7 +178,7 @@ def guidance_copy() -> ResponseReturnValue:
         flash(_("Choose a month (YYYY-MM)."), "error")
         return redirect(url_for("admin.guidance_list"), code=303)
     try:
-        guidance = copy_last_month(unit, period, current_user._get_current_object())
+        guidance = copy_last_month(unit, period, user_now())
         db.session.commit()
     except GuidanceProblem as exc:
         db.session.rollback()

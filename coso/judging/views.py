@@ -25,7 +25,7 @@ from coso.judging.queries import inherited, settings_for_path
 from coso.judging.rejudge import SettingsProblem, change_settings
 from coso.judging.schema import SETTING_FIELDS, SettingsSchema, form_values
 from coso.models import Unit, UnitSettings
-from coso.web import render_page, unit_in_scope
+from coso.web import render_page, unit_in_scope, user_now
 
 ACTION = "publish"
 
@@ -85,7 +85,7 @@ def settings(unit_id: int) -> ResponseReturnValue:
     except ValidationError as exc:
         return _page(unit, values, 422, errors=plain_errors(exc.messages))
     try:
-        summary = change_settings(unit, data, current_user._get_current_object())
+        summary = change_settings(unit, data, user_now())
     except SettingsProblem as exc:
         db.session.rollback()
         return _page(unit, values, 422, errors={"_form": [str(exc)]})

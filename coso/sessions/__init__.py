@@ -14,6 +14,8 @@ from flask import Flask
 
 def init_app(app: Flask) -> None:
     """Register the page and the hook that notes when a sign-in was last used."""
+    # Imported here, not at the top: auth and the users' service import this package's
+    # service, and need not load the page's blueprint with it.
     from coso.sessions import service, views
 
     app.register_blueprint(views.bp)

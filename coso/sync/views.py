@@ -19,6 +19,7 @@ from coso.evaluations import service
 from coso.extensions import csrf, db, limiter, login_manager, read_first
 from coso.fields import is_storable
 from coso.sync import queries
+from coso.web import user_now
 
 MAX_BATCH = 100
 
@@ -50,7 +51,7 @@ def session_info() -> ResponseReturnValue:
 @bp.get("/field-pack")
 def get_field_pack() -> ResponseReturnValue:
     """What the phone needs offline; an unchanged pack answers 304 to its ETag."""
-    pack = queries.field_pack(current_user._get_current_object())
+    pack = queries.field_pack(user_now())
     etag = queries.fingerprint(pack)
     if etag in request.if_none_match:
         response = current_app.response_class(status=304)
@@ -103,7 +104,7 @@ def sync() -> ResponseReturnValue:
         not isinstance(device_id, str) or len(device_id) > 100 or not is_storable(device_id)
     ):
         return bad_request(_("device_id must be a string of at most 100 characters."))
-    results = service.submit_batch(items, current_user._get_current_object(), device_id=device_id)
+    results = service.submit_batch(items, user_now(), device_id=device_id)
     # Read the answers before committing: afterwards every evaluation would be expired and
     # reloaded one by one, in a second transaction (on SQLite, a second wait for the lock).
     answers = [result.as_dict() for result in results]

@@ -8,6 +8,7 @@ from coso import scope
 from coso.extensions import db
 from coso.models import Unit, User
 from coso.users.rules import ACTION, ROLES, rank_allows
+from coso.web import Page, paginate
 
 
 def may_manage(manager: User, target: User) -> bool:
@@ -22,10 +23,8 @@ def username_taken(username: str) -> bool:
     return db.session.scalar(sa.select(User.id).where(User.username == username)) is not None
 
 
-def users_page(
-    manager: User, q: str, role: str, state: str, page: int, size: int
-) -> tuple[list[User], int]:
-    """One page of the users of ``manager``'s area, by username, and how many match in all.
+def users_page(manager: User, q: str, role: str, state: str, page: int, size: int) -> Page[User]:
+    """One page of the users of ``manager``'s area, by username, counted.
 
     :param q: part of a username, display name or home unit code ("" for all).
     :param role: one of ``ROLES`` to keep only its holders (anything else: all).
@@ -45,8 +44,4 @@ def users_page(
         query = query.where(User.roles.contains(role))
     if state in ("active", "inactive"):
         query = query.where(User.active.is_(state == "active"))
-    total = db.session.scalar(sa.select(sa.func.count()).select_from(query.subquery())) or 0
-    found = db.session.scalars(
-        query.order_by(User.username).offset((page - 1) * size).limit(size)
-    ).all()
-    return list(found), total
+    return paginate(query.order_by(User.username), page, size, scalars=True)

@@ -7,7 +7,7 @@ from typing import Any
 from flask_babel import lazy_gettext as _l
 from marshmallow import EXCLUDE, Schema, ValidationError, fields, validate, validates_schema
 
-from coso.fields import msgs, text
+from coso.fields import matching, msgs, text
 from coso.users.rules import ROLES, USERNAME_RE
 from coso.users.words import password_problems
 
@@ -63,11 +63,6 @@ class PasswordSchema(Schema):
 class UserCreateSchema(UserEditSchema):
     """A new account: what can be edited later, plus its username."""
 
-    username = fields.String(
-        required=True,
-        error_messages=msgs(),
-        validate=validate.Regexp(
-            USERNAME_RE,
-            error=_l("3 to 60 characters: lower-case letters, digits, dot, dash or underscore."),
-        ),
+    username = matching(
+        USERNAME_RE, _l("3 to 60 characters: lower-case letters, digits, dot, dash or underscore.")
     )

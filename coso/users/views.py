@@ -56,17 +56,13 @@ def users() -> ResponseReturnValue:
     role = request.args.get("role", "")
     state = request.args.get("state", "")
     page = page_arg()
-    found, total = queries.users_page(current_user, q, role, state, page, PAGE_SIZE)
     return render_page(
         "admin/users.html",
         "admin/_users.html",
-        found=found,
+        result=queries.users_page(current_user, q, role, state, page, PAGE_SIZE),
         q=q,
         role=role,
         state=state,
-        page=page,
-        pages=max(1, -(-total // PAGE_SIZE)),
-        total=total,
         roles=ROLES,
     )
 

@@ -25,17 +25,24 @@ from marshmallow import ValidationError
 
 from coso import clock, scope
 from coso import spreadsheets as exports
-from coso.dashboard.views import unit_arg
 from coso.dashboard.words import form_label
 from coso.extensions import db
 from coso.fields import plain_errors
 from coso.models import Unit, User, Visit
 from coso.models.visits import VISIT_FORMS
-from coso.scope import unit_options
 from coso.visits import queries, service
 from coso.visits.rules import report_missing
 from coso.visits.schema import LOGGED_FORMS, ReportSchema, VisitSchema
-from coso.web import wants_fragment
+from coso.web import (
+    int_arg,
+    page_arg,
+    page_of,
+    render_page,
+    unit_arg,
+    unit_choices,
+    user_now,
+    wants_fragment,
+)
 
 bp = Blueprint("visits", __name__, url_prefix="/visits")
 PAGE_SIZE = 25
@@ -52,22 +59,17 @@ def _year(errors: Errors, today: date) -> int:
     return today.year
 
 
-def _page() -> int:
-    raw = request.args.get("page", "1").strip() or "1"
-    return int(raw) if raw.isdecimal() and len(raw) < 7 and int(raw) > 0 else 1
-
-
 # ------------------------------------------------------------------ my visits
 
 
 def _whose() -> User:
     """The cadre whose visits are shown: me, or (province) a cadre in my area."""
-    raw = request.args.get("user", "").strip()
-    if not raw or raw == str(current_user.id):
+    user_id = int_arg("user")
+    if not request.args.get("user", "").strip() or user_id == current_user.id:
         scope.require(current_user, "evaluate")
-        return current_user._get_current_object()  # type: ignore[no-any-return]
+        return user_now()  # type: ignore[no-any-return]
     scope.require(current_user, "evaluate_view")
-    user = db.session.get(User, int(raw)) if raw.isdecimal() and len(raw) < 10 else None
+    user = db.session.get(User, user_id) if user_id else None  # not a number: no such cadre
     if user is None:
         abort(404)
     if not scope.in_scope(current_user, user.unit):
@@ -86,27 +88,21 @@ def mine() -> ResponseReturnValue:
     visits = queries.year_visits([user.id], year).get(user.id, [])
     row = queries.row_for(user, visits, year, today, queries.target_for(user))
     newest = sorted(visits, key=lambda v: (v.start_date, v.id), reverse=True)
-    pages = max(1, -(-len(newest) // PAGE_SIZE))
-    number = min(_page(), pages)
-    shown = newest[(number - 1) * PAGE_SIZE : number * PAGE_SIZE]
+    result = page_of(newest, page_arg(), PAGE_SIZE)
     context = {
         "person": user,
         "own": user.id == current_user.id,
         "row": row,
-        "visits": shown,
-        "page": number,
-        "pages": pages,
+        "visits": result.rows,
+        "result": result,
         "year": year,
         "today": today,
         "errors": errors,
         "forms": VISIT_FORMS,
         "report_missing": report_missing,
-        "units": _unit_names({v.unit_id for v in shown}),
+        "units": _unit_names({v.unit_id for v in result.rows}),
     }
-    code = 422 if errors else 200
-    if wants_fragment():
-        return render_template("visits/_mine.html", **context), code
-    return render_template("visits/mine.html", **context), code
+    return render_page("visits/mine.html", "visits/_mine.html", 422 if errors else 200, **context)
 
 
 def _unit_names(ids: set[int]) -> dict[int, Unit]:
@@ -128,13 +124,6 @@ def _form_data() -> dict[str, Any]:
     return data
 
 
-def _unit_choices(selected: Unit | None) -> list[tuple[Unit, int]]:
-    options = unit_options(current_user)
-    if selected is not None and all(unit.id != selected.id for unit, _ in options):
-        options.append((selected, 0))
-    return options
-
-
 @bp.route("/new", methods=["GET", "POST"])
 @login_required
 def new() -> ResponseReturnValue:
@@ -144,12 +133,12 @@ def new() -> ResponseReturnValue:
     if request.method == "POST":
         values = _form_data()
         try:
-            data = VisitSchema(current_user._get_current_object(), today).load(values)
+            data = VisitSchema(user_now(), today).load(values)
         except ValidationError as exc:
             errors = plain_errors(exc.messages)
             selected = _selected_unit(values.get("unit_id"))
-            return _render_form(values, errors, selected, today), 422
-        service.log_visit(current_user._get_current_object(), data)
+            return _render_form(values, errors, selected, today, 422)
+        service.log_visit(user_now(), data)
         db.session.commit()
         flash(_("The visit was logged."), "info")
         target = url_for("visits.mine")
@@ -169,18 +158,18 @@ def _selected_unit(raw: str | None) -> Unit | None:
     return unit if unit is not None and scope.may(current_user, "evaluate", unit) else None
 
 
-def _render_form(values: dict[str, Any], errors: Errors, selected: Unit | None, today: date) -> str:
+def _render_form(
+    values: dict[str, Any], errors: Errors, selected: Unit | None, today: date, status: int = 200
+) -> ResponseReturnValue:
     context = {
         "values": values,
         "errors": errors,
-        "units": _unit_choices(selected),
+        "units": unit_choices(selected),
         "forms": LOGGED_FORMS,
         "today": today,
         "max_days": 31,
     }
-    if wants_fragment():
-        return render_template("visits/_form.html", **context)
-    return render_template("visits/new.html", **context)
+    return render_page("visits/new.html", "visits/_form.html", status, **context)
 
 
 @bp.route("/<int:visit_id>/report", methods=["GET", "POST"])
@@ -223,7 +212,7 @@ def report(visit_id: int) -> ResponseReturnValue:
 def _ledger_context() -> tuple[dict[str, Any], Errors]:
     errors: Errors = {}
     today = clock.today()
-    unit = unit_arg(request.args, errors)
+    unit = unit_arg(errors)
     year = _year(errors, today)
     behind_only = request.args.get("behind", "") in ("1", "on", "true")
     rows = queries.ledger(unit, year, today, behind_only=behind_only)
@@ -235,7 +224,7 @@ def _ledger_context() -> tuple[dict[str, Any], Errors]:
         "forms": VISIT_FORMS,
         "today": today,
         "errors": errors,
-        "units": unit_options(current_user),
+        "units": unit_choices(unit),
         "pace_date": min(today, date(year, 12, 31)) if year <= today.year else None,
     }
     return context, errors
@@ -247,10 +236,9 @@ def ledger_page() -> ResponseReturnValue:
     """Each cadre's days at the grassroots this year by form, against the target and the pace."""
     scope.require(current_user, "evaluate_view")
     context, errors = _ledger_context()
-    code = 422 if errors else 200
-    if wants_fragment():
-        return render_template("visits/_ledger.html", **context), code
-    return render_template("visits/ledger.html", **context), code
+    return render_page(
+        "visits/ledger.html", "visits/_ledger.html", 422 if errors else 200, **context
+    )
 
 
 def _ledger_columns(year: int, today: date) -> list[exports.Column]:
@@ -285,13 +273,11 @@ def _form_header(form: str) -> Any:
     return headers[form]
 
 
-@bp.get("/ledger.<fmt>")
+@bp.get("/ledger.<any(csv, xlsx):fmt>")
 @login_required
 def export_ledger(fmt: str) -> ResponseReturnValue:
     """The ledger with the page's filters as CSV or XLSX."""
     scope.require(current_user, "evaluate_view")
-    if fmt not in exports.FORMATS:
-        abort(404)
     context, errors = _ledger_context()
     if errors:
         return render_template("visits/ledger.html", **context), 422

@@ -7,7 +7,9 @@
   const O = window.CosoOutbox;
   const body = document.body;
   const signedIn = body.dataset.user !== undefined && body.dataset.user !== "";
+  // The page's words (templates/_i18n_js.html), shared with the page scripts loaded after this one.
   const t = (key) => (document.getElementById("i18n") || { dataset: {} }).dataset[key] || key;
+  window.CosoText = t;
 
   if ("serviceWorker" in navigator && body.dataset.sw) {
     navigator.serviceWorker.register(body.dataset.sw, { scope: "/" }).catch(() => {});

@@ -7,7 +7,7 @@
   "use strict";
   const O = window.CosoOutbox;
   const EPS = 1e-9;
-  const t = (key) => (document.getElementById("i18n") || { dataset: {} }).dataset[key] || key;
+  const t = window.CosoText; // app.js
   let form = null;
   let saveTimer = null;
 
@@ -323,6 +323,14 @@
     update();
   }
 
+  // The topics of the chosen month from the field pack, when the server cannot be asked.
+  async function topicsFromPack() {
+    const stored = await O.get("meta", "fieldpack");
+    const id = parseInt(form.dataset.branchId, 10);
+    const branch = stored && stored.value.branches.find((b) => b.id === id);
+    if (branch) renderTopics(stored.value, branch);
+  }
+
   async function loadFromOutbox(uuid) {
     const queued = await O.get("outbox", uuid);
     if (!queued) return;
@@ -348,10 +356,7 @@
     // Offline, the topics for another month come from the pack instead of the server.
     form.elements.meeting_date.addEventListener("change", async () => {
       if (navigator.onLine && !form.dataset.generic) return; // htmx asks the server
-      const stored = await O.get("meta", "fieldpack");
-      const id = parseInt(form.dataset.branchId, 10);
-      const branch = stored && stored.value.branches.find((b) => b.id === id);
-      if (branch) renderTopics(stored.value, branch);
+      await topicsFromPack();
     });
   }
 
@@ -361,10 +366,7 @@
   document.addEventListener("htmx:sendError", async (e) => {
     // The topics request failed (no signal): render them from the pack.
     if (!form || !e.detail || !e.detail.elt || e.detail.elt.name !== "meeting_date") return;
-    const stored = await O.get("meta", "fieldpack");
-    const id = parseInt(form.dataset.branchId, 10);
-    const branch = stored && stored.value.branches.find((b) => b.id === id);
-    if (branch) renderTopics(stored.value, branch);
+    await topicsFromPack();
   });
   if (document.readyState === "loading") document.addEventListener("DOMContentLoaded", init);
   else init();

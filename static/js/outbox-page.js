@@ -2,7 +2,7 @@
 (function () {
   "use strict";
   const O = window.CosoOutbox;
-  const t = (key) => (document.getElementById("i18n") || { dataset: {} }).dataset[key] || key;
+  const t = window.CosoText; // app.js
   const me = parseInt(document.body.dataset.user, 10);
 
   function errorsText(errors) {
