@@ -14,7 +14,7 @@ from flask.testing import FlaskClient
 
 from coso import audit
 from coso.extensions import db
-from coso.models import AuditEvent, Unit
+from coso.models import AuditEvent, Unit, User
 from tests.admin_support import post
 from tests.builders import make_user, payload, small_province, with_checklist
 from tests.conftest import AuthActions
@@ -67,7 +67,7 @@ def world(app: Flask, client: FlaskClient, auth: AuthActions) -> dict[str, Any]:
 def actions(page: str) -> list[str]:
     import re
 
-    return re.findall(r'<strong class="action">([^<]+)</strong>', page)
+    return re.findall(r'<strong class="action" data-action="([^"]+)"', page)
 
 
 def test_every_kind_of_event_is_listed(client: FlaskClient, world: dict) -> None:
@@ -162,21 +162,68 @@ def test_csv_export(client: FlaskClient, world: dict) -> None:
     assert body.startswith("\ufeff".encode())
     rows = list(csv.reader(io.StringIO(body.decode("utf-8-sig"))))
     assert rows[0] == [
-        "at",
-        "user",
-        "action",
-        "object_type",
-        "object_id",
-        "unit",
-        "address",
-        "details",
+        "Thời điểm",
+        "Người dùng",
+        "Sự kiện",
+        "Mã sự kiện",
+        "Đối tượng",
+        "Mã đối tượng",
+        "Đơn vị",
+        "Địa chỉ IP",
+        "Chi tiết",
     ]
-    assert {row[2] for row in rows[1:]} == {"login", "login.failed", "logout"}
-    attack = [row for row in rows[1:] if "calc" in row[7]]
+    assert {row[3] for row in rows[1:]} == {"login", "login.failed", "logout"}
+    assert {row[2] for row in rows[1:]} == {
+        "Đăng nhập",
+        "Đăng nhập không thành công",
+        "Đăng xuất",
+    }
+    attack = [row for row in rows[1:] if "calc" in row[8]]
     assert attack and not any(cell.startswith("=") for row in rows for cell in row)
     everything = client.get("/admin/audit.csv").get_data().decode("utf-8-sig")
     assert "unit.update" in everything and "An Bình Mới" in everything
     assert client.get("/admin/audit.csv?date_from=bad").status_code == 422
+
+
+def test_events_and_details_read_in_the_users_language(
+    app: Flask, client: FlaskClient, world: dict
+) -> None:
+    """Codes like ``unit.update`` and raw JSON once stood where a person reads words."""
+    page = client.get("/admin/audit?kind=unit").get_data(as_text=True)
+    assert (
+        '<strong class="action" data-action="unit.update" title="unit.update">Sửa đơn vị</strong>'
+        in page
+    )
+    assert "<td>Tên</td><td>Đoàn xã An Bình</td><td>Đoàn xã An Bình Mới</td>" in page
+    text = client.get("/admin/audit.csv?kind=unit").get_data().decode("utf-8-sig")
+    (row,) = [r for r in csv.reader(io.StringIO(text))][1:]
+    assert row[2] == "Sửa đơn vị"
+    assert row[8] == "Tên: Đoàn xã An Bình → Đoàn xã An Bình Mới"
+    with app.app_context():
+        admin = db.session.query(User).filter_by(username="admin").one()
+        admin.locale = "en"
+        db.session.commit()
+    page = client.get("/admin/audit?kind=unit").get_data(as_text=True)
+    assert ">Unit changed</strong>" in page and "<td>Name</td>" in page
+    text = client.get("/admin/audit.csv?kind=unit").get_data().decode("utf-8-sig")
+    header, row = list(csv.reader(io.StringIO(text)))
+    assert header[:3] == ["Time", "User", "Event"] and row[2] == "Unit changed"
+    assert row[8] == "Name: Đoàn xã An Bình → Đoàn xã An Bình Mới"
+
+
+def test_every_recorded_event_has_a_name() -> None:
+    """A new audit action without words would show as its code: name it in coso/admin/words."""
+    import pathlib
+    import re
+
+    from coso.admin.words import EVENT_NAMES
+
+    source = "\n".join(p.read_text() for p in pathlib.Path("coso").rglob("*.py"))
+    recorded = set(re.findall(r'"((?:[a-z]+)\.[a-z_]+|login|logout)"', source))
+    prefixes = {name.split(".")[0] for name in EVENT_NAMES}
+    recorded = {a for a in recorded if a.split(".")[0] in prefixes and not a.endswith(".id")}
+    recorded -= {"feedback.action", "feedback.replies", "feedback.show"}  # endpoints, not events
+    assert recorded <= set(EVENT_NAMES), recorded - set(EVENT_NAMES)
 
 
 def test_a_commune_administrator_sees_only_its_commune(

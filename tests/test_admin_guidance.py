@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from datetime import date
 from typing import Any
 
@@ -12,7 +13,13 @@ from flask.testing import FlaskClient
 
 from coso.extensions import db
 from coso.guidance.queries import guidance_for
-from coso.guidance.rules import period_of, previous_period
+from coso.guidance.rules import (
+    frozen_changes,
+    next_free_period,
+    next_period,
+    period_of,
+    previous_period,
+)
 from coso.models import AuditEvent, Guidance, GuidanceTopic, Unit
 from tests.admin_support import count, events, post
 from tests.builders import make_unit, make_user, payload, small_province, with_checklist
@@ -140,16 +147,38 @@ def test_copy_last_month(app: Flask, client: FlaskClient, auth: AuthActions, wor
         assert copy.title == "Tháng Thanh niên" and [t.code for t in copy.topics] == ["T1", "PL"]
         assert response.headers["Location"].endswith(f"/admin/guidance/{copy.id}")
         assert len(events("guidance.copy")) == 1
-    # Copying onto a month that has guidance goes to it instead.
+    # Copying onto a month that has guidance changes nothing and never opens its form.
     again = post(
         client, "/admin/guidance/copy", {"unit": str(world["province"]), "period": THIS_MONTH}
     )
     with app.app_context():
-        assert count(Guidance) == 2
-        copy_id = db.session.scalar(sa.select(Guidance.id).where(Guidance.period == THIS_MONTH))
-    assert again.headers["Location"].endswith(f"/admin/guidance/{copy_id}")
+        assert count(Guidance) == 2 and len(events("guidance.copy")) == 1
+    assert again.headers["Location"].endswith("/admin/guidance")
     page = client.get("/admin/guidance").get_data(as_text=True)
     assert "Tháng Thanh niên" in page and THIS_MONTH in page
+    # The copy form now proposes the next month, which has no guidance.
+    proposed = re.search(
+        r'<input id="copy-period" name="period" type="month" value="([^"]*)"', page
+    )
+    assert proposed and proposed.group(1) == next_period(THIS_MONTH)
+
+
+def test_copy_proposes_the_first_month_without_guidance(
+    app: Flask, client: FlaskClient, auth: AuthActions, world: dict
+) -> None:
+    auth.login("province")
+    page = client.get("/admin/guidance").get_data(as_text=True)
+    assert f'id="copy-period" name="period" type="month" value="{THIS_MONTH}"' in page
+    post(client, f"/admin/guidance/new?unit={world['province']}", form())
+    post(
+        client,
+        f"/admin/guidance/new?unit={world['province']}",
+        form(period=next_period(THIS_MONTH)),
+    )
+    page = client.get("/admin/guidance").get_data(as_text=True)
+    after_next = next_period(next_period(THIS_MONTH))
+    assert f'id="copy-period" name="period" type="month" value="{after_next}"' in page
+    assert next_free_period("2026-11", {"2026-11", "2026-12"}.__contains__) == "2027-01"
 
 
 def test_a_branch_uses_the_nearest_issuing_unit(
@@ -172,7 +201,10 @@ def test_a_branch_uses_the_nearest_issuing_unit(
     assert "Của xã" in page
 
 
-def test_used_guidance_keeps_its_topics(app: Flask, client: FlaskClient, auth: AuthActions) -> None:
+def test_used_guidance_is_frozen_but_may_grow(
+    app: Flask, client: FlaskClient, auth: AuthActions
+) -> None:
+    """A topic title evaluations had ticked was once rewritten; only additions now."""
     with app.app_context():
         data = with_checklist(small_province())
         guidance_id, branch, template = (
@@ -180,27 +212,83 @@ def test_used_guidance_keeps_its_topics(app: Flask, client: FlaskClient, auth: A
             data["branches"][0].id,
             data["template"].id,
         )
+        saved = db.session.get(Guidance, guidance_id)
+        fields: dict[str, str] = {"period": saved.period, "title": saved.title}
+        if saved.material:
+            fields["material"] = saved.material
+        for i, topic in enumerate(saved.topics):
+            fields[f"topics-{i}-code"] = topic.code
+            fields[f"topics-{i}-title"] = topic.title
+        count_before = len(saved.topics)
+        period = saved.period
     auth.login("cadre")
     token = client.get("/api/v1/session").get_json()["csrf_token"]
     body = {"evaluations": [payload(branch, template, guidance_id)]}
     assert client.post("/api/v1/sync", json=body, headers={"X-CSRFToken": token}).status_code == 200
     auth.logout()
     auth.login("province")
-    fields = {"period": THIS_MONTH, "title": "Hướng dẫn tháng (sửa)"}
-    for i in range(1, 5):
-        fields[f"topics-{i}-code"] = f"T{i}"
-        fields[f"topics-{i}-title"] = f"Chủ đề {i} (sửa)"
-    assert post(client, f"/admin/guidance/{guidance_id}", fields).status_code == 303
-    removed = dict(fields, **{"topics-4-remove": "1"})
-    response = post(client, f"/admin/guidance/{guidance_id}", removed)
+    form_page = client.get(f"/admin/guidance/{guidance_id}").get_data(as_text=True)
+    assert re.search(r'<input id="t0-title"[^>]*readonly', form_page)
+    assert re.search(r'<input id="g-title"[^>]*readonly', form_page)
+    assert 'id="frozen-note"' in form_page
+    rewritten = dict(fields, **{"topics-0-title": "Chủ đề 1 (sửa)"})
+    response = post(client, f"/admin/guidance/{guidance_id}", rewritten)
     assert response.status_code == 422
-    moved = dict(fields, period=LAST_MONTH)
+    assert 'id="err-topics"' in response.get_data(as_text=True)
+    retitled = dict(fields, title="Hướng dẫn tháng (sửa)")
+    response = post(client, f"/admin/guidance/{guidance_id}", retitled)
+    assert response.status_code == 422 and 'id="err-g-title"' in response.get_data(as_text=True)
+    removed = dict(fields, **{"topics-0-remove": "1"})
+    assert post(client, f"/admin/guidance/{guidance_id}", removed).status_code == 422
+    moved = dict(fields, period=previous_period(period))
     assert post(client, f"/admin/guidance/{guidance_id}", moved).status_code == 422
     assert post(client, f"/admin/guidance/{guidance_id}/delete").status_code == 422
     with app.app_context():
+        assert events("guidance.update") == []
+    # A new topic after the existing ones is an addition: saved.
+    grown = dict(fields, **{"topics-20-code": "MOI", "topics-20-title": "Chủ đề bổ sung"})
+    assert post(client, f"/admin/guidance/{guidance_id}", grown).status_code == 303
+    with app.app_context():
         guidance = db.session.get(Guidance, guidance_id)
-        assert len(guidance.topics) == 4 and guidance.period == THIS_MONTH
-        assert guidance.topics[0].title == "Chủ đề 1 (sửa)"
+        assert len(guidance.topics) == count_before + 1 and guidance.period == period
+        assert guidance.topics[-1].code == "MOI"
+        assert [t.title for t in guidance.topics[:-1]] == [
+            fields[f"topics-{i}-title"] for i in range(count_before)
+        ]
+
+
+def test_frozen_changes_rule() -> None:
+    old = {
+        "period": "2026-03",
+        "title": "A",
+        "material": None,
+        "link": "https://x.vn/a",
+        "topics": [["T1", "Một"]],
+    }
+    same = {
+        "period": "2026-03",
+        "title": "A",
+        "material": None,
+        "link": "https://x.vn/a",
+        "topics": [{"code": "T1", "title": "Một"}],
+    }
+    assert frozen_changes(old, same) == []
+    assert frozen_changes(old, {**same, "material": "Mới có"}) == []  # filled in: an addition
+    assert frozen_changes(old, {**same, "link": "https://x.vn/b"}) == ["link"]
+    grown = {**same, "topics": [{"code": "T1", "title": "Một"}, {"code": "T2", "title": "Hai"}]}
+    assert frozen_changes(old, grown) == []
+    before = {**same, "topics": [{"code": "T2", "title": "Hai"}, {"code": "T1", "title": "Một"}]}
+    assert frozen_changes(old, before) == ["topics"]
+
+
+def test_an_added_topic_never_lowers_an_old_meetings_coverage() -> None:
+    from types import SimpleNamespace
+
+    from coso.judging.rejudge import topics_total_when_filled
+
+    filled = SimpleNamespace(topics_covered=["T1", "T2"], topic_coverage=0.5)
+    assert topics_total_when_filled(filled, 5) == 4  # four topics when it was filled
+    assert topics_total_when_filled(SimpleNamespace(topics_covered=[], topic_coverage=0.0), 5) == 5
 
 
 def test_unused_guidance_can_be_deleted(

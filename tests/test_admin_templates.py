@@ -59,6 +59,12 @@ def start_draft(client: FlaskClient, unit_id: int) -> int:
     return int(re.search(r"/admin/templates/(\d+)$", response.headers["Location"]).group(1))
 
 
+def change_draft(client: FlaskClient, draft: int) -> None:
+    """Save one change, so the draft is no longer the same as the version in force."""
+    rows = default_rows(P1={"text_vi": "Sinh hoạt đúng ngày đã định"})
+    assert post(client, f"/admin/templates/{draft}", form_for(rows)).status_code == 303
+
+
 def sync(client: FlaskClient, items: list[dict[str, Any]]) -> list[dict[str, Any]]:
     token = client.get("/api/v1/session").get_json()["csrf_token"]
     response = client.post(
@@ -136,7 +142,8 @@ def test_retired_version_still_takes_late_evaluations(
     # Retiring the only version in force would leave the branches with nothing.
     refused = post(client, f"/admin/templates/{world['v1']}/retire")
     assert refused.status_code == 422
-    post(client, f"/admin/templates/{v2}/publish")
+    change_draft(client, v2)
+    assert post(client, f"/admin/templates/{v2}/publish").status_code == 303
     assert post(client, f"/admin/templates/{world['v1']}/retire").status_code == 303
     v3 = start_draft(client, world["province"])
     auth.logout()
@@ -256,7 +263,8 @@ def test_a_commune_can_issue_its_own_version(
     listing = client.get("/admin/templates").get_data(as_text=True)
     assert "issued above" in listing or "cấp trên" in listing
     draft = start_draft(client, world["c1"])
-    post(client, f"/admin/templates/{draft}/publish")
+    change_draft(client, draft)
+    assert post(client, f"/admin/templates/{draft}/publish").status_code == 303
     pack = client.get("/api/v1/field-pack").get_json()
     assert {b["template_id"] for b in pack["branches"]} == {draft}
     with app.app_context():
@@ -322,3 +330,77 @@ def test_template_messages_are_in_vietnamese(
         client, f"/admin/templates/{draft}", form_for(default_rows(P1={"weight": 9}))
     ).get_data(as_text=True)
     assert "Tổng điểm các tiêu chí là 105; phải bằng 100." in page
+
+
+def test_publishing_refuses_unsaved_or_invalid_edits(
+    app: Flask, client: FlaskClient, auth: AuthActions, world: dict
+) -> None:
+    """A failed save then Publish once published the saved draft without the edits."""
+    auth.login("province")
+    draft = start_draft(client, world["province"])
+    change_draft(client, draft)
+    with app.app_context():
+        saved = items_of(draft)
+    # Invalid edits posted with Publish: the errors, nothing published.
+    bad = default_rows(P1={"weight": 9})
+    refused = post(client, f"/admin/templates/{draft}/publish", form_for(bad))
+    assert refused.status_code == 422
+    page = refused.get_data(as_text=True)
+    assert "105" in page and 'id="publish"' in page
+    assert re.search(r'<button[^>]*id="publish"[^>]*disabled', page)
+    # Valid but unsaved edits: refused too, the edits still on screen.
+    edited = default_rows(P1={"text_vi": "Sinh hoạt đúng ngày đã định"}, P2={"text_vi": "Mới"})
+    unsaved = post(client, f"/admin/templates/{draft}/publish", form_for(edited))
+    assert unsaved.status_code == 409
+    assert "Mới" in unsaved.get_data(as_text=True)
+    with app.app_context():
+        template = db.session.get(ChecklistTemplate, draft)
+        assert template.status == "draft" and items_of(draft) == saved
+        assert events("template.publish") == []
+    # The form as saved: published.
+    same = default_rows(P1={"text_vi": "Sinh hoạt đúng ngày đã định"})
+    assert post(client, f"/admin/templates/{draft}/publish", form_for(same)).status_code == 303
+    with app.app_context():
+        assert db.session.get(ChecklistTemplate, draft).status == "published"
+
+
+def test_a_copy_of_the_version_in_force_cannot_be_published(
+    app: Flask, client: FlaskClient, auth: AuthActions, world: dict
+) -> None:
+    auth.login("province")
+    draft = start_draft(client, world["province"])
+    with app.app_context():
+        name = db.session.get(ChecklistTemplate, world["v1"]).name
+    refused = post(client, f"/admin/templates/{draft}/publish", form_for(default_rows(), name))
+    assert refused.status_code == 422
+    assert "giống hệt phiên bản 1" in refused.get_data(as_text=True)
+    # A commune's copy of what the province issued is the same checklist too.
+    with app.app_context():
+        make_user("commune_lead", "province", db.session.get(Unit, world["c1"]))
+        db.session.commit()
+    auth.logout()
+    auth.login("commune_lead")
+    copy = start_draft(client, world["c1"])
+    page = post(client, f"/admin/templates/{copy}/publish").get_data(as_text=True)
+    assert "giống hệt phiên bản 1" in page
+    with app.app_context():
+        assert events("template.publish") == []
+
+
+def test_the_summary_and_the_fields_agree(
+    client: FlaskClient, auth: AuthActions, world: dict
+) -> None:
+    auth.login("province")
+    draft = start_draft(client, world["province"])
+    rows = default_rows(P2={"code": "P1"}, P3={"weight": 9})
+    page = post(client, f"/admin/templates/{draft}", form_for(rows)).get_data(as_text=True)
+    assert 'id="err-items-total"' in page
+    codes = re.findall(r'<input id="i(\d+)-code"[^>]*aria-invalid="true"', page)
+    assert codes == ["0", "1"]  # the two rows whose code repeats
+    weights = re.findall(r'<input id="i(\d+)-weight"[^>]*aria-invalid="true"', page)
+    assert len(weights) == len(rows)  # the total is wrong: every weight is named
+    total = 100 - DEFAULT_ITEMS[2]["weight"] + 9
+    assert (
+        f'<output id="weight-total" for="template-editor" class="field-error">{total}</output>'
+        in page
+    )

@@ -89,6 +89,24 @@ def test_a_made_up_password_is_shown_once(
     assert auth.login("can.bo1", password).status_code == 302
 
 
+def test_the_new_user_form_ticks_no_role(
+    app: Flask, client: FlaskClient, auth: AuthActions, world: dict
+) -> None:
+    """A role ticked by default once gave a new branch secretary cadre rights unseen."""
+    auth.login("admin")
+    page = client.get("/admin/users/new").get_data(as_text=True)
+    boxes = re.findall(r'<input type="checkbox" name="roles"[^>]*>', page)
+    assert boxes and not [box for box in boxes if "checked" in box]
+    response = post(client, "/admin/users/new", {k: v for k, v in NEW.items() if k != "roles"})
+    assert response.status_code == 422
+    page = response.get_data(as_text=True)
+    assert "Chọn ít nhất một vai trò." in page
+    boxes = re.findall(r'<input type="checkbox" name="roles"[^>]*>', page)
+    assert boxes and all('aria-invalid="true"' in box for box in boxes)
+    with app.app_context():
+        assert count(AuditEvent, AuditEvent.action.like("user.%")) == 0
+
+
 @pytest.mark.parametrize(
     ("change", "field"),
     [
@@ -411,3 +429,28 @@ def test_import_over_the_row_limit_is_refused_whole(
     assert "Mỗi tệp tối đa 2000 dòng." in response.get_data(as_text=True)
     with app.app_context():
         assert count(User) == before
+
+
+@pytest.mark.parametrize(
+    ("username", "shown", "hidden"),
+    [
+        (
+            "cadre",
+            {"field-panel", "cadre-panel"},
+            {"secretary-panel", "province-panel", "admin-panel"},
+        ),
+        ("secretary", {"secretary-panel"}, {"field-panel", "province-panel", "admin-panel"}),
+        ("commune", {"secretary-panel"}, {"field-panel", "province-panel", "admin-panel"}),
+        ("province", {"province-panel"}, {"field-panel", "secretary-panel", "admin-panel"}),
+        ("admin", {"admin-panel"}, {"field-panel", "secretary-panel", "province-panel"}),
+    ],
+)
+def test_each_role_lands_where_the_readme_says(
+    client: FlaskClient, auth: AuthActions, world: dict, username: str, shown: set, hidden: set
+) -> None:
+    """The README's table of demo users names these panels; a change to either shows here."""
+    response = auth.login(username)
+    assert response.headers["Location"].endswith("/")
+    page = client.get("/").get_data(as_text=True)
+    ids = set(re.findall(r'<section class="card" id="([a-z-]+)"', page))
+    assert shown <= ids and not (hidden & ids), ids

@@ -14,6 +14,7 @@ from zoneinfo import ZoneInfo
 import sqlalchemy as sa
 from flask import current_app, request
 from flask.typing import ResponseReturnValue
+from flask_babel import force_locale, get_locale, pgettext
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
 from marshmallow import ValidationError
@@ -21,6 +22,7 @@ from marshmallow import ValidationError
 from coso import scope
 from coso.admin.blueprint import bp
 from coso.admin.forms import AUDIT_KINDS, AuditFilterSchema
+from coso.admin.words import details_text, event_name, field_name, readable
 from coso.extensions import db
 from coso.fields import form_data, plain_errors
 from coso.models import AuditEvent, Unit, User
@@ -145,6 +147,9 @@ def audit() -> ResponseReturnValue:
         errors=errors,
         kinds=list(AUDIT_KINDS),
         describe=describe_details,
+        event_name=event_name,
+        field_name=field_name,
+        readable=readable,
         query_args={key: value for key, value in values.items() if value},
     )
 
@@ -163,25 +168,35 @@ def audit_export() -> ResponseReturnValue:
         return audit()
     query, _problems = events_query(current_user, filters)
     zone = ZoneInfo(current_app.config.get("BABEL_DEFAULT_TIMEZONE") or "UTC")
+    # The file speaks the reader's language (coso.spreadsheets writes Vietnamese by
+    # default), so each row's words are made under the reader's locale.
+    locale = str(get_locale() or "vi")
 
     def rows() -> Any:
         for event, actor, unit in db.session.execute(query.limit(MAX_EXPORT)):
-            yield [
-                event.at.astimezone(zone).strftime("%Y-%m-%d %H:%M:%S"),
-                actor.username if actor else "",
-                event.action,
-                event.object_type or "",
-                event.object_id or "",
-                unit.code if unit else "",
-                event.remote_addr or "",
-                _json(event.details),
-            ]
+            with force_locale(locale):
+                row = [
+                    event.at.astimezone(zone).strftime("%Y-%m-%d %H:%M:%S"),
+                    actor.username if actor else "",
+                    event_name(event.action),
+                    event.action,
+                    event.object_type or "",
+                    event.object_id or "",
+                    unit.code if unit else "",
+                    event.remote_addr or "",
+                    details_text(describe_details(event.details or {})),
+                ]
+            yield row  # outside the block: the locale is never left forced across a yield
 
-    header = ("at", "user", "action", "object_type", "object_id", "unit", "address", "details")
+    header = (
+        pgettext("audit", "Time"),
+        pgettext("audit", "User"),
+        pgettext("audit", "Event"),
+        pgettext("audit", "Event code"),
+        pgettext("audit", "Object"),
+        pgettext("audit", "Object id"),
+        pgettext("audit", "Unit"),
+        pgettext("audit", "Address"),
+        pgettext("audit", "Details"),
+    )
     return response("csv", listed(header), rows(), "audit", "audit")
-
-
-def _json(value: Any) -> str:
-    import json
-
-    return json.dumps(value or {}, ensure_ascii=False, sort_keys=True, default=str)

@@ -222,3 +222,50 @@ def item_specs(template: ChecklistTemplate) -> tuple[ItemSpec, ...]:
         )
         for item in template.items
     )
+
+
+#: What makes two versions the same checklist: the order of items and what each says and weighs.
+CONTENT_FIELDS = ("code", "section", "text_vi", "text_en", "weight", "critical", "kind")
+
+
+def content_of(data: dict[str, Any]) -> tuple[Any, ...]:
+    """A draft's name and items reduced to what a cadre would see, to compare two versions.
+
+    Items are put in the order a save gives them (by the order number, then as
+    listed) and the order numbers themselves dropped, so "1, 2, 3" and "10, 20, 30"
+    compare equal; an empty English text equals a missing one.
+    """
+    ordered = sorted(
+        enumerate(data["items"]),
+        key=lambda pair: (pair[1].get("position") is None, pair[1].get("position") or 0, pair[0]),
+    )
+    items = tuple(
+        tuple(
+            (item.get(name) or "") if name == "text_en" else item.get(name)
+            for name in CONTENT_FIELDS
+        )
+        for _index, item in ordered
+    )
+    return (data["name"], items)
+
+
+def fields_named(rows: list[dict[str, Any]]) -> dict[int, set[str]]:
+    """Which fields of the editor's rows a whole-draft error names, by row index.
+
+    Repeated codes name those rows' codes; weights not adding up to 100 name every
+    weight; more than one computed item names those rows' kinds. Used to put
+    ``aria-invalid`` on the very fields the error summary speaks of.
+    """
+    named: dict[int, set[str]] = {}
+    codes = [str(row.get("code") or "").upper() for row in rows]
+    weights = [str(row.get("weight") or "") for row in rows]
+    total = sum(int(w) for w in weights if w.isdecimal() and len(w) < 6)
+    computed = [i for i, row in enumerate(rows) if row.get("kind") == "computed"]
+    for i, code in enumerate(codes):
+        if code and codes.count(code) > 1:
+            named.setdefault(i, set()).add("code")
+        if total != TOTAL_WEIGHT:
+            named.setdefault(i, set()).add("weight")
+        if len(computed) > 1 and i in computed:
+            named.setdefault(i, set()).add("kind")
+    return named

@@ -20,7 +20,13 @@ from coso.checklists.queries import (
     latest_version,
     published_elsewhere,
 )
-from coso.checklists.rules import DEFAULT_ITEMS, DEFAULT_NAME, item_dict, stored_data
+from coso.checklists.rules import (
+    DEFAULT_ITEMS,
+    DEFAULT_NAME,
+    content_of,
+    item_dict,
+    stored_data,
+)
 from coso.checklists.schema import TemplateSchema
 from coso.extensions import db
 from coso.models import ChecklistItem, ChecklistTemplate, Unit, User
@@ -146,7 +152,12 @@ def save_draft(template: ChecklistTemplate, data: dict[str, Any]) -> None:
 def publish(template: ChecklistTemplate) -> None:
     """Make a draft the version in force; from now on it never changes.
 
-    :raise VersionProblem: not a draft, or its items do not pass validation.
+    A version identical to the one in force for its unit (its own or the one issued
+    above) is refused: it would change nothing for a cadre yet add a version to
+    every list, which is how two copies of the same checklist once went out.
+
+    :raise VersionProblem: not a draft, its items do not pass validation, or it is
+        the same as the version in force.
     """
     if template.status != DRAFT:
         raise VersionProblem(_("Only a draft can be published."))
@@ -154,6 +165,18 @@ def publish(template: ChecklistTemplate) -> None:
         TemplateSchema().load(stored_data(template))
     except ValidationError as exc:
         raise VersionProblem(_("Fix the draft before publishing it.")) from exc
+    unit = db.session.get(Unit, template.unit_id)
+    in_force = current_template(unit) if unit is not None else None
+    if in_force is not None and content_of(stored_data(in_force)) == content_of(
+        stored_data(template)
+    ):
+        raise VersionProblem(
+            _(
+                "This draft is the same as version %(v)s now in force; change something "
+                "before publishing it, or discard the draft.",
+                v=in_force.version,
+            )
+        )
     template.status = PUBLISHED
     template.published_at = utcnow()
     audit.record(

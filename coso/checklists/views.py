@@ -28,7 +28,7 @@ from coso.checklists.queries import (
     template_unit,
     versions_by_unit,
 )
-from coso.checklists.rules import item_dict
+from coso.checklists.rules import content_of, fields_named, item_dict, stored_data
 from coso.checklists.schema import TemplateSchema, items_from_form
 from coso.checklists.service import (
     VersionProblem,
@@ -101,6 +101,44 @@ def int_form(name: str) -> int | None:
     return int(text) if text.isdecimal() and len(text) < 10 else None
 
 
+def _unsaved_page(
+    template: ChecklistTemplate,
+    rows: list[dict[str, Any]],
+    name: str,
+    status: int,
+    errors: dict[str, Any],
+) -> ResponseReturnValue:
+    """The editor showing the posted (unsaved) rows, their errors and the fields they name.
+
+    The live total is the posted one, and publishing stays off until the rows are saved.
+    """
+    shown = [{k: ("" if v is None else v) for k, v in row.items()} for row in rows]
+    named = fields_named(rows) if errors.get("items_total") else {}
+    total = sum(
+        int(w) for row in rows if (w := str(row.get("weight") or "")).isdecimal() and len(w) < 6
+    )
+    return _template_page(
+        template,
+        status,
+        rows=shown,
+        name=name,
+        errors=errors,
+        named=named,
+        total=total,
+        unsaved=True,
+    )
+
+
+def _load_form(template: ChecklistTemplate) -> dict[str, Any] | ResponseReturnValue:
+    """The posted editor validated as a draft, or the editor page with its errors (422)."""
+    rows = items_from_form(request.form)
+    name = " ".join(request.form.get("name", "").split()) or None
+    try:
+        return TemplateSchema().load({"name": name, "items": rows})
+    except ValidationError as exc:
+        return _unsaved_page(template, rows, name or "", 422, plain_errors(exc.messages))
+
+
 def _template_page(
     template: ChecklistTemplate, status: int = 200, **context: Any
 ) -> ResponseReturnValue:
@@ -120,6 +158,8 @@ def _template_page(
         "kinds": ITEM_KINDS,
         "used": evaluation_count(template),
         "total": sum(item.weight for item in template.items),
+        "named": {},
+        "unsaved": False,
     }
     base.update(context)
     return render_page("admin/template.html", "admin/_template.html", status, **base)
@@ -138,15 +178,10 @@ def template(template_id: int) -> ResponseReturnValue:
             409,
             errors={"_form": [_("A published checklist never changes; start a new version.")]},
         )
-    rows = items_from_form(request.form)
-    name = " ".join(request.form.get("name", "").split()) or None
-    try:
-        data = TemplateSchema().load({"name": name, "items": rows})
-    except ValidationError as exc:
-        shown = [{k: ("" if v is None else v) for k, v in row.items()} for row in rows]
-        return _template_page(
-            template, 422, rows=shown, name=name or "", errors=plain_errors(exc.messages)
-        )
+    loaded = _load_form(template)
+    if not isinstance(loaded, dict):
+        return loaded
+    data = loaded
     save_draft(template, data)
     db.session.commit()
     flash(_("Draft saved."), "info")
@@ -188,7 +223,26 @@ def _action(
 @bp.post("/templates/<int:template_id>/publish")
 @login_required
 def template_publish(template_id: int) -> ResponseReturnValue:
-    """Publish a draft: the field pack and new evaluations use it from now on."""
+    """Publish a draft: the field pack and new evaluations use it from now on.
+
+    The editor posts its fields with the publish button. When they are invalid, or
+    differ from the saved draft (edits not saved, or a save that failed), nothing is
+    published: publishing the saved draft then would silently drop the edits on
+    screen. A post without the editor's fields (an older page) publishes the saved
+    draft, which is still checked whole and against the version in force.
+    """
+    template = template_or_403(template_id)
+    if template.status == DRAFT and "name" in request.form:
+        loaded = _load_form(template)
+        if not isinstance(loaded, dict):
+            return loaded
+        if content_of(loaded) != content_of(stored_data(template)):
+            rows = items_from_form(request.form)
+            message = _(
+                "The form has changes that are not saved. Save the draft first, then "
+                "publish. Nothing was published."
+            )
+            return _unsaved_page(template, rows, loaded["name"], 409, {"_form": [message]})
     failed = _action(template_id, publish, _("Published. Phones get it when they next prepare."))
     return failed or redirect(url_for("admin.template", template_id=template_id), code=303)
 

@@ -15,29 +15,39 @@ from coso import audit
 from coso.audit import changes
 from coso.extensions import db
 from coso.guidance.queries import exists, in_use
-from coso.guidance.rules import previous_period, snapshot
+from coso.guidance.rules import frozen_changes, next_free_period, previous_period, snapshot
 from coso.models import Guidance, GuidanceTopic, Unit, User
 
 
 class GuidanceProblem(Exception):
-    """A guidance action that cannot be done, with the reason in words."""
+    """A guidance action that cannot be done, with the reason in words.
+
+    ``fields`` names the form fields at fault, so the form can mark them.
+    """
+
+    def __init__(self, message: str, fields: tuple[str, ...] = ()) -> None:
+        super().__init__(message)
+        self.fields = fields
 
 
 def save(guidance: Guidance | None, unit: Unit, data: dict[str, Any], user: User) -> Guidance:
     """Create or update a month's guidance from validated data (caller commits).
 
-    :raise GuidanceProblem: topics of a guidance already used by evaluations would change.
+    Guidance evaluations used is frozen but may grow (``rules.frozen_changes``).
+
+    :raise GuidanceProblem: it would rewrite what a used guidance says.
     """
     topics = [(topic["code"], topic["title"]) for topic in data["topics"]]
     if guidance is not None and in_use(guidance):
-        old = [(topic.code, topic.title) for topic in guidance.topics]
-        if [code for code, _t in old] != [code for code, _t in topics]:
+        rewritten = frozen_changes(snapshot(guidance), data)
+        if rewritten:
             raise GuidanceProblem(
-                _("Evaluations already used this guidance: its topics cannot be added or removed.")
-            )
-        if data["period"] != guidance.period:
-            raise GuidanceProblem(
-                _("Evaluations already used this guidance, so its month cannot change.")
+                _(
+                    "Evaluations already used this guidance, so what it says is fixed: "
+                    "you can only add topics after the existing ones, or a material or "
+                    "link it does not have yet. Nothing was saved."
+                ),
+                tuple(rewritten),
             )
     creating = guidance is None
     before = snapshot(guidance) if guidance is not None else {}
@@ -86,6 +96,11 @@ def copy_last_month(unit: Unit, period: str, user: User) -> Guidance:
     guidance = save(None, unit, data, user)
     audit.record("guidance.copy", obj=guidance, unit_id=unit.id, source=source.id, period=period)
     return guidance
+
+
+def next_month_to_write(unit: Unit, today_period: str) -> str:
+    """The month "copy last month" proposes: this one without guidance, else the next free."""
+    return next_free_period(today_period, lambda period: exists(unit, period) is not None)
 
 
 def delete(guidance: Guidance) -> None:

@@ -22,9 +22,15 @@ from coso.admin.blueprint import bp
 from coso.extensions import db
 from coso.fields import form_data, plain_errors
 from coso.guidance.queries import exists, in_use, issued
-from coso.guidance.rules import PERIOD_RE, period_of
+from coso.guidance.rules import PERIOD_RE, period_of, snapshot
 from coso.guidance.schema import GuidanceSchema, topics_from_form
-from coso.guidance.service import GuidanceProblem, copy_last_month, delete, save
+from coso.guidance.service import (
+    GuidanceProblem,
+    copy_last_month,
+    delete,
+    next_month_to_write,
+    save,
+)
 from coso.models import Guidance, Unit
 from coso.web import (
     PAGE_SIZE,
@@ -70,6 +76,7 @@ def guidance_list() -> ResponseReturnValue:
         home=home,
         period=period,
         this_month=None if home.is_branch else exists(home, period),
+        copy_period=period if home.is_branch else next_month_to_write(home, period),
     )
 
 
@@ -84,6 +91,7 @@ def _form_page(
         "errors": {},
         "blank": BLANK_TOPICS,
         "locked": guidance is not None and in_use(guidance),
+        "frozen": snapshot(guidance) if guidance is not None else None,
     }
     context.update(extra)
     return render_page("admin/guidance_form.html", "admin/_guidance_form.html", status, **context)
@@ -117,7 +125,10 @@ def _post(guidance: Guidance | None, unit: Unit) -> ResponseReturnValue:
         db.session.commit()
     except GuidanceProblem as exc:
         db.session.rollback()
-        return _form_page(guidance, unit, values, 422, errors={"_form": [str(exc)]})
+        errors = {"_form": [str(exc)]}
+        for name in exc.fields:
+            errors[name] = [_("Fixed: evaluations used this guidance.")]
+        return _form_page(guidance, unit, values, 422, errors=errors)
     except IntegrityError:
         db.session.rollback()
         errors = {"period": [_("This unit already has guidance for this month.")]}
@@ -154,7 +165,12 @@ def guidance_edit(guidance_id: int) -> ResponseReturnValue:
 @bp.post("/guidance/copy")
 @login_required
 def guidance_copy() -> ResponseReturnValue:
-    """Start a month from the month before it."""
+    """Start a month from the month before it; never onto a month that has guidance.
+
+    When the month already has guidance the list says so (and proposes the next
+    free month): landing in that month's edit form invited rewriting guidance
+    evaluations had already used.
+    """
     scope.require(current_user, ACTION)
     unit = issuing_unit(_int(request.form.get("unit")))
     period = request.form.get("period", "")
@@ -167,9 +183,8 @@ def guidance_copy() -> ResponseReturnValue:
     except GuidanceProblem as exc:
         db.session.rollback()
         flash(str(exc), "error")
-        existing = exists(unit, period)
-        if existing is not None:
-            return redirect(url_for("admin.guidance_edit", guidance_id=existing.id), code=303)
+        if exists(unit, period) is not None:
+            return redirect(url_for("admin.guidance_list"), code=303)
         return redirect(url_for("admin.guidance_new", unit=unit.id, period=period), code=303)
     except IntegrityError:
         db.session.rollback()

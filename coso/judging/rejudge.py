@@ -83,6 +83,20 @@ def rescore(
     )
 
 
+def topics_total_when_filled(evaluation: Evaluation, now: int) -> int:
+    """How many topics the guidance had when ``evaluation`` was judged (``now`` if unknown).
+
+    Used guidance may gain topics later (coso.guidance.rules.frozen_changes); an
+    evaluation is re-scored against the topics it was filled on, read back from its
+    stored coverage, so an added topic never lowers an old meeting's coverage.
+    """
+    covered = len(set(evaluation.topics_covered or ()))
+    coverage = evaluation.topic_coverage
+    if covered and coverage:
+        return max(covered, round(covered / coverage))
+    return now
+
+
 def _store_outcome(evaluation: Evaluation, outcome: Outcome) -> bool:
     """Write a new judgement onto the evaluation; True when anything changed."""
     new = outcome.columns()
@@ -128,7 +142,9 @@ def rejudge(root: Unit, today: date | None = None) -> RejudgeSummary:
                 outcome = rescore(
                     evaluation,
                     template,
-                    topics.get(evaluation.guidance_id or 0, 0),
+                    topics_total_when_filled(
+                        evaluation, topics.get(evaluation.guidance_id or 0, 0)
+                    ),
                     settings[branch.path],
                 )
             except ValueError:

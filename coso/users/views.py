@@ -83,7 +83,7 @@ def user_new() -> ResponseReturnValue:
     """Create an account; without a password one is made up and shown once."""
     scope.require(current_user, ACTION)
     if request.method == "GET":
-        values = {"unit_code": request.args.get("unit", "")[:40], "roles": ["cadre"]}
+        values = {"unit_code": request.args.get("unit", "")[:40], "roles": []}
         return render_page(
             "admin/user_new.html", "admin/_user_new.html", **_user_form(values=values)
         )

@@ -70,3 +70,36 @@ def test_start_preview_and_discard_a_draft(page, live_server: LiveServer) -> Non
     assert live_server.sql(f"SELECT count(*) FROM checklist_template WHERE id = {draft_id}") == [
         (0,)
     ]
+
+
+def test_publish_waits_while_the_draft_has_unsaved_edits(page, live_server: LiveServer) -> None:  # type: ignore[no-untyped-def]
+    """A failed save then Publish once sent out the saved draft without the edits on screen."""
+    login(page, "province")
+    page.goto("/admin/templates")
+    page.locator("#in-force button[type=submit]").click()
+    page.wait_for_url(re.compile(r"/admin/templates/\d+$"))
+    draft_id = int(page.url.rsplit("/", 1)[1])
+    publish = page.locator("#publish")
+    note = page.locator("#publish-note")
+    total = page.locator("#weight-total")
+    assert publish.is_enabled() and note.is_hidden() and total.inner_text() == "100"
+    weight = page.locator("#i0-weight")
+    original = weight.input_value()
+    weight.fill(str(int(original) + 5))
+    assert publish.is_disabled() and note.is_visible()
+    assert total.inner_text() == "105"  # the total follows the typing
+    weight.fill(original)
+    assert publish.is_enabled() and note.is_hidden() and total.inner_text() == "100"
+    # A save that fails (weights add up to 105) leaves publishing off on the page it returns.
+    weight.fill(str(int(original) + 5))
+    page.locator("#template-editor button.primary.wide").click()
+    page.wait_for_selector("#err-items-total")
+    assert page.locator("#publish").is_disabled()
+    assert page.locator("#i0-weight").get_attribute("aria-invalid") == "true"
+    assert live_server.sql(f"SELECT status FROM checklist_template WHERE id = {draft_id}") == [
+        ("draft",)
+    ]
+    page.on("dialog", lambda dialog: dialog.accept())
+    page.goto(f"/admin/templates/{draft_id}")
+    page.locator("form[action$='/discard'] button").click()
+    page.wait_for_url("**/admin/templates")

@@ -1,0 +1,137 @@
+"""The audit log in words: event names and detail fields in the reader's language.
+
+The log stores stable codes (``unit.update``, ``before``/``after`` dicts) so filters
+and exports stay comparable over the years; the page and its CSV show them as a
+person reads them. An action or field without a name here is shown as its code,
+so a new event is never hidden, only less pretty.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+from flask_babel import gettext as _
+from flask_babel import lazy_pgettext
+
+
+def _l(text: str) -> Any:
+    """A lazy label in the ``audit`` context, so it never clashes with a same-looking msgid."""
+    return lazy_pgettext("audit", text)
+
+
+EVENT_NAMES: dict[str, Any] = {
+    "login": _l("Signed in"),
+    "login.failed": _l("Sign-in failed"),
+    "login.end": _l("Session ended"),
+    "login.end_all": _l("All sessions ended"),
+    "logout": _l("Signed out"),
+    "evaluation.create": _l("Evaluation sent"),
+    "evaluation.correct": _l("Evaluation corrected"),
+    "feedback.acknowledge": _l("Feedback acknowledged"),
+    "feedback.reply": _l("Feedback answered"),
+    "action.create": _l("Action assigned"),
+    "action.propose": _l("Action proposed"),
+    "action.accept": _l("Proposed action accepted"),
+    "action.decline": _l("Proposed action declined"),
+    "action.close": _l("Action closed"),
+    "visit.create": _l("Visit planned"),
+    "visit.report": _l("Visit reported"),
+    "guidance.create": _l("Guidance written"),
+    "guidance.copy": _l("Guidance copied"),
+    "guidance.update": _l("Guidance changed"),
+    "guidance.delete": _l("Guidance deleted"),
+    "template.create": _l("Checklist draft started"),
+    "template.update": _l("Checklist draft saved"),
+    "template.publish": _l("Checklist version published"),
+    "template.retire": _l("Checklist version retired"),
+    "template.delete": _l("Checklist draft discarded"),
+    "settings.update": _l("Settings changed"),
+    "settings.apply": _l("Settings applied to past evaluations"),
+    "unit.create": _l("Unit created"),
+    "unit.update": _l("Unit changed"),
+    "unit.move": _l("Unit moved"),
+    "unit.activate": _l("Unit reopened"),
+    "unit.deactivate": _l("Unit closed"),
+    "units.import": _l("Units imported"),
+    "user.create": _l("Account created"),
+    "user.update": _l("Account changed"),
+    "user.password": _l("Password reset"),
+    "user.activate": _l("Account reopened"),
+    "user.deactivate": _l("Account closed"),
+    "users.import": _l("Accounts imported"),
+}
+
+FIELD_NAMES: dict[str, Any] = {
+    "name": _l("Name"),
+    "code": _l("Code"),
+    "kind": _l("Kind"),
+    "parent": _l("Unit above"),
+    "active": _l("Active"),
+    "roles": _l("Roles"),
+    "display_name": _l("Full name"),
+    "username": _l("Username"),
+    "unit_code": _l("Home unit code"),
+    "status": _l("Status"),
+    "version": _l("Version"),
+    "based_on": _l("Copied from version id"),
+    "title": _l("Title"),
+    "topics": _l("Topics"),
+    "period": _l("Month"),
+    "material": _l("Material"),
+    "link": _l("Link"),
+    "via": _l("Through"),
+    "file": _l("File"),
+    "created": _l("Created"),
+    "updated": _l("Updated"),
+    "reason": _l("Reason"),
+    "source": _l("Source"),
+    "due_date": _l("Due date"),
+    "evaluation_id": _l("Evaluation"),
+    "session": _l("Session"),
+    "weight": _l("Weight"),
+    "text_vi": _l("Text (Vietnamese)"),
+    "text_en": _l("Text (English)"),
+    "critical": _l("Critical"),
+    "section": _l("Section"),
+    "position": _l("Order"),
+    "start": _l("From"),
+    "end": _l("To"),
+    "error": _l("Error"),
+}
+
+
+def event_name(action: str) -> str:
+    """The event's name in the current language (its code when it has none)."""
+    name = EVENT_NAMES.get(action)
+    return str(name) if name is not None else action
+
+
+def field_name(key: str) -> str:
+    """A detail field's name in the current language (the key itself, e.g. an item code)."""
+    name = FIELD_NAMES.get(key)
+    return str(name) if name is not None else key
+
+
+def readable(value: Any) -> str:
+    """A stored detail value as a person reads it: yes/no, lists joined, nested fields named."""
+    if value is None or value == "":
+        return "—"
+    if isinstance(value, bool):
+        return _("Yes") if value else _("No")
+    if isinstance(value, Mapping):
+        return "; ".join(f"{field_name(str(k))}: {readable(v)}" for k, v in value.items())
+    if isinstance(value, list | tuple | set):
+        return ", ".join(readable(v) for v in value) or "—"
+    return str(value)
+
+
+def details_text(rows: list[tuple[str, Any, Any]]) -> str:
+    """(field, before, after) rows as one line: "Name: old → new; Via: import"."""
+    parts = []
+    for key, before, after, *_rest in rows:
+        if before is None:
+            parts.append(f"{field_name(key)}: {readable(after)}")
+        else:
+            parts.append(f"{field_name(key)}: {readable(before)} → {readable(after)}")
+    return " | ".join(parts)
