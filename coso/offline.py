@@ -40,8 +40,23 @@ SHELL_ASSETS = (
     "icons/icon-192.png",
     "icons/icon-512.png",
 )
-#: Pages precached for a signed-in cadre (navigations are network-first, these the fallback).
-SHELL_PAGES = ("/", "/evaluate", "/evaluate/form", "/outbox", "/offline")
+#: Pages precached for everyone (navigations are network-first, these the fallback).
+SHELL_PAGES = ("/", "/offline")
+#: Pages only a cadre may open: precached for cadres alone (issue 16, item 18).
+CADRE_PAGES = ("/evaluate", "/evaluate/form", "/outbox")
+
+
+def shell_pages() -> tuple[str, ...]:
+    """The pages the worker precaches for the user asking for it.
+
+    The worker script is fetched with the user's cookies, so the list follows their roles:
+    a secretary, province or admin user's worker never asks for cadre pages (each such
+    request was a 403 in the log). A different list is a different script, so signing in
+    as someone else installs a worker with that person's list.
+    """
+    if current_user.is_authenticated and scope.can(current_user, "evaluate"):
+        return SHELL_PAGES[:1] + CADRE_PAGES + SHELL_PAGES[1:]
+    return SHELL_PAGES
 
 
 @bp.get("/sw.js")
@@ -57,11 +72,12 @@ def service_worker() -> ResponseReturnValue:
         "offline/sw.js",
         version=version,
         assets=assets,
-        pages=SHELL_PAGES,
+        pages=shell_pages(),
         outbox_js=asset_url("js/outbox.js"),
     )
     response = Response(body, mimetype="text/javascript")
-    response.headers["Cache-Control"] = "no-cache"
+    response.headers["Cache-Control"] = "no-cache, private"
+    response.headers["Vary"] = "Cookie"
     response.headers["Service-Worker-Allowed"] = "/"
     return response
 

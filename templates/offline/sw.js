@@ -50,8 +50,23 @@ self.addEventListener("message", (event) => {
   }
 });
 
+// Background Sync. The browser fires "sync" when the signal is back; our own backoff need not be
+// waited out then (force). A drain that met no network, or a server that asked us to wait,
+// REJECTS: the browser then keeps the tag and fires it again later. Resolving would tell it the
+// job was done and the queue would wait for the next page to open (issue 16, item 7).
+async function syncOutbox() {
+  const result = await CosoOutbox.drain({ force: true });
+  if (result && (result.offline || result.retry)) {
+    throw new Error("coso outbox not drained: " + (result.offline ? "no network" : "server busy"));
+  }
+  const held = (await CosoOutbox.all("outbox")).filter((i) => i.state === "waiting" && i.held_by_server);
+  if (held.length) throw new Error("coso outbox: " + held.length + " held by the server");
+  return result;
+}
+self.cosoSync = syncOutbox; // the tests call the handler's work directly
+
 self.addEventListener("sync", (event) => {
-  if (event.tag === "coso-outbox") event.waitUntil(CosoOutbox.drain());
+  if (event.tag === "coso-outbox") event.waitUntil(syncOutbox());
 });
 
 function timeout(ms) {
