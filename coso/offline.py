@@ -161,3 +161,6 @@ def checklist_shell() -> ResponseReturnValue:
 
 def init_app(app: Flask) -> None:
     app.register_blueprint(bp)
+    # The page hands its user's list to the worker when preparing for the field: the worker
+    # installed before sign-in holds the signed-out list until its script is fetched again.
+    app.jinja_env.globals.update(offline_pages=shell_pages)

@@ -13,10 +13,13 @@ const SHELL_PAGES = {{ pages|tojson }};
 const NAV_TIMEOUT = 6000;
 importScripts({{ outbox_js|tojson }});
 
-async function cachePages() {
+// pages: the list the page sent for its signed-in user (its roles decide: issue 16, item 18);
+// only same-origin paths are taken. Without it, the list this script was served with.
+async function cachePages(pages) {
   const cache = await caches.open(PAGES);
+  const list = Array.isArray(pages) ? pages.filter((p) => typeof p === "string" && /^\/(?!\/)/.test(p)) : SHELL_PAGES;
   let ok = true;
-  await Promise.all(SHELL_PAGES.map(async (path) => {
+  await Promise.all(list.map(async (path) => {
     try {
       const res = await fetch(path, { credentials: "same-origin", cache: "no-store" });
       if (res.ok && !res.redirected) await cache.put(path, res);
@@ -46,7 +49,7 @@ self.addEventListener("activate", (event) => {
 
 self.addEventListener("message", (event) => {
   if (event.data && event.data.type === "precache") {
-    event.waitUntil(cachePages().then((ok) => event.ports[0] && event.ports[0].postMessage({ ok })));
+    event.waitUntil(cachePages(event.data.pages).then((ok) => event.ports[0] && event.ports[0].postMessage({ ok })));
   }
 });
 
@@ -55,7 +58,7 @@ self.addEventListener("message", (event) => {
 // REJECTS: the browser then keeps the tag and fires it again later. Resolving would tell it the
 // job was done and the queue would wait for the next page to open (issue 16, item 7).
 async function syncOutbox() {
-  const result = await CosoOutbox.drain({ force: true });
+  const result = await CosoOutbox.drain({ force: true, wait: true });
   if (result && (result.offline || result.retry)) {
     throw new Error("coso outbox not drained: " + (result.offline ? "no network" : "server busy"));
   }
