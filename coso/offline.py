@@ -47,12 +47,13 @@ CADRE_PAGES = ("/evaluate", "/evaluate/form", "/outbox")
 
 
 def shell_pages() -> tuple[str, ...]:
-    """The pages the worker precaches for the user asking for it.
+    """The pages kept for offline use for the signed-in user: cadre pages for cadres only.
 
-    The worker script is fetched with the user's cookies, so the list follows their roles:
-    a secretary, province or admin user's worker never asks for cadre pages (each such
-    request was a 403 in the log). A different list is a different script, so signing in
-    as someone else installs a worker with that person's list.
+    The worker script is the same for everyone (a per-user script would reinstall the worker
+    at every sign-in) and precaches only the public pages at install. The page hands this
+    list to the worker when preparing for the field, so a secretary's, province or admin
+    user's worker never asks for cadre pages (each such request was a 403 in the log:
+    issue 16, item 18).
     """
     if current_user.is_authenticated and scope.can(current_user, "evaluate"):
         return SHELL_PAGES[:1] + CADRE_PAGES + SHELL_PAGES[1:]
@@ -72,12 +73,11 @@ def service_worker() -> ResponseReturnValue:
         "offline/sw.js",
         version=version,
         assets=assets,
-        pages=shell_pages(),
+        pages=SHELL_PAGES,
         outbox_js=asset_url("js/outbox.js"),
     )
     response = Response(body, mimetype="text/javascript")
-    response.headers["Cache-Control"] = "no-cache, private"
-    response.headers["Vary"] = "Cookie"
+    response.headers["Cache-Control"] = "no-cache"
     response.headers["Service-Worker-Allowed"] = "/"
     return response
 
@@ -161,6 +161,5 @@ def checklist_shell() -> ResponseReturnValue:
 
 def init_app(app: Flask) -> None:
     app.register_blueprint(bp)
-    # The page hands its user's list to the worker when preparing for the field: the worker
-    # installed before sign-in holds the signed-out list until its script is fetched again.
+    # The page hands its user's list to the worker when preparing for the field.
     app.jinja_env.globals.update(offline_pages=shell_pages)

@@ -145,7 +145,6 @@
         let pages = null;
         try { pages = JSON.parse(body.dataset.offlinePages || "null"); } catch (e) { /* the worker's own list */ }
         reg.active.postMessage({ type: "precache", pages: pages }, [ch.port2]);
-        reg.update().catch(() => {}); // a worker installed for someone else gets this user's list
         setTimeout(() => resolve(false), 20000);
       });
     });

@@ -33,7 +33,7 @@ self.addEventListener("install", (event) => {
   event.waitUntil((async () => {
     const cache = await caches.open(SHELL);
     await cache.addAll(ASSETS);
-    await cachePages(); // best effort: a signed-out visitor has no pages to keep
+    await cachePages(); // the public pages; a user's own list comes with "prepare for the field"
     await self.skipWaiting();
   })());
 });

@@ -207,12 +207,18 @@ def test_a_page_open_offline_says_so(context, live_server: LiveServer) -> None: 
     context.set_offline(False)
     page.wait_for_function("document.getElementById('sync-status').dataset.state === 'online'")
     assert "Đã có mạng" in page.locator("#sync-status").inner_text()
-    # In English as well.
+    # In English as well (the choice is stored on the user: set back for the other tests).
     page.goto("/")
     page.click("button[name=lang][value=en]")
     page.wait_for_load_state("load")
-    page.goto("/outbox")  # cached in English now (network first)
-    context.set_offline(True)
-    page.reload()
-    page.wait_for_function("document.getElementById('sync-status').dataset.state === 'offline'")
-    assert "You are offline" in page.locator("#sync-status").inner_text()
+    try:
+        page.goto("/outbox")  # cached in English now (network first)
+        context.set_offline(True)
+        page.reload()
+        page.wait_for_function("document.getElementById('sync-status').dataset.state === 'offline'")
+        assert "You are offline" in page.locator("#sync-status").inner_text()
+    finally:
+        context.set_offline(False)
+        page.goto("/")
+        page.click("button[name=lang][value=vi]")
+        page.wait_for_load_state("load")
