@@ -66,10 +66,10 @@ async function syncOutbox() {
   if (held.length) throw new Error("coso outbox: " + held.length + " held by the server");
   return result;
 }
-self.cosoSync = syncOutbox; // the tests call the handler's work directly
+self.cosoSync = syncOutbox; // the handler calls it by this name, so a test can watch its outcome
 
 self.addEventListener("sync", (event) => {
-  if (event.tag === "coso-outbox") event.waitUntil(syncOutbox());
+  if (event.tag === "coso-outbox") event.waitUntil(self.cosoSync());
 });
 
 function timeout(ms) {
