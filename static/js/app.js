@@ -77,6 +77,11 @@
       sentTimer = setTimeout(() => { out.hidden = true; }, 3000);
     }
   }
+  if ("serviceWorker" in navigator) {
+    navigator.serviceWorker.addEventListener("message", (e) => {
+      if (e.data && e.data.type === "offline-copy") sayOffline();
+    });
+  }
   window.addEventListener("offline", showConnection);
   window.addEventListener("online", showConnection);
 

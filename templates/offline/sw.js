@@ -76,7 +76,18 @@ function timeout(ms) {
   return new Promise((_, reject) => setTimeout(() => reject(new Error("timeout")), ms));
 }
 
-async function navigate(request) {
+// A page served from this phone's copies says so (issue 16, item 8): the server may be down
+// while the phone has signal, so navigator.onLine alone cannot tell the page. The new page's
+// client appears a little after its response, hence the few tries.
+async function tellOfflineCopy(clientId) {
+  for (let i = 0; clientId && i < 20; i++) {
+    const client = await self.clients.get(clientId);
+    if (client) { client.postMessage({ type: "offline-copy" }); return; }
+    await new Promise((r) => setTimeout(r, 100));
+  }
+}
+
+async function navigate(request, event) {
   const url = new URL(request.url);
   const key = url.pathname + url.search;
   try {
@@ -88,6 +99,7 @@ async function navigate(request) {
     }
     return res;
   } catch (e) {
+    if (event) event.waitUntil(tellOfflineCopy(event.resultingClientId));
     const cache = await caches.open(PAGES);
     const hit = (await cache.match(key)) || (await cache.match(url.pathname));
     if (hit) return hit;
@@ -116,5 +128,5 @@ self.addEventListener("fetch", (event) => {
   if (request.headers.get("HX-Request")) return; // fragments are never cached
   if (url.pathname.startsWith("/api/")) return;
   if (url.pathname.startsWith("/static/")) { event.respondWith(asset(request)); return; }
-  if (request.mode === "navigate") { event.respondWith(navigate(request)); return; }
+  if (request.mode === "navigate") { event.respondWith(navigate(request, event)); return; }
 });

@@ -267,3 +267,16 @@ def test_a_page_open_offline_says_so(context, live_server: LiveServer) -> None: 
         page.goto("/")
         page.click("button[name=lang][value=vi]")
         page.wait_for_load_state("load")
+
+
+def test_a_saved_copy_says_so_when_the_server_is_down(context, live_server: LiveServer) -> None:  # type: ignore[no-untyped-def]
+    """Signal but no server: the worker serves its copy and the page says it is offline."""
+    page = context.new_page()
+    prepare(page)
+    live_server.stop()
+    try:
+        page.goto("/outbox")
+        page.wait_for_function("document.getElementById('sync-status').dataset.state === 'offline'")
+        assert "Đang không có mạng" in page.locator("#sync-status").inner_text()
+    finally:
+        live_server.start()
