@@ -178,8 +178,8 @@ def test_background_sync_rejects_until_the_outbox_is_drained(
         "tag": "coso-outbox",
         "lastChance": False,
     }
+    context.route("**/api/v1/**", lambda route: route.abort())  # before the page's own drain
     context.set_offline(False)
-    context.route("**/api/v1/**", lambda route: route.abort())
     worker.evaluate(WATCH_SYNC)
     cdp.send("ServiceWorker.dispatchSyncEvent", sync)
     worker.evaluate("self.__syncDone")
