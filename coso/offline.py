@@ -42,8 +42,24 @@ SHELL_ASSETS = (
     "icons/icon-192.png",
     "icons/icon-512.png",
 )
-#: Pages precached for a signed-in cadre (navigations are network-first, these the fallback).
-SHELL_PAGES = ("/", "/evaluate", "/evaluate/form", "/outbox", "/offline")
+#: Pages precached for everyone (navigations are network-first, these the fallback).
+SHELL_PAGES = ("/", "/offline")
+#: Pages only a cadre may open: precached for cadres alone (issue 16, item 18).
+CADRE_PAGES = ("/evaluate", "/evaluate/form", "/outbox")
+
+
+def shell_pages() -> tuple[str, ...]:
+    """The pages kept for offline use for the signed-in user: cadre pages for cadres only.
+
+    The worker script is the same for everyone (a per-user script would reinstall the worker
+    at every sign-in) and precaches only the public pages at install. The page hands this
+    list to the worker when preparing for the field, so a secretary's, province or admin
+    user's worker never asks for cadre pages (each such request was a 403 in the log:
+    issue 16, item 18).
+    """
+    if current_user.is_authenticated and scope.can(current_user, "evaluate"):
+        return SHELL_PAGES[:1] + CADRE_PAGES + SHELL_PAGES[1:]
+    return SHELL_PAGES
 
 
 @bp.get("/sw.js")
@@ -147,3 +163,5 @@ def checklist_shell() -> ResponseReturnValue:
 
 def init_app(app: Flask) -> None:
     app.register_blueprint(bp)
+    # The page hands its user's list to the worker when preparing for the field.
+    app.jinja_env.globals.update(offline_pages=shell_pages)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import re
 
 import pytest
@@ -72,3 +73,59 @@ def test_secretaries_do_not_get_the_checklist_shell(
 ) -> None:
     auth.login("secretary")
     assert client.get("/evaluate/form").status_code == 302
+
+
+def offline_pages(client: FlaskClient) -> list[str]:
+    """The list the page hands its worker when preparing for the field."""
+    html = client.get("/").get_data(as_text=True)
+    return json.loads(re.search(r"data-offline-pages='([^']*)'", html).group(1))
+
+
+@pytest.mark.parametrize("username", ["cadre", "secretary", "commune", "province", "admin"])
+def test_worker_precaches_only_pages_the_user_may_open(
+    client: FlaskClient, auth: AuthActions, world: None, username: str
+) -> None:
+    """Issue 16, item 18: no 403 in the log for a non-cadre's worker asking for cadre pages."""
+    auth.login(username)
+    pages = offline_pages(client)
+    assert "/offline" in pages and "/" in pages
+    assert ("/evaluate/form" in pages) == (username == "cadre")
+    for path in pages:
+        response = client.get(path)
+        assert response.status_code in (200, 302), (path, response.status_code)
+
+
+def test_the_worker_itself_keeps_only_public_pages(
+    client: FlaskClient, auth: AuthActions, world: None
+) -> None:
+    """The script is one for all: installed by anyone, it asks for no page needing a role."""
+    auth.login("cadre")
+    body = client.get("/sw.js").get_data(as_text=True)
+    listed = re.search(r"const SHELL_PAGES = (\[.*?\]);", body).group(1)
+    assert json.loads(listed) == ["/", "/offline"]
+
+
+def test_htmx_never_settles_style(client: FlaskClient, auth: AuthActions, world: None) -> None:
+    """Issue 16, item 16: settling copies ``style`` onto the new element, which the CSP refuses."""
+    auth.login("cadre")
+    html = client.get("/").get_data(as_text=True)
+    config = re.search(r'<meta name="htmx-config" content=\'([^\']+)\'', html).group(1)
+    settle = json.loads(config)["attributesToSettle"]
+    assert "style" not in settle and "class" in settle
+
+
+def test_alert_counts_come_with_a_legend(app: Flask) -> None:
+    """Issue 16, item 8: "5 chưa xác nhận" is explained in words, not only in a hover title."""
+    from flask import render_template
+
+    from coso.feedback.rules import Alerts
+
+    with app.test_request_context():
+        quiet = render_template("feedback/_alerts_legend.html", branch_alerts={1: Alerts()})
+        assert "alerts-legend" not in quiet
+        shown = render_template(
+            "feedback/_alerts_legend.html",
+            branch_alerts={1: Alerts(unacknowledged=5, unacknowledged_late=5)},
+        )
+        assert 'id="alerts-legend"' in shown and "chưa xác nhận (đánh dấu đã đọc)" in shown
+        assert "quá hạn" not in shown

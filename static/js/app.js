@@ -35,22 +35,57 @@
     } catch (e) { /* IndexedDB unavailable (private mode): the badge stays as rendered */ }
   }
 
-  function renderProgress(detail) {
+  // The status bar says only what is true (issue 16, item 8): "all sent" only when the outbox is
+  // empty; an item waiting for the cadre says so and stays said; no signal says "offline".
+  let sentTimer = null;
+  function say(text, state) {
     const out = document.getElementById("sync-status");
     if (!out) return;
-    if (detail.type === "progress" && detail.total) {
-      if (detail.done < detail.total && !detail.stopped) {
-        out.textContent = t("sending").replace("%(done)s", detail.done).replace("%(total)s", detail.total);
-        out.hidden = false;
-      } else if (detail.stopped) {
-        out.textContent = t("retrying");
-        out.hidden = false;
-      } else {
-        out.textContent = t("sent");
-        setTimeout(() => { out.hidden = true; }, 3000);
-      }
+    clearTimeout(sentTimer);
+    out.textContent = text;
+    out.dataset.state = state;
+    out.hidden = false;
+  }
+
+  async function renderProgress(detail) {
+    const out = document.getElementById("sync-status");
+    if (!out || detail.type !== "progress" || !detail.total) return;
+    if (detail.done < detail.total && !detail.stopped) {
+      say(t("sending").replace("%(done)s", detail.done).replace("%(total)s", detail.total), "sending");
+      return;
+    }
+    if (detail.stopped === "network" || (detail.stopped && !navigator.onLine)) { sayOffline(); return; }
+    if (detail.stopped) { say(t("retrying"), "retrying"); return; }
+    let c = { total: 0, attention: 0 };
+    try { c = await O.counts(); } catch (e) { /* IndexedDB unavailable: say nothing false */ return; }
+    if (c.attention > 0) {
+      say(t("attentionCount").replace("%(n)s", c.attention), "attention");
+    } else if (c.total > 0) {
+      say(t("retrying"), "retrying");
+    } else {
+      say(t("sent"), "sent");
+      sentTimer = setTimeout(() => { out.hidden = true; }, 3000);
     }
   }
+
+  function sayOffline() { say(t("offline"), "offline"); }
+
+  function showConnection() {
+    const out = document.getElementById("sync-status");
+    if (!out) return;
+    if (!navigator.onLine) { sayOffline(); return; }
+    if (out.dataset.state === "offline") {
+      say(t("online"), "online");
+      sentTimer = setTimeout(() => { out.hidden = true; }, 3000);
+    }
+  }
+  if ("serviceWorker" in navigator) {
+    navigator.serviceWorker.addEventListener("message", (e) => {
+      if (e.data && e.data.type === "offline-copy") sayOffline();
+    });
+  }
+  window.addEventListener("offline", showConnection);
+  window.addEventListener("online", showConnection);
 
   function onMessage(detail) {
     renderProgress(detail);
@@ -114,7 +149,9 @@
       navigator.serviceWorker.ready.then((reg) => {
         const ch = new MessageChannel();
         ch.port1.onmessage = (e) => resolve(e.data && e.data.ok);
-        reg.active.postMessage({ type: "precache" }, [ch.port2]);
+        let pages = null;
+        try { pages = JSON.parse(body.dataset.offlinePages || "null"); } catch (e) { /* the worker's own list */ }
+        reg.active.postMessage({ type: "precache", pages: pages }, [ch.port2]);
         setTimeout(() => resolve(false), 20000);
       });
     });
@@ -157,6 +194,7 @@
   });
 
   document.addEventListener("DOMContentLoaded", async () => {
+    showConnection();
     renderBadge();
     if (!signedIn) return;
     drain();

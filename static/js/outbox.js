@@ -349,8 +349,11 @@
     };
   }
 
+  // wait: queue behind a sender that holds the lock (Background Sync must not report done
+  // while another tab's drain may still fail); otherwise a busy lock means "someone is on it".
   function drain(options) {
     if (global.navigator && navigator.locks && navigator.locks.request) {
+      if (options && options.wait) return navigator.locks.request("coso-sync", () => run(options));
       return navigator.locks.request("coso-sync", { ifAvailable: true }, (lock) =>
         lock ? run(options) : { busy: true });
     }

@@ -13,10 +13,13 @@ const SHELL_PAGES = {{ pages|tojson }};
 const NAV_TIMEOUT = 6000;
 importScripts({{ outbox_js|tojson }});
 
-async function cachePages() {
+// pages: the list the page sent for its signed-in user (its roles decide: issue 16, item 18);
+// only same-origin paths are taken. Without it, the list this script was served with.
+async function cachePages(pages) {
   const cache = await caches.open(PAGES);
+  const list = Array.isArray(pages) ? pages.filter((p) => typeof p === "string" && /^\/(?!\/)/.test(p)) : SHELL_PAGES;
   let ok = true;
-  await Promise.all(SHELL_PAGES.map(async (path) => {
+  await Promise.all(list.map(async (path) => {
     try {
       const res = await fetch(path, { credentials: "same-origin", cache: "no-store" });
       if (res.ok && !res.redirected) await cache.put(path, res);
@@ -30,7 +33,7 @@ self.addEventListener("install", (event) => {
   event.waitUntil((async () => {
     const cache = await caches.open(SHELL);
     await cache.addAll(ASSETS);
-    await cachePages(); // best effort: a signed-out visitor has no pages to keep
+    await cachePages(); // the public pages; a user's own list comes with "prepare for the field"
     await self.skipWaiting();
   })());
 });
@@ -46,19 +49,45 @@ self.addEventListener("activate", (event) => {
 
 self.addEventListener("message", (event) => {
   if (event.data && event.data.type === "precache") {
-    event.waitUntil(cachePages().then((ok) => event.ports[0] && event.ports[0].postMessage({ ok })));
+    event.waitUntil(cachePages(event.data.pages).then((ok) => event.ports[0] && event.ports[0].postMessage({ ok })));
   }
 });
 
+// Background Sync. The browser fires "sync" when the signal is back; our own backoff need not be
+// waited out then (force). A drain that met no network, or a server that asked us to wait,
+// REJECTS: the browser then keeps the tag and fires it again later. Resolving would tell it the
+// job was done and the queue would wait for the next page to open (issue 16, item 7).
+async function syncOutbox() {
+  const result = await CosoOutbox.drain({ force: true, wait: true });
+  if (result && (result.offline || result.retry)) {
+    throw new Error("coso outbox not drained: " + (result.offline ? "no network" : "server busy"));
+  }
+  const held = (await CosoOutbox.all("outbox")).filter((i) => i.state === "waiting" && i.held_by_server);
+  if (held.length) throw new Error("coso outbox: " + held.length + " held by the server");
+  return result;
+}
+self.cosoSync = syncOutbox; // the handler calls it by this name, so a test can watch its outcome
+
 self.addEventListener("sync", (event) => {
-  if (event.tag === "coso-outbox") event.waitUntil(CosoOutbox.drain());
+  if (event.tag === "coso-outbox") event.waitUntil(self.cosoSync());
 });
 
 function timeout(ms) {
   return new Promise((_, reject) => setTimeout(() => reject(new Error("timeout")), ms));
 }
 
-async function navigate(request) {
+// A page served from this phone's copies says so (issue 16, item 8): the server may be down
+// while the phone has signal, so navigator.onLine alone cannot tell the page. The new page's
+// client appears a little after its response, hence the few tries.
+async function tellOfflineCopy(clientId) {
+  for (let i = 0; clientId && i < 20; i++) {
+    const client = await self.clients.get(clientId);
+    if (client) { client.postMessage({ type: "offline-copy" }); return; }
+    await new Promise((r) => setTimeout(r, 100));
+  }
+}
+
+async function navigate(request, event) {
   const url = new URL(request.url);
   const key = url.pathname + url.search;
   try {
@@ -70,6 +99,7 @@ async function navigate(request) {
     }
     return res;
   } catch (e) {
+    if (event) event.waitUntil(tellOfflineCopy(event.resultingClientId));
     const cache = await caches.open(PAGES);
     const hit = (await cache.match(key)) || (await cache.match(url.pathname));
     if (hit) return hit;
@@ -98,5 +128,5 @@ self.addEventListener("fetch", (event) => {
   if (request.headers.get("HX-Request")) return; // fragments are never cached
   if (url.pathname.startsWith("/api/")) return;
   if (url.pathname.startsWith("/static/")) { event.respondWith(asset(request)); return; }
-  if (request.mode === "navigate") { event.respondWith(navigate(request)); return; }
+  if (request.mode === "navigate") { event.respondWith(navigate(request, event)); return; }
 });
