@@ -16,8 +16,9 @@ from flask_migrate import upgrade
 from coso import create_app
 from coso.extensions import db
 from coso.models import Unit
+from coso.search_keys import search_key
 from coso.units import service
-from coso.units.rules import search_key, unit_search_key
+from coso.units.rules import unit_search_key
 from tests.builders import make_unit, small_province, with_checklist
 from tests.conftest import BACKENDS, PG_URL, AuthActions
 from tests.search_names import KEYS

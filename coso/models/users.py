@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import datetime
+from typing import Any
 
 import sqlalchemy as sa
 from flask import current_app
@@ -13,7 +14,14 @@ from werkzeug.security import check_password_hash, generate_password_hash
 from coso.extensions import db
 from coso.models.types import UTCDateTime, utcnow
 from coso.models.units import Unit
-from coso.users.rules import ADMIN, CADRE, PROVINCE, ROLES, SECRETARY  # noqa: F401 (re-exported)
+from coso.users.rules import (  # noqa: F401 (the roles are re-exported)
+    ADMIN,
+    CADRE,
+    PROVINCE,
+    ROLES,
+    SECRETARY,
+    user_search_key,
+)
 
 
 class User(UserMixin, db.Model):
@@ -29,6 +37,9 @@ class User(UserMixin, db.Model):
     locale: Mapped[str | None] = mapped_column(sa.String(5))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     last_login_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    #: Username and display name as searches compare them (coso.users.rules.user_search_key),
+    #: the same on SQLite and PostgreSQL. Kept on every insert and update.
+    search: Mapped[str] = mapped_column(sa.Text, default="", server_default="")
 
     unit: Mapped[Unit] = relationship(lazy="joined")
 
@@ -72,3 +83,11 @@ class User(UserMixin, db.Model):
 
     def __repr__(self) -> str:
         return f"<User {self.username}>"
+
+
+@sa.event.listens_for(User, "before_insert")
+@sa.event.listens_for(User, "before_update")
+def _keep_search_key(mapper: Any, connection: Any, user: User) -> None:
+    """Re-key a user's ``search`` column whenever the ORM writes the user (every write path
+    — the user pages, the spreadsheet import, ``flask create-user``, the demo — does)."""
+    user.search = user_search_key(user.username or "", user.display_name or "")

@@ -11,7 +11,7 @@ from coso import scope
 from coso.extensions import db
 from coso.models import Evaluation, Unit, User
 from coso.models.units import SecretaryTerm
-from coso.units.rules import search_key
+from coso.search_keys import search_key
 
 #: At most this many units are listed under a unit on its page.
 MAX_CHILDREN = 500

@@ -7,6 +7,7 @@ import sqlalchemy as sa
 from coso import scope
 from coso.extensions import db
 from coso.models import Unit, User
+from coso.search_keys import SEARCH_SEPARATOR, search_key
 from coso.users.rules import ACTION, ROLES, rank_allows
 from coso.web import Page, paginate
 
@@ -26,18 +27,19 @@ def username_taken(username: str) -> bool:
 def users_page(manager: User, q: str, role: str, state: str, page: int, size: int) -> Page[User]:
     """One page of the users of ``manager``'s area, by username, counted.
 
-    :param q: part of a username, display name or home unit code ("" for all).
+    :param q: part of a username, display name or home unit code ("" for all), with or
+        without accents and in any case (the search key of coso.units.rules).
     :param role: one of ``ROLES`` to keep only its holders (anything else: all).
     :param state: ``active`` or ``inactive`` (anything else: both).
     """
     query = sa.select(User).join(Unit, Unit.id == User.unit_id).where(scope.scope_clause(manager))
-    if q:
-        pattern = f"%{q.lower()}%"
+    key = search_key(q)
+    if key:
         query = query.where(
             sa.or_(
-                sa.func.lower(User.username).like(pattern),
-                sa.func.lower(User.display_name).like(pattern),
-                sa.func.lower(Unit.code).like(pattern),
+                User.search.contains(key, autoescape=True),
+                # A unit's key is "name<separator>code": a match after the separator is in the code.
+                Unit.search.like(f"%{SEARCH_SEPARATOR}%{_escape_like(key)}%", escape="\\"),
             )
         )
     if role in ROLES:
@@ -45,3 +47,8 @@ def users_page(manager: User, q: str, role: str, state: str, page: int, size: in
     if state in ("active", "inactive"):
         query = query.where(User.active.is_(state == "active"))
     return paginate(query.order_by(User.username), page, size, scalars=True)
+
+
+def _escape_like(text: str) -> str:
+    """``text`` as a literal inside a LIKE pattern whose escape character is a backslash."""
+    return text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")

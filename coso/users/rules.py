@@ -19,6 +19,8 @@ from typing import TYPE_CHECKING, Any
 if TYPE_CHECKING:
     from coso.models import User
 
+from coso.search_keys import SEARCH_SEPARATOR, search_key
+
 ADMIN, PROVINCE, CADRE, SECRETARY = "admin", "province", "cadre", "secretary"
 #: Every role, in the order forms list them.
 ROLES = (ADMIN, PROVINCE, CADRE, SECRETARY)
@@ -186,3 +188,13 @@ def snapshot(user: User) -> dict[str, Any]:
         "unit_code": user.unit.code if user.unit else None,
         "active": user.active,
     }
+
+
+def user_search_key(username: str, display_name: str) -> str:
+    """What a user's ``search`` column holds: the keys of the username and the display name.
+
+    The same key as a unit's (:func:`coso.search_keys.search_key`: no case, no accents, đ as
+    d), so "Nguyễn Thị Lan", "nguyen thi lan" and "NGUYEN" find the same account on SQLite
+    and PostgreSQL alike.
+    """
+    return f"{search_key(username)}{SEARCH_SEPARATOR}{search_key(display_name)}"

@@ -1,5 +1,5 @@
 /* Branch search the same online and offline.
- * CosoSearch.key is coso.units.rules.search_key in JavaScript: lower case, no accents, đ as d,
+ * CosoSearch.key is coso.search_keys.search_key in JavaScript: lower case, no accents, đ as d,
  * single spaces (tests/test_search.py holds the two to the same outputs). Online the server
  * searches its stored keys; offline (no signal, or the search request failed) this script
  * lists and searches every branch of the field pack kept on the phone.
@@ -7,7 +7,7 @@
 (function () {
   "use strict";
 
-  /** A text as searches compare it (the same rule as coso.units.rules.search_key). */
+  /** A text as searches compare it (the same rule as coso.search_keys.search_key). */
   function key(text) {
     const out = [];
     let space = false;

@@ -1,6 +1,6 @@
 """Vietnamese branch search in a real Chromium at 360×740, online and offline (issue 16, item 1):
 "hung dinh", "Hưng Định" and "ĐÔNG THỌ" find the branch; offline every field-pack branch is
-listed; and static/js/search.js keys texts exactly as coso.units.rules.search_key does."""
+listed; and static/js/search.js keys texts exactly as coso.search_keys.search_key does."""
 
 from __future__ import annotations
 
