@@ -11,6 +11,33 @@
   const t = (key) => (document.getElementById("i18n") || { dataset: {} }).dataset[key] || key;
   window.CosoText = t;
 
+  // Dates and months as the server's |date and |month filters (coso/i18n.py) write them, so a
+  // page drawn on the phone reads as one drawn by the server: 05/12/2026, 05/12/2026 14:30,
+  // "tháng 12/2026" (December 2026 in English).
+  const NBSP = "\u00a0";
+  const pad = (n) => String(n).padStart(2, "0");
+  const format = {
+    /** "2026-12-05" (or a longer ISO text) as 05/12/2026; anything else as it came. */
+    date(iso) {
+      const m = /^(\d{4})-(\d{2})-(\d{2})/.exec(iso || "");
+      return m ? m[3] + "/" + m[2] + "/" + m[1] : iso || "";
+    },
+    /** A moment (ms since the epoch) as 05/12/2026 14:30 in the phone's time. */
+    dateTime(ms) {
+      const d = new Date(ms);
+      return pad(d.getDate()) + "/" + pad(d.getMonth() + 1) + "/" + d.getFullYear() + " " +
+        pad(d.getHours()) + ":" + pad(d.getMinutes());
+    },
+    /** A period "2026-12" as "tháng 12/2026" (Vietnamese) or "December 2026". */
+    month(period) {
+      const m = /^(\d{4})-(\d{2})$/.exec(period || "");
+      if (!m) return period || "";
+      if (document.documentElement.lang === "vi") return "tháng" + NBSP + m[2] + "/" + m[1];
+      return new Date(Date.UTC(+m[1], +m[2] - 1, 1)).toLocaleDateString("en-GB", { month: "long", year: "numeric", timeZone: "UTC" });
+    },
+  };
+  window.CosoFormat = format;
+
   if ("serviceWorker" in navigator && body.dataset.sw) {
     navigator.serviceWorker.register(body.dataset.sw, { scope: "/" }).catch(() => {});
   }
@@ -162,13 +189,12 @@
     if (!out || !stored) return;
     const p = stored.value;
     const template = p.templates[0];
-    const months = Array.from(new Set(p.guidance.map((g) => g.period))).join(", ");
-    const when = new Date(stored.fetched_at);
+    const months = Array.from(new Set(p.guidance.map((g) => g.period))).sort().map(format.month).join(", ");
     out.textContent = t("ready")
       .replace("%(branches)s", p.branches.length)
       .replace("%(version)s", template ? template.version : "—")
       .replace("%(months)s", months || "—")
-      .replace("%(time)s", when.toLocaleString(document.documentElement.lang === "vi" ? "vi-VN" : "en-GB"));
+      .replace("%(time)s", format.dateTime(stored.fetched_at));
     out.hidden = false;
   }
 

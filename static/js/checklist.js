@@ -13,23 +13,9 @@
   // A fresh, untouched form shows no verdict (issue 16: not "0/4 topics — C1 fails" at first sight).
   let touched = false;
   const NBSP = "\u00a0";
-  const vi = () => document.documentElement.lang === "vi";
-  const pad = (n) => String(n).padStart(2, "0");
 
-  /** A moment as dd/mm/yyyy hh:mm, the one Vietnamese form the server's ``|date`` filter writes. */
-  function fmtDateTime(ms) {
-    const d = new Date(ms);
-    return pad(d.getDate()) + "/" + pad(d.getMonth() + 1) + "/" + d.getFullYear() + " " +
-      pad(d.getHours()) + ":" + pad(d.getMinutes());
-  }
-
-  /** A period "2026-12" as the server's ``|month`` filter writes it ("tháng 12/2026"). */
-  function fmtMonth(period) {
-    const m = /^(\d{4})-(\d{2})$/.exec(period || "");
-    if (!m) return period || "";
-    if (vi()) return "tháng" + NBSP + m[2] + "/" + m[1];
-    return new Date(Date.UTC(+m[1], +m[2] - 1, 1)).toLocaleDateString("en-GB", { month: "long", year: "numeric", timeZone: "UTC" });
-  }
+  const fmtDateTime = window.CosoFormat.dateTime; // app.js, as the server's |date writes it
+  const fmtMonth = window.CosoFormat.month; // as the server's |month
 
   // ---- the progress line: how many checklist items have an answer ----
   function progress() {

@@ -37,7 +37,7 @@
       li.className = "outbox-item state-" + item.state;
       li.dataset.uuid = item.uuid;
       const name = document.createElement("strong"); name.textContent = item.branch_name || ("#" + item.branch_id);
-      const meta = document.createElement("span"); meta.className = "muted"; meta.textContent = item.payload.meeting_date || "";
+      const meta = document.createElement("span"); meta.className = "muted"; meta.textContent = window.CosoFormat.date(item.payload.meeting_date);
       const state = document.createElement("span");
       state.className = "state " + (item.state === "attention" ? "state-flagged" : "state-overdue");
       state.textContent = item.state === "attention" ? t("attention") : item.state === "sending" ? t("stateSending") : t("waiting");
@@ -59,7 +59,7 @@
     sent.forEach((s) => {
       const li = document.createElement("li");
       const a = document.createElement("a"); a.href = "/evaluations/" + s.id; a.textContent = s.branch_name || ("#" + s.branch_id);
-      const meta = document.createElement("span"); meta.className = "muted"; meta.textContent = s.meeting_date;
+      const meta = document.createElement("span"); meta.className = "muted"; meta.textContent = window.CosoFormat.date(s.meeting_date);
       const state = document.createElement("span"); state.className = "state state-ok"; state.textContent = t("stateSent");
       li.append(a, meta, state);
       sentList.appendChild(li);

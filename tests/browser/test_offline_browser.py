@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import contextlib
 import os
+import re
 from datetime import date, timedelta
 from pathlib import Path
 
@@ -69,6 +70,10 @@ def prepare(page) -> None:  # type: ignore[no-untyped-def]
         "!document.getElementById('prepare-field').disabled"
         " && /v\\d/.test(document.getElementById('field-ready').textContent)"
     )
+    # When and which months, as the server writes them: "05/12/2026 14:30", "tháng 12/2026".
+    ready = page.locator("#field-ready").inner_text()
+    assert re.search(r"\d{2}/\d{2}/\d{4} \d{2}:\d{2}", ready), ready
+    assert not re.search(r"\d{4}-\d{2}", ready), ready
 
 
 def assert_worker_offline(context) -> None:  # type: ignore[no-untyped-def]
@@ -128,6 +133,9 @@ def test_offline_submit_reload_restart_then_sync_once(profile, live_server: Live
         page.goto("/outbox")
         page.wait_for_function("document.getElementById('outbox-count').textContent === '3'")
         assert page.locator("#outbox-list li.outbox-item").count() == 3
+        # Dates as the server writes them (dd/mm/yyyy), not the payload's ISO text.
+        for meta in page.locator("#outbox-list li.outbox-item > .muted").all_inner_texts():
+            assert re.fullmatch(r"\d{2}/\d{2}/\d{4}", meta), meta
         waiting = page.evaluate("CosoOutbox.all('outbox').then(items => items.map(i => i.uuid))")
         assert sorted(waiting) == sorted(uuids)
         ctx.set_offline(False)  # signal again, the server still down: items wait, back off
@@ -142,6 +150,8 @@ def test_offline_submit_reload_restart_then_sync_once(profile, live_server: Live
     )
     assert stored(live_server, uuids) == 3
     page.wait_for_function("document.querySelectorAll('#sent-list li').length >= 3")
+    for meta in page.locator("#sent-list li > .muted").all_inner_texts():
+        assert re.fullmatch(r"\d{2}/\d{2}/\d{4}", meta), meta
     # Another trigger later must not store anything twice.
     page.reload()
     page.wait_for_timeout(500)
