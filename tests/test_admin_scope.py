@@ -51,6 +51,7 @@ def world(app: Flask) -> dict[str, Any]:
 
 
 def url(rule: str, world: dict[str, Any]) -> str:
+    rule = rule.replace("<any(csv, xlsx):fmt>", "csv")
     return re.sub(r"<int:(\w+)>", lambda m: str(world[m.group(1)]), rule)
 
 

@@ -12,7 +12,7 @@ import sqlalchemy as sa
 from flask import Flask
 from flask.testing import FlaskClient
 
-from coso import scope
+from coso import clock, scope
 from coso.extensions import db
 from coso.models import AuditEvent, SecretaryTerm, Unit, User
 from coso.units.rules import COLUMNS
@@ -650,7 +650,9 @@ def test_an_old_style_code_is_kept_on_edit_and_exports(
         header = export.headers["Content-Disposition"]
         header.encode("latin-1")  # gunicorn sends headers as Latin-1: never a 500
         assert header.isascii() and header.count('"') == 2
-        assert header.endswith(f"filename*=UTF-8''{quote(f'units-{code}.{fmt}', safe='')}")
+        with app.app_context():
+            name = f"coso-units-{code}-{clock.today().isoformat()}.{fmt}"
+        assert header.endswith(f"filename*=UTF-8''{quote(name, safe='')}")
     # The export, imported again, leaves the old code alone.
     body = admin.get("/admin/units/export?format=csv").get_data()
     page = upload(admin, "/admin/units/import", "again.csv", body).get_data(as_text=True)

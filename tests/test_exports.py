@@ -45,7 +45,9 @@ def _xlsx(client: FlaskClient, url: str) -> list[tuple[Any, ...]]:
     assert response.mimetype == exports.XLSX_MIMETYPE
     assert "attachment" in response.headers["Content-Disposition"]
     sheet = load_workbook(io.BytesIO(response.data)).active
-    return list(sheet.iter_rows(values_only=True))
+    rows = list(sheet.iter_rows(values_only=True))
+    assert rows[0][0] and not any(rows[0][1:])  # the title line, one cell, above the header
+    return rows[1:]
 
 
 def _xlsx_sheet(client: FlaskClient, url: str):  # type: ignore[no-untyped-def]
@@ -117,13 +119,13 @@ def test_flagged_export_of_one_commune_and_repeat(
 
 def test_dates_are_dates_and_numbers_numbers(province: FlaskClient, world: dict[str, Any]) -> None:
     sheet = _xlsx_sheet(province, "/dashboard/flagged.xlsx?state=all")
-    since, last, score, opened = sheet["E2"], sheet["H2"], sheet["I2"], sheet["K2"]
+    since, last, score, opened = sheet["E3"], sheet["H3"], sheet["I3"], sheet["K3"]
     assert since.is_date and isinstance(since.value, date)
     assert since.number_format == "DD/MM/YYYY"
     assert last.is_date
     assert isinstance(score.value, int | float) and score.number_format == "0.0"
     assert isinstance(opened.value, int)
-    assert sheet.freeze_panes == "A2"
+    assert sheet.freeze_panes == "A3"  # the title line and the header stay in view
     text = _csv(province, "/dashboard/flagged.csv?state=all")
     assert re.fullmatch(r"\d{4}-\d{2}-\d{2}", text[1][4])  # ISO dates in CSV
     assert text[1][6] in ("Có", "Không")
@@ -153,8 +155,8 @@ def test_rates_export_holds_the_tables_rows_and_total(
         [cells[1], cells[3], cells[4]] for cells in expected
     ]
     sheet = _xlsx_sheet(province, "/dashboard/rates.xlsx?month=2025-10")
-    assert sheet["G1"].value == "Tỷ lệ đạt" and sheet["G2"].number_format == "0.0%"
-    assert sheet["H2"].is_date and sheet["H2"].value.date() == date(2025, 10, 1)
+    assert sheet["G2"].value == "Tỷ lệ đạt" and sheet["G3"].number_format == "0.0%"
+    assert sheet["H3"].is_date and sheet["H3"].value.date() == date(2025, 10, 1)
     text = _csv(province, "/dashboard/rates.csv?from=2025-09-01&to=2025-10-31")
     assert text[1][7:] == ["2025-09-01", "2025-10-31"]
 
@@ -209,7 +211,11 @@ def test_every_download_header_is_ascii_and_cannot_be_broken_out_of(name: str) -
 #: Every route that answers a file to download, and URLs that reach it (issue 15 item 2:
 #: every download names its file one way, through ``spreadsheets.attachment``).
 DOWNLOADS = {
-    "admin.audit_export": ["/admin/audit.csv"],
+    "admin.audit_export": [
+        "/admin/audit.csv",
+        "/admin/audit.xlsx",
+        "/admin/audit.csv?sep=semicolon",
+    ],
     "admin.units_export": ["/admin/units/export?format=csv", "/admin/units/export?format=xlsx"],
     "dashboard.export_flagged": ["/dashboard/flagged.csv", "/dashboard/flagged.xlsx"],
     "dashboard.export_rates": ["/dashboard/rates.csv", "/dashboard/rates.xlsx"],

@@ -35,7 +35,7 @@ EXTRA_ROOMS = {
     "judging": {"flags", "scoring", "rejudge"},  # the pure rules by name; re-judging writes
     "sessions": {"devices"},  # the signed known-device cookie the login throttle trusts
     "sync": {"docs"},  # the OpenAPI document
-    "spreadsheets": {"cells", "reading"},  # plumbing: the formula-cell rule; the upload reader
+    "spreadsheets": {"cells", "reading", "writing"},  # plumbing: formula rule; reader; writer
 }
 NOT_DOMAIN = {"models", "translations", "demo", "__pycache__"}
 

@@ -19,14 +19,21 @@ from flask_babel import gettext as _
 from flask_login import current_user, login_required
 from marshmallow import ValidationError
 
-from coso import scope
+from coso import clock, scope
 from coso.admin.blueprint import bp
 from coso.admin.forms import AUDIT_KINDS, AuditFilterSchema
-from coso.admin.words import details_text, event_name, field_name, readable
+from coso.admin.words import (
+    KIND_LABELS,
+    details_text,
+    event_name,
+    field_name,
+    filters_in_words,
+    readable,
+)
 from coso.extensions import db
 from coso.fields import form_data, plain_errors
 from coso.models import AuditEvent, Unit, User
-from coso.spreadsheets import listed, response
+from coso.spreadsheets import Heading, file_name, listed, response
 from coso.web import PAGE_SIZE, Page, page_arg, paginate, render_page
 
 ACTION = "administer"
@@ -146,6 +153,7 @@ def audit() -> ResponseReturnValue:
         values=values,
         errors=errors,
         kinds=list(AUDIT_KINDS),
+        kind_labels=KIND_LABELS,
         describe=describe_details,
         event_name=event_name,
         field_name=field_name,
@@ -158,12 +166,12 @@ def _unit_problem() -> str:
     return _("No unit of your area has this code.")
 
 
-@bp.get("/audit.csv")
+@bp.get("/audit.<any(csv, xlsx):fmt>")
 @login_required
-def audit_export() -> ResponseReturnValue:
-    """The filtered log as CSV (UTF-8 with BOM for Excel), newest first."""
+def audit_export(fmt: str) -> ResponseReturnValue:
+    """The filtered log as XLSX or CSV, newest first, in the reader's language."""
     scope.require(current_user, ACTION)
-    _values, filters, errors = _filters()
+    values, filters, errors = _filters()
     if errors:
         return audit()
     query, _problems = events_query(current_user, filters)
@@ -176,7 +184,7 @@ def audit_export() -> ResponseReturnValue:
         for event, actor, unit in db.session.execute(query.limit(MAX_EXPORT)):
             with force_locale(locale):
                 row = [
-                    event.at.astimezone(zone).strftime("%Y-%m-%d %H:%M:%S"),
+                    event.at.astimezone(zone).replace(tzinfo=None, microsecond=0),
                     actor.username if actor else "",
                     event_name(event.action),
                     event.action,
@@ -199,4 +207,7 @@ def audit_export() -> ResponseReturnValue:
         pgettext("audit", "Address"),
         pgettext("audit", "Details"),
     )
-    return response("csv", listed(header), rows(), "audit", "audit")
+    columns = listed(header, {header[0]: "datetime", header[-1]: "long"})
+    name = file_name("audit", current_user.unit.code, clock.today().isoformat())
+    heading = Heading(_("Audit log"), current_user.unit.name, filters_in_words(values))
+    return response(fmt, columns, rows(), name, "audit", heading)

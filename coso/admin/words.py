@@ -12,13 +12,27 @@ from collections.abc import Mapping
 from typing import Any
 
 from flask_babel import gettext as _
-from flask_babel import lazy_pgettext
+from flask_babel import lazy_gettext, lazy_pgettext
 
 
 def _l(text: str) -> Any:
     """A lazy label in the ``audit`` context, so it never clashes with a same-looking msgid."""
     return lazy_pgettext("audit", text)
 
+
+#: The log's kinds (the filter's choices) in words.
+KIND_LABELS: dict[str, Any] = {
+    "login": lazy_gettext("Sign-in"),
+    "evaluation": lazy_gettext("Evaluations"),
+    "feedback": lazy_gettext("Feedback"),
+    "action": lazy_gettext("Corrective actions"),
+    "unit": lazy_gettext("Units"),
+    "user": lazy_gettext("Users"),
+    "template": lazy_gettext("Checklist"),
+    "guidance": lazy_gettext("Guidance"),
+    "settings": lazy_gettext("Settings"),
+    "visit": lazy_gettext("Visits"),
+}
 
 EVENT_NAMES: dict[str, Any] = {
     "login": _l("Signed in"),
@@ -135,3 +149,21 @@ def details_text(rows: list[tuple[str, Any, Any]]) -> str:
         else:
             parts.append(f"{field_name(key)}: {readable(before)} → {readable(after)}")
     return " | ".join(parts)
+
+
+def filters_in_words(values: Mapping[str, Any]) -> list[str]:
+    """The log's filters as the form names them, for an export's title line."""
+    labels = {
+        "user": _("Username"),
+        "unit": _("Unit code (and below)"),
+        "kind": _("Kind"),
+        "date_from": _("From"),
+        "date_to": _("To"),
+    }
+    out = []
+    for key, label in labels.items():
+        value = values.get(key)
+        if value:
+            shown = KIND_LABELS.get(value, value) if key == "kind" else value
+            out.append(f"{label}: {shown}")
+    return out

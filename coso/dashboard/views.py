@@ -21,7 +21,14 @@ from coso import clock, scope
 from coso import spreadsheets as exports
 from coso.checklists.queries import current_template
 from coso.dashboard import analysis, flagged, rules, timeline
-from coso.dashboard.words import form_label, kind_label, reasons_in_words, rule_label, state_label
+from coso.dashboard.words import (
+    flagged_filters,
+    form_label,
+    kind_label,
+    reasons_in_words,
+    rule_label,
+    state_label,
+)
 from coso.dates import parse_day
 from coso.extensions import db
 from coso.feedback.alerts import alerts_for
@@ -162,21 +169,19 @@ def _flagged_columns(today: date, template: Any) -> list[exports.Column]:
         return " ".join(texts)
 
     return [
-        exports.Column(_l("Branch"), lambda r: r.name, width=34),
-        exports.Column(_l("Code"), lambda r: r.code, width=14),
-        exports.Column(_l("Parent unit"), lambda r: r.parent_name, width=30),
-        exports.Column(_l("State"), lambda r: state_label(r.state), width=18),
-        exports.Column(_l("Since"), lambda r: r.since, "date", 12),
-        exports.Column(_l("Reasons"), reasons, width=60),
-        exports.Column(_l("Serious"), lambda r: r.serious, width=10),
-        exports.Column(_l("Last evaluation"), lambda r: r.last_date, "date", 14),
-        exports.Column(_l("Score"), lambda r: r.score, "number", 8),
-        exports.Column(_l("Evaluated by"), lambda r: r.cadre, width=24),
-        exports.Column(_l("Open actions"), lambda r: r.alerts.open_actions, "int", 10),
-        exports.Column(_l("Overdue actions"), lambda r: r.alerts.overdue_actions, "int", 10),
-        exports.Column(
-            _l("Unacknowledged evaluations"), lambda r: r.alerts.unacknowledged, "int", 12
-        ),
+        exports.Column(_l("Branch"), lambda r: r.name),
+        exports.Column(_l("Code"), lambda r: r.code),
+        exports.Column(_l("Parent unit"), lambda r: r.parent_name),
+        exports.Column(_l("State"), lambda r: state_label(r.state)),
+        exports.Column(_l("Since"), lambda r: r.since, "date"),
+        exports.Column(_l("Reasons"), reasons, "long"),
+        exports.Column(_l("Serious"), lambda r: r.serious),
+        exports.Column(_l("Last evaluation"), lambda r: r.last_date, "date"),
+        exports.Column(_l("Score"), lambda r: r.score, "number"),
+        exports.Column(_l("Evaluated by"), lambda r: r.cadre),
+        exports.Column(_l("Open actions"), lambda r: r.alerts.open_actions, "int"),
+        exports.Column(_l("Overdue actions"), lambda r: r.alerts.overdue_actions, "int"),
+        exports.Column(_l("Unacknowledged evaluations"), lambda r: r.alerts.unacknowledged, "int"),
     ]
 
 
@@ -191,8 +196,14 @@ def export_flagged(fmt: str) -> ResponseReturnValue:
     today = clock.today()
     rows = flagged.all_rows(filters, today, thresholds(filters.unit))
     columns = _flagged_columns(today, current_template(filters.unit))
-    name = f"chi-doan-can-chu-y-{filters.unit.code}-{today.isoformat()}"
-    return exports.response(fmt, columns, rows, name, "Chi đoàn")
+    state = "" if filters.state == flagged.ATTENTION else filters.state
+    serious = "serious" if filters.serious else ""
+    name = exports.file_name("flagged", filters.unit.code, state, serious, today.isoformat())
+    reason = dict(_reason_options(current_template(filters.unit))).get(filters.reason, "")
+    heading = exports.Heading(
+        _("Branches on the flagged list"), filters.unit.name, flagged_filters(filters, reason)
+    )
+    return exports.response(fmt, columns, rows, name, "Chi đoàn", heading)
 
 
 # ------------------------------------------------------------- where to act
@@ -249,15 +260,15 @@ def _rate_columns(period: rules.Period) -> list[exports.Column]:
         return r.unit.name if r.unit is not None else ""
 
     return [
-        exports.Column(_l("Unit"), name, width=34),
-        exports.Column(_l("Branches"), lambda r: r.branches, "int", 10),
-        exports.Column(_l("Branches evaluated"), lambda r: r.evaluated, "int", 12),
-        exports.Column(_l("Coverage"), lambda r: r.coverage, "percent", 10),
-        exports.Column(_l("Evaluations"), lambda r: r.evaluations, "int", 10),
-        exports.Column(_l("Compliant"), lambda r: r.compliant, "int", 10),
-        exports.Column(_l("Compliance rate"), lambda r: r.rate, "percent", 12),
-        exports.Column(_l("From"), lambda r: period.start, "date", 12),
-        exports.Column(_l("To"), lambda r: period.end, "date", 12),
+        exports.Column(_l("Unit"), name),
+        exports.Column(_l("Branches"), lambda r: r.branches, "int"),
+        exports.Column(_l("Branches evaluated"), lambda r: r.evaluated, "int"),
+        exports.Column(_l("Coverage"), lambda r: r.coverage, "percent"),
+        exports.Column(_l("Evaluations"), lambda r: r.evaluations, "int"),
+        exports.Column(_l("Compliant"), lambda r: r.compliant, "int"),
+        exports.Column(_l("Compliance rate"), lambda r: r.rate, "percent"),
+        exports.Column(_l("From"), lambda r: period.start, "date"),
+        exports.Column(_l("To"), lambda r: period.end, "date"),
     ]
 
 
@@ -272,9 +283,14 @@ def export_rates(fmt: str) -> ResponseReturnValue:
     period, unit = context["period"], context["unit"]
     rows = [*context["rates"], context["total"]]
     label = period.month or f"{period.start.isoformat()}_{period.end.isoformat()}"
-    return exports.response(
-        fmt, _rate_columns(period), rows, f"ty-le-dat-{unit.code}-{label}", "Tỷ lệ đạt"
+    when = _(
+        "Period: %(start)s – %(end)s",
+        start=f"{period.start:%d/%m/%Y}",
+        end=f"{period.end:%d/%m/%Y}",
     )
+    heading = exports.Heading(_("Compliance rate by unit"), unit.name, [when])
+    name = exports.file_name("rates", unit.code, label)
+    return exports.response(fmt, _rate_columns(period), rows, name, "Tỷ lệ đạt", heading)
 
 
 # ------------------------------------------------------------ good practices

@@ -95,3 +95,22 @@ def reasons_in_words(
     if state == flags.OVERDUE and reasons and not short:
         out[1:] = [_("Last evaluation: %(reason)s", reason=text) for text in out[1:]]
     return out
+
+
+def flagged_filters(filters: Any, reason_label: str) -> list[str]:
+    """The flagged list's filters in words, for an export's title line."""
+    names = {"attention": _("Needing attention"), "all": _("All branches")}
+    out = [_("State: %(state)s", state=names.get(filters.state) or state_label(filters.state))]
+    if filters.reason:
+        out.append(_("Reason: %(reason)s", reason=reason_label))
+    if filters.serious:
+        out.append(_("Serious only"))
+    if filters.since_from or filters.since_to:
+        out.append(
+            _(
+                "Flagged since: %(start)s – %(end)s",
+                start=filters.since_from.strftime("%d/%m/%Y") if filters.since_from else "…",
+                end=filters.since_to.strftime("%d/%m/%Y") if filters.since_to else "…",
+            )
+        )
+    return out

@@ -1,42 +1,58 @@
 """Every CSV and XLSX file in and out: reports, list exports, the imports' files.
 
-One rule for formula-like cells (``safe_text``, undone on the way in by ``unquote``),
-one ``Content-Disposition`` (``attachment``), one reader of uploaded tables
+One writer (``coso.spreadsheets.writing``: the XLSX a spreadsheet user uses as it
+is, CSV for scripts and a CSV for Excel under Vietnamese regional settings), one rule
+for formula-like cells (``safe_text``, undone on the way in by ``unquote``), one
+``Content-Disposition`` (``attachment``), one reader of uploaded tables
 (``read_records``) with one error for a file that cannot be read (``SheetError``).
 
-Headers are always Vietnamese (the reports go up the Union's hierarchy in
-Vietnamese, whatever language the exporting user reads). In XLSX, dates are
-real date cells and shares real numbers formatted as percentages, so a
-spreadsheet can sort and sum them; in CSV, dates are ISO 8601 (which every
-spreadsheet reads as a date) and the file starts with a UTF-8 byte-order mark
-so Excel shows the Vietnamese correctly.
+Column headers are Vietnamese (the reports go up the Union's hierarchy in
+Vietnamese, whatever language the exporting user reads); the title line above them
+(``Heading``: what, which unit, which filters, when) is in the reader's language.
 """
 
 from __future__ import annotations
 
-import csv
-import io
-from collections.abc import Callable, Iterable, Mapping, Sequence
+import unicodedata
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
-from datetime import date, datetime
-from operator import itemgetter
+from datetime import datetime
 from typing import Any
 from urllib.parse import quote
+from zoneinfo import ZoneInfo
 
-from flask import Response, current_app
-from flask_babel import force_locale
+from flask import Response, abort, current_app, request
 from itsdangerous import BadSignature, URLSafeTimedSerializer
 
+from coso import clock
+from coso.i18n import gettext as _
 from coso.spreadsheets.cells import safe_text, unquote
 from coso.spreadsheets.reading import Limits, SheetError, read_records, read_table
+from coso.spreadsheets.writing import (
+    DATE_FORMAT,
+    PLAIN,
+    VIETNAMESE,
+    Column,
+    CsvStyle,
+    headers,
+    listed,
+    to_csv,
+    to_xlsx,
+)
 
 __all__ = [
+    "DATE_FORMAT",
     "FORMATS",
+    "PLAIN",
+    "VIETNAMESE",
     "XLSX_MIMETYPE",
     "Column",
+    "CsvStyle",
+    "Heading",
     "Limits",
     "SheetError",
     "attachment",
+    "file_name",
     "headers",
     "listed",
     "read_records",
@@ -52,134 +68,89 @@ __all__ = [
 
 FORMATS = ("csv", "xlsx")
 XLSX_MIMETYPE = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
-DATE_FORMAT = "DD/MM/YYYY"
+#: ``?sep=`` of a CSV download: the comma file scripts read (the default), or the
+#: semicolon file Excel opens in columns under Vietnamese regional settings.
+CSV_STYLES = {"": PLAIN, "comma": PLAIN, "semicolon": VIETNAMESE}
 
 
 @dataclass(frozen=True)
-class Column:
-    """One column: its header (a lazy msgid, translated at export time) and how to read a row.
+class Heading:
+    """The title line of a file: what it holds, for which unit, through which filters.
 
-    ``kind`` is ``text``, ``int``, ``number`` (one decimal), ``percent`` (a 0..1 share)
-    or ``date``.
+    Built by the view in the reader's language; ``line`` adds when the file was made.
     """
 
-    header: Any
-    value: Callable[[Any], Any]
-    kind: str = "text"
-    width: int = 14
+    what: str
+    unit: str = ""
+    filters: Sequence[str] = ()
+
+    def line(self, made: datetime) -> str:
+        parts = [self.what]
+        if self.unit:
+            parts.append(_("Unit: %(unit)s", unit=self.unit))
+        if self.filters:
+            parts.append(_("Filters: %(filters)s", filters="; ".join(self.filters)))
+        else:
+            parts.append(_("No filters"))
+        parts.append(_("Made on %(when)s", when=made.strftime("%d/%m/%Y %H:%M")))
+        return " — ".join(parts)
 
 
-def listed(header: Sequence[str], kinds: Mapping[str, str] | None = None) -> list[Column]:
-    """Columns for rows that are already lists of values, in ``header``'s order.
-
-    ``kinds`` gives a column's kind by its header (``text`` otherwise). The headers here
-    are the file's own column names (an import reads them back), never translated.
-    """
-    kinds = kinds or {}
-    return [Column(name, itemgetter(i), kinds.get(name, "text")) for i, name in enumerate(header)]
+def made_at() -> datetime:
+    """Now, on the app's clock and in its time zone (a pinned day in tests and demos)."""
+    zone = ZoneInfo(current_app.config.get("BABEL_DEFAULT_TIMEZONE") or "UTC")
+    now = datetime.now(zone).replace(tzinfo=None)
+    return datetime.combine(clock.today(), now.time())
 
 
-def headers(columns: Sequence[Column]) -> list[str]:
-    """The columns' headers in Vietnamese."""
-    with force_locale("vi"):
-        return [str(column.header) for column in columns]
+def file_name(*parts: Any) -> str:
+    """``coso-<parts>`` joined by dashes, empty parts left out (no extension)."""
+    return "-".join(["coso", *(str(part) for part in parts if part not in ("", None))])
+
+
+def _ascii(text: str) -> str:
+    """Vietnamese letters without their marks (``Đ`` as ``D``), other non-ASCII dropped."""
+    text = text.replace("Đ", "D").replace("đ", "d")
+    return "".join(c for c in unicodedata.normalize("NFKD", text) if not unicodedata.combining(c))
 
 
 def attachment(name: str) -> str:
     """The ``Content-Disposition`` of a download named ``name``.
 
-    An ASCII ``filename`` for old clients (quotes and controls dropped, so a name can never
-    break out of it) and the exact name as RFC 6266 / RFC 5987 ``filename*``.
+    An ASCII ``filename`` for old clients (Vietnamese letters without their marks; quotes,
+    controls and other characters dropped, so a name can never break out of it) and the
+    exact name as RFC 6266 / RFC 5987 ``filename*``.
     """
-    ascii_name = "".join(c for c in name if 32 <= ord(c) < 127 and c not in '"\\;')
+    ascii_name = "".join(c for c in _ascii(name) if 32 <= ord(c) < 127 and c not in '"\\;')
     ascii_name = ascii_name or "export" + (name[name.rfind(".") :] if "." in name else "")
     return f"attachment; filename=\"{ascii_name}\"; filename*=UTF-8''{quote(name, safe='')}"
 
 
-def _values(columns: Sequence[Column], rows: Iterable[Any]) -> Iterable[list[Any]]:
-    """Each row's values, computed in Vietnamese (texts in words are part of the report)."""
-    with force_locale("vi"):
-        for row in rows:
-            yield [column.value(row) for column in columns]
-
-
-def to_csv(columns: Sequence[Column], rows: Iterable[Any]) -> bytes:
-    """The rows as UTF-8 CSV with a byte-order mark."""
-    buffer = io.StringIO()
-    writer = csv.writer(buffer, lineterminator="\r\n")
-    writer.writerow(headers(columns))
-    for values in _values(columns, rows):
-        writer.writerow(
-            [_csv_cell(column, value) for column, value in zip(columns, values, strict=True)]
-        )
-    return ("\ufeff" + buffer.getvalue()).encode("utf-8")
-
-
-def _csv_cell(column: Column, value: Any) -> Any:
-    if value is None:
-        return ""
-    if isinstance(value, datetime):
-        return value.date().isoformat()
-    if isinstance(value, date):
-        return value.isoformat()
-    if column.kind == "percent":
-        return f"{value * 100:.1f}"
-    if column.kind == "number":
-        return f"{value:.1f}"
-    if isinstance(value, bool):
-        return "Có" if value else "Không"
-    return safe_text(value)
-
-
-def to_xlsx(columns: Sequence[Column], rows: Iterable[Any], title: str) -> bytes:
-    """The rows as an XLSX workbook of one sheet: bold frozen headers, typed cells.
-
-    Written in openpyxl's write-only mode: rows stream out, so a province's
-    thousands of branches cost one pass.
-    """
-    from openpyxl import Workbook
-    from openpyxl.cell import WriteOnlyCell
-    from openpyxl.styles import Font
-    from openpyxl.utils import get_column_letter
-
-    workbook = Workbook(write_only=True)
-    sheet = workbook.create_sheet(title[:31])
-    sheet.freeze_panes = "A2"
-    for index, column in enumerate(columns, start=1):
-        sheet.column_dimensions[get_column_letter(index)].width = column.width
-    bold = Font(bold=True)
-    header_cells = []
-    for text in headers(columns):
-        cell = WriteOnlyCell(sheet, value=text)
-        cell.font = bold
-        header_cells.append(cell)
-    sheet.append(header_cells)
-    formats = {"date": DATE_FORMAT, "percent": "0.0%", "number": "0.0", "int": "0"}
-    for values in _values(columns, rows):
-        cells = []
-        for column, value in zip(columns, values, strict=True):
-            if isinstance(value, datetime):
-                value = value.date()
-            if isinstance(value, bool):
-                value = "Có" if value else "Không"
-            cell = WriteOnlyCell(sheet, value=safe_text(value))
-            if column.kind in formats and value is not None:
-                cell.number_format = formats[column.kind]
-            cells.append(cell)
-        sheet.append(cells)
-    out = io.BytesIO()
-    workbook.save(out)
-    return out.getvalue()
+def csv_style() -> CsvStyle:
+    """The CSV style the request asks for (``?sep=``); a 422 for an unknown one."""
+    style = CSV_STYLES.get(request.args.get("sep", ""))
+    if style is None:
+        abort(422, description=_("Unknown separator: use sep=comma or sep=semicolon."))
+    return style
 
 
 def response(
-    fmt: str, columns: Sequence[Column], rows: Iterable[Any], filename: str, title: str
+    fmt: str,
+    columns: Sequence[Column],
+    rows: Iterable[Any],
+    filename: str,
+    sheet_name: str,
+    heading: Heading | None = None,
 ) -> Response:
-    """A download of ``rows`` as ``fmt`` (``csv`` or ``xlsx``) named ``filename``.``fmt``."""
+    """A download of ``rows`` as ``fmt`` (``csv`` or ``xlsx``) named ``filename``.``fmt``.
+
+    The XLSX and the semicolon CSV start with ``heading``'s line; the plain CSV does not.
+    """
+    title = heading.line(made_at()) if heading is not None else ""
     if fmt == "xlsx":
-        body, mimetype = to_xlsx(columns, rows, title), XLSX_MIMETYPE
+        body, mimetype = to_xlsx(columns, rows, sheet_name, title), XLSX_MIMETYPE
     else:
-        body, mimetype = to_csv(columns, rows), "text/csv; charset=utf-8"
+        body, mimetype = to_csv(columns, rows, csv_style(), title), "text/csv; charset=utf-8"
     result = Response(body, mimetype=mimetype)
     result.headers["Content-Disposition"] = attachment(f"{filename}.{fmt}")
     result.headers["Cache-Control"] = "private, no-store"

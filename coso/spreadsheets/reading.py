@@ -59,20 +59,22 @@ def read_records(
     """Rows of a CSV or XLSX file as dicts keyed by lower-case header, values stripped.
 
     Blank rows are kept as empty dicts so that row numbers match the spreadsheet's
-    (the header is row 1). The apostrophe an export puts before formula-like text
-    is taken off again.
+    (the header is row 1, or row 2 under the title line of this app's own exports).
+    The apostrophe an export puts before formula-like text is taken off again.
 
     :raise SheetError: unknown format, unreadable file, missing columns, or a limit passed.
     """
     rows = read_table(filename, stream, Limits(rows=max_rows))
     if not rows:
         raise SheetError(_("The file is empty."))
-    header = [name.strip().lower() for name in rows[0]]
+    titled = _titled(rows, required)
+    header = [name.strip().lower() for name in rows[titled]]
     missing = [name for name in required if name not in header]
     if missing:
         raise SheetError(_("Missing columns: %(cols)s", cols=", ".join(missing)))
-    records: list[dict[str, str]] = []
-    for values in rows[1:]:
+    # Under an export's title line the header is row 2: one blank record keeps the numbering.
+    records: list[dict[str, str]] = [{}] if titled else []
+    for values in rows[1 + titled :]:
         if not any(value.strip() for value in values):
             records.append({})  # keep numbering; blank rows are skipped later
             continue
@@ -84,6 +86,14 @@ def read_records(
             }
         )
     return records
+
+
+def _titled(rows: list[list[str]], required: Sequence[str]) -> int:
+    """1 when the file starts with an export's title line (one cell) above its header, else 0."""
+    if len(rows) < 2 or sum(1 for value in rows[0] if value.strip()) != 1:
+        return 0
+    first, second = ({name.strip().lower() for name in row} for row in rows[:2])
+    return int(not set(required) <= first and set(required) <= second)
 
 
 def read_table(filename: str, stream: IO[bytes], limits: Limits) -> list[list[str]]:

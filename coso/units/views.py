@@ -25,7 +25,15 @@ from coso.guidance.queries import guidance_for
 from coso.guidance.rules import period_of
 from coso.models import Unit
 from coso.models.units import UNIT_KINDS
-from coso.spreadsheets import SheetError, listed, response, sign_rows, unsign_rows
+from coso.spreadsheets import (
+    Heading,
+    SheetError,
+    file_name,
+    listed,
+    response,
+    sign_rows,
+    unsign_rows,
+)
 from coso.units import queries, rules, service, words
 from coso.units.imports import check, export_rows, read_rows
 from coso.units.queries import unit_by_code
@@ -320,4 +328,6 @@ def units_export() -> ResponseReturnValue:
         abort(404)
     # The file name carries the code, which may be from before the code rule (any
     # characters but spaces): ``response`` builds a header no code can break.
-    return response(fmt, EXPORT_COLUMNS, export_rows(unit), f"units-{unit.code}", "units")
+    name = file_name("units", unit.code, clock.today().isoformat())
+    heading = Heading(_("Unit tree"), unit.name)
+    return response(fmt, EXPORT_COLUMNS, export_rows(unit), name, "units", heading)

@@ -243,21 +243,19 @@ def ledger_page() -> ResponseReturnValue:
 
 def _ledger_columns(year: int, today: date) -> list[exports.Column]:
     columns = [
-        exports.Column(_l("Cadre"), lambda r: r.user.display_name, width=28),
-        exports.Column(_l("Unit"), lambda r: r.user.unit.name, width=28),
+        exports.Column(_l("Cadre"), lambda r: r.user.display_name),
+        exports.Column(_l("Unit"), lambda r: r.user.unit.name),
     ]
     for form in VISIT_FORMS:
-        columns.append(
-            exports.Column(_form_header(form), lambda r, f=form: r.form_days(f), "int", 12)
-        )
+        columns.append(exports.Column(_form_header(form), lambda r, f=form: r.form_days(f), "int"))
     columns += [
-        exports.Column(_l("Days in all"), lambda r: r.days.total, "int", 10),
-        exports.Column(_l("Target"), lambda r: r.target, "int", 8),
-        exports.Column(_l("Expected by now"), lambda r: r.expected, "number", 12),
-        exports.Column(_l("Behind the pace"), lambda r: r.behind, width=10),
-        exports.Column(_l("Reports missing"), lambda r: r.missing_reports, "int", 10),
-        exports.Column(_l("Year"), lambda r: year, "int", 8),
-        exports.Column(_l("As of"), lambda r: today, "date", 12),
+        exports.Column(_l("Days in all"), lambda r: r.days.total, "int"),
+        exports.Column(_l("Target"), lambda r: r.target, "int"),
+        exports.Column(_l("Expected by now"), lambda r: r.expected, "number"),
+        exports.Column(_l("Behind the pace"), lambda r: r.behind),
+        exports.Column(_l("Reports missing"), lambda r: r.missing_reports, "int"),
+        exports.Column(_l("Year"), lambda r: year, "int"),
+        exports.Column(_l("As of"), lambda r: today, "date"),
     ]
     return columns
 
@@ -281,13 +279,18 @@ def export_ledger(fmt: str) -> ResponseReturnValue:
     context, errors = _ledger_context()
     if errors:
         return render_template("visits/ledger.html", **context), 422
-    unit, year = context["unit"], context["year"]
+    unit, year, today = context["unit"], context["year"], context["today"]
+    filters = [_("Year: %(year)s", year=year)]
+    if context["behind_only"]:
+        filters.append(_("Only those behind the pace"))
+    behind = "behind" if context["behind_only"] else ""
     return exports.response(
         fmt,
-        _ledger_columns(year, context["today"]),
+        _ledger_columns(year, today),
         context["rows"],
-        f"ngay-di-co-so-{unit.code}-{year}",
+        exports.file_name("visits", unit.code, year, behind, today.isoformat()),
         "Ngày đi cơ sở",
+        exports.Heading(_("Days at the grassroots by cadre"), unit.name, filters),
     )
 
 
