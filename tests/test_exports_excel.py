@@ -217,6 +217,27 @@ def test_an_export_with_its_title_line_imports_again(app: Flask) -> None:
     assert records == [{}, {"code": "CD-1", "name": "=Một"}, {"code": "CD-2", "name": "Hai"}]
 
 
+def test_a_semicolon_csv_imports_as_a_comma_one(app: Flask) -> None:
+    """Excel under Vietnamese settings saves CSV with ';': the importer reads it, as it reads
+    this app's own ';' export with its title line (a title holding commas and semicolons)."""
+    from coso.spreadsheets.writing import VIETNAMESE
+
+    columns = exports.listed(["code", "name"])
+    rows = [["CD-1", "Chi đoàn ấp 1, xã An Bình"], ["CD-2", "=Hai; ba"]]
+    expected = [{"code": "CD-1", "name": rows[0][1]}, {"code": "CD-2", "name": "=Hai; ba"}]
+    with app.test_request_context():
+        own = exports.to_csv(columns, rows, VIETNAMESE, title="Cây đơn vị, xã A; B")
+        assert read_records("units.csv", io.BytesIO(own), ["code", "name"], 10) == [{}, *expected]
+        typed = 'code;name\r\nCD-1;Chi đoàn ấp 1, xã An Bình\r\nCD-2;"=Hai; ba"\r\n'
+        records = read_records("units.csv", io.BytesIO(typed.encode()), ["code", "name"], 10)
+        assert records == expected
+        # A comma file whose cells hold semicolons stays a comma file.
+        comma = b"code,name\r\nCD-1,a;b;c\r\n"
+        assert read_records("units.csv", io.BytesIO(comma), ["code", "name"], 10) == [
+            {"code": "CD-1", "name": "a;b;c"}
+        ]
+
+
 def test_the_audit_export_reads_in_the_users_language(
     app: Flask,
     client: FlaskClient,

@@ -22,6 +22,7 @@ from __future__ import annotations
 
 import csv
 import io
+import itertools
 import zipfile
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
@@ -163,7 +164,9 @@ def _csv_rows(stream: IO[bytes], limits: Limits) -> Iterator[list[str]]:
         io.BufferedReader(_Capped(stream, limits.file_bytes)), encoding="utf-8-sig", newline=""
     )
     try:
-        yield from csv.reader(_checked_lines(text, limits))
+        lines = _checked_lines(text, limits)
+        head = list(itertools.islice(lines, 2))
+        yield from csv.reader(itertools.chain(head, lines), delimiter=_delimiter(head))
     except UnicodeDecodeError as exc:
         raise SheetError(_("The CSV file must be encoded as UTF-8.")) from exc
     except csv.Error as exc:
@@ -172,6 +175,21 @@ def _csv_rows(stream: IO[bytes], limits: Limits) -> Iterator[list[str]]:
         raise SheetError(_("The CSV file could not be read.")) from exc
     finally:
         text.detach()  # the caller's stream stays open
+
+
+def _delimiter(head: list[str]) -> str:
+    """``;`` when the header splits into more cells by it than by commas, else ``,``.
+
+    Excel under Vietnamese (and most European) regional settings saves "CSV" with ``;``
+    between cells, and this app's own ``?sep=semicolon`` exports do too. The first line
+    that splits differently decides: the header (an export's title line, one quoted cell,
+    splits alike and is passed over), not the data, whose texts may hold either sign.
+    """
+    for line in head:
+        by_semicolon, by_comma = (len(next(csv.reader([line], delimiter=d))) for d in ";,")
+        if by_semicolon != by_comma:
+            return ";" if by_semicolon > by_comma else ","
+    return ","
 
 
 def _checked_lines(text: IO[str], limits: Limits) -> Iterator[str]:
