@@ -242,3 +242,15 @@ def test_the_reason_is_stored_shown_to_the_proposer_and_audited(
     cadre = as_user("cadre")
     result = cadre.get(f"/evaluations/{world['ev_b11']}").get_data(as_text=True)
     assert f"Lý do không nhận: {reason}" in result
+
+
+def test_the_inbox_names_late_acknowledgements_apart(app: Flask, as_user: Any, world: dict) -> None:
+    """ "chậm xác nhận" (waiting longer than allowed) beside a row, explained by the legend, is
+    not a second word for the "chưa xác nhận" count on the badge."""
+    client = as_user("secretary")
+    app.config["COSO_TODAY"] = (TODAY + timedelta(days=60)).isoformat()
+    inbox = client.get("/feedback").get_data(as_text=True)
+    assert re.search(r'fb-alert-unack">1 chậm xác nhận<', inbox)
+    assert 'id="alerts-legend"' in inbox and "N chậm xác nhận" in inbox
+    assert re.search(r'id="feedback-count"[^>]*>1</span> chưa xác nhận', inbox)
+    assert re.search(r'id="overdue-count"[^>]*>1</span> quá hạn', inbox)

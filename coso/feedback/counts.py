@@ -5,8 +5,8 @@ One count for one idea, named by one word wherever it shows (the badge on a menu
 list's tab, the home panel and the legend), in English and Vietnamese:
 
 - ``unacknowledged`` ("chưa xác nhận"): evaluations in my area nobody at the branch has
-  acknowledged yet (``Notices.unread``); the branch alert "late to acknowledge" is the part of
-  them waiting longer than the province allows;
+  acknowledged yet (``Notices.unread``); the branch alert "late to acknowledge" ("chậm xác nhận")
+  is the part of them waiting longer than the province allows;
 - ``overdue`` ("quá hạn"): open actions whose due date has passed;
 - ``proposed`` ("chờ duyệt", awaiting review): cadres' proposals a secretary has not yet
   accepted or declined;
