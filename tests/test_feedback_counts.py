@@ -81,7 +81,7 @@ def test_every_count_says_what_it_counts_in_one_word(as_user: Any, world: dict) 
         assert re.search(r'id="proposed-count"[^>]*>1</span> chờ duyệt', page)
         assert 'data-count-box="overdue" hidden' in page  # zero: no badge
     assert "đánh giá chưa xác nhận" in home and "đề xuất chờ duyệt" in home
-    assert re.search(r'Chưa xác nhận \(<span data-count-of="unacknowledged">1<', inbox)
+    assert re.search(r'<bdi>Chưa xác nhận \(<b data-count-of="unacknowledged">1<', inbox)
     actions = client.get("/feedback/actions?status=proposed").get_data(as_text=True)
     assert re.search(r'Chờ duyệt <span class="fb-count" data-count-of="tab-proposed">1<', actions)
     assert 'id="tab-says"' in actions and "Chờ duyệt: việc do cán bộ đề xuất" in actions
