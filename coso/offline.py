@@ -35,6 +35,7 @@ SHELL_ASSETS = (
     "js/outbox.js",
     "js/app.js",
     "js/menu.js",
+    "js/counts.js",
     "js/checklist.js",
     "js/outbox-page.js",
     "js/search.js",

@@ -399,7 +399,10 @@ def test_reply_reaches_the_cadre(
     token = re.search(r'name="csrf_token" value="([^"]+)"', replies).group(1)
     done = cadre.post("/feedback/replies/read", data={"csrf_token": token, "feedback_id": ids})
     assert done.status_code == 303
-    assert 'id="replies-count"' not in cadre.get("/").get_data(as_text=True)
+    assert re.search(
+        r'data-count-box="replies" hidden><span id="replies-count"[^>]*>0<',
+        cadre.get("/").get_data(as_text=True),
+    )
     with app.app_context():
         assert db.session.scalar(sa.select(Feedback.reply_read_at)) is not None
 
@@ -556,7 +559,11 @@ def test_an_action_turns_overdue_when_the_clock_moves(
     assert "fb-alert-overdue" in client.get(f"/feedback/{world['ev_b11']}").get_data(as_text=True)
     home = client.get("/").get_data(as_text=True)
     assert re.search(r'id="panel-overdue">1<', home)
-    assert re.search(r'id="feedback-count"[^>]*>2<', home)  # 1 unread + 1 overdue
+    # One count for one idea (issue 16, item 10): each badge counts one thing, the menu sums them.
+    assert re.search(r'id="feedback-count"[^>]*>1<', home)  # 1 unacknowledged evaluation
+    assert re.search(r'id="overdue-count"[^>]*>1<', home)  # 1 overdue action
+    assert re.search(r'id="proposed-count"[^>]*>1<', home)  # 1 proposal awaiting review
+    assert re.search(r'id="menu-count"[^>]*>3<', home)
 
 
 def test_open_redirect_is_refused(as_user: Any, world: dict) -> None:

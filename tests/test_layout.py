@@ -31,7 +31,7 @@ EXTRA_ROOMS = {
     "admin": {"audit_log", "blueprint", "forms"},  # the index's own page and its filter form
     "dashboard": {"analysis", "flagged", "timeline"},  # the three reads the pages are built on
     "evaluations": {"fastpath"},  # the checked fast loader held to the schema by a test
-    "feedback": {"actions", "alerts"},  # corrective actions' views; the alert reads
+    "feedback": {"actions", "alerts", "counts"},  # actions' views; alert reads; live counts
     "judging": {"flags", "scoring", "rejudge"},  # the pure rules by name; re-judging writes
     "sessions": {"devices"},  # the signed known-device cookie the login throttle trusts
     "sync": {"docs"},  # the OpenAPI document

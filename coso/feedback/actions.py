@@ -22,7 +22,7 @@ from werkzeug.datastructures import MultiDict
 from coso import clock, scope, web
 from coso.evaluations.queries import evaluation_or_403
 from coso.extensions import db
-from coso.feedback import queries, rules, service
+from coso.feedback import counts, queries, rules, service
 from coso.feedback.schema import AcceptSchema, ActionSchema, CloseSchema, DeclineSchema
 from coso.feedback.views import (
     Errors,
@@ -176,13 +176,18 @@ def _change(action_id: int, verb: str) -> ResponseReturnValue:
         "decline": DeclineSchema,
         "close": CloseSchema,
     }
+    # From the actions list: its tab and unit come along, so the answer keeps the list's
+    # shape (an item that leaves the tab leaves it at once) and its tab counters move.
+    tab = request.form.get("tab", "")
+    unit = counts.list_unit() if tab in queries.ACTION_FILTERS else None
+    in_list: dict[str, Any] = {"which": tab, "unit": unit} if unit is not None else {}
     errors: Errors = {}
     try:
         data = schemas[verb]().load(request.form)
         if verb == "accept":
             service.accept(found, user_now(), data)
         elif verb == "decline":
-            service.decline(found, user_now(), data.get("note"))
+            service.decline(found, user_now(), data["note"])
         else:
             service.close(found, user_now(), data["note"], today)
     except ValidationError as exc:
@@ -192,17 +197,21 @@ def _change(action_id: int, verb: str) -> ResponseReturnValue:
     if errors:
         db.session.rollback()
         found = _action_or_403(action_id)
-        context = _action_context(found, errors=errors, values=request.form, form=verb)
+        context = _action_context(found, errors=errors, values=request.form, form=verb, **in_list)
         partial = "feedback/_action.html" if wants_fragment() else "feedback/action.html"
         return render_template(partial, **context), 422
     db.session.commit()
-    if wants_fragment():
-        return render_template("feedback/_action.html", **_action_context(found))
     messages = {
         "accept": _("The proposal was accepted."),
         "decline": _("The proposal was declined."),
         "close": _("The action was closed."),
     }
+    if wants_fragment():
+        shown = rules.shown_status(found.status, found.due_date, today)
+        if in_list and not rules.in_tab(tab, shown):
+            moved = _action_context(found, message=messages[verb], shown=shown, **in_list)
+            return render_template("feedback/_action_moved.html", **moved)
+        return render_template("feedback/_action.html", **_action_context(found, **in_list))
     flash(messages[verb], "info")
     default = url_for("feedback.action", action_id=found.id)
     return redirect(next_url(default), 303)

@@ -103,9 +103,9 @@ def alerts_for(
 def notices(user: User, today: date) -> Notices:
     """The badge counts of one user, in one statement of indexed COUNTs.
 
-    Secretaries: evaluations in their area nobody has acknowledged, and open
-    actions there past their due date. Cadres: replies to their own
-    evaluations they have not read.
+    Secretaries: evaluations in their area nobody has acknowledged, open
+    actions there past their due date, and cadres' proposals awaiting review.
+    Cadres: replies to their own evaluations they have not read.
     """
     columns: list[Any] = []
     if scope.can(user, "respond"):
@@ -126,7 +126,13 @@ def notices(user: User, today: date) -> Notices:
                 CorrectiveAction.due_date < today,
             )
         )
-        columns += [unread.scalar_subquery(), overdue.scalar_subquery()]
+        proposed = (
+            sa.select(sa.func.count())
+            .select_from(CorrectiveAction)
+            .join(Unit, Unit.id == CorrectiveAction.branch_id)
+            .where(scope.scope_clause(user), CorrectiveAction.status == PROPOSED)
+        )
+        columns += [s.scalar_subquery() for s in (unread, overdue, proposed)]
     if scope.can(user, "evaluate"):
         replies = (
             sa.select(sa.func.count())
@@ -144,7 +150,8 @@ def notices(user: User, today: date) -> Notices:
     values = list(db.session.execute(sa.select(*columns)).one())
     counts: dict[str, int] = {}
     if scope.can(user, "respond"):
-        counts["unread"], counts["overdue"] = int(values.pop(0)), int(values.pop(0))
+        for name in ("unread", "overdue", "proposed"):
+            counts[name] = int(values.pop(0))
     if scope.can(user, "evaluate"):
         counts["replies"] = int(values.pop(0))
     return Notices(**counts)

@@ -52,6 +52,18 @@ def shown_status(status: str, due_date: date, today: date) -> str:
     return OVERDUE if is_overdue(status, due_date, today) else status
 
 
+def in_tab(tab: str, shown: str) -> bool:
+    """Whether an action whose status people see as ``shown`` belongs under the list's ``tab``.
+
+    "open" holds the overdue ones too; "all" holds everything.
+    """
+    if tab == "all":
+        return True
+    if tab == OPEN:
+        return shown in (OPEN, OVERDUE)
+    return tab == shown
+
+
 def next_status(verb: str, current: str) -> str:
     """The status ``verb`` moves an action to.
 
@@ -118,12 +130,22 @@ class Alerts:
 
 @dataclass(frozen=True)
 class Notices:
-    """The counts behind the notice badges of one user."""
+    """The counts behind the notice badges of one user: one count for one idea, each named by
+    one word wherever it shows (badge, tab, home panel, legend; issue 16, item 10).
+
+    ``unread`` keeps its name in code; people read it as "unacknowledged" ("chưa xác nhận").
+    """
 
     unread: int = 0  # secretaries: evaluations in my area nobody has acknowledged
     overdue: int = 0  # secretaries: open actions in my area past their due date
+    proposed: int = 0  # secretaries: cadres' proposals in my area awaiting review
     replies: int = 0  # cadres: replies to my evaluations I have not read yet
 
     @property
     def secretary_total(self) -> int:
-        return self.unread + self.overdue
+        """What waits for a secretary: the sum of the three badges of the menu's links."""
+        return self.unread + self.overdue + self.proposed
+
+    def menu_total(self, secretary: bool, cadre: bool) -> int:
+        """The menu button's count: the sum of the badges its folded links carry."""
+        return (self.secretary_total if secretary else 0) + (self.replies if cadre else 0)

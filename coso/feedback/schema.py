@@ -150,6 +150,10 @@ class CloseSchema(_Form):
 
 
 class DeclineSchema(_Form):
-    """Declining a proposal; the reason is optional."""
+    """Declining a proposal takes its reason: the cadre who proposed it reads it."""
 
-    note = fields.String(load_default=None, allow_none=True, validate=_length(MAX_NOTE))
+    note = fields.String(
+        required=True,
+        error_messages=_asking(_l("Say why you decline the proposal.")),
+        validate=_length(MAX_NOTE, MIN_NOTE),
+    )

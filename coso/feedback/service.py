@@ -181,8 +181,9 @@ def accept(action: CorrectiveAction, user: User, data: dict[str, Any]) -> None:
     audit.record("action.accept", obj=action, unit_id=action.branch_id, user=user)
 
 
-def decline(action: CorrectiveAction, user: User, note: str | None) -> None:
-    """Decline a proposal, with an optional reason (kept as its closing note).
+def decline(action: CorrectiveAction, user: User, reason: str) -> None:
+    """Decline a proposal with its reason (kept as its closing note, shown to the proposer,
+    and in the audit log).
 
     :raise rules.TransitionError: it is no longer a proposal.
     """
@@ -190,8 +191,8 @@ def decline(action: CorrectiveAction, user: User, note: str | None) -> None:
     assert action.status == DECLINED
     action.closed_by_id = user.id
     action.closed_at = utcnow()
-    action.close_note = note
-    audit.record("action.decline", obj=action, unit_id=action.branch_id, user=user)
+    action.close_note = reason
+    audit.record("action.decline", obj=action, unit_id=action.branch_id, user=user, reason=reason)
 
 
 def close(action: CorrectiveAction, user: User, note: str, today: date) -> None:

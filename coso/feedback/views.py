@@ -21,7 +21,7 @@ from __future__ import annotations
 from datetime import date
 from typing import Any
 
-from flask import Blueprint, Flask, abort, flash, g, redirect, render_template, request, url_for
+from flask import Blueprint, Flask, abort, flash, redirect, render_template, request, url_for
 from flask.typing import ResponseReturnValue
 from flask_babel import get_locale
 from flask_babel import gettext as _
@@ -34,6 +34,7 @@ from coso.evaluations import words
 from coso.evaluations.queries import evaluation_or_403
 from coso.extensions import db
 from coso.feedback import alerts, queries, rules, service
+from coso.feedback.counts import menu_count, notices, send_counts
 from coso.feedback.schema import ReplySchema
 from coso.fields import plain_errors
 from coso.judging.queries import thresholds
@@ -51,6 +52,7 @@ from coso.web import (
 )
 
 bp = Blueprint("feedback", __name__)
+bp.after_request(send_counts)  # every htmx change answers with the new counts
 
 Errors = dict[str, list[str]]
 
@@ -314,15 +316,6 @@ def mark_read(evaluation_id: int) -> ResponseReturnValue:
 # ----------------------------------------------------------- template globals
 
 
-def notices() -> rules.Notices:
-    """The signed-in user's badge counts, computed once per request."""
-    if not current_user.is_authenticated:
-        return rules.Notices()
-    if "coso_notices" not in g:
-        g.coso_notices = alerts.notices(user_now(), clock.today())
-    return g.coso_notices
-
-
 def branch_alerts(branch_ids: Any) -> dict[int, rules.Alerts]:
     """Alerts for the branches a template lists, in one call (no query per row)."""
     return alerts.alerts_for([int(i) for i in branch_ids], clock.today())
@@ -331,11 +324,9 @@ def branch_alerts(branch_ids: Any) -> dict[int, rules.Alerts]:
 def secretary_summary() -> dict[str, Any]:
     """The home page's secretary panel: counts and the newest evaluations."""
     today = clock.today()
-    unit = current_user.unit
     return {
         "notices": notices(),
-        "inbox": queries.inbox(unit, today, size=5),
-        "proposed": queries.action_counts(unit, today)["proposed"],
+        "inbox": queries.inbox(current_user.unit, today, size=5),
         "today": today,
     }
 
@@ -344,6 +335,7 @@ def init_app(app: Flask) -> None:
     app.register_blueprint(bp)
     app.jinja_env.globals.update(
         feedback_notices=notices,
+        feedback_menu_count=menu_count,
         feedback_alerts=branch_alerts,
         secretary_summary=secretary_summary,
         result_feedback=result_context,
