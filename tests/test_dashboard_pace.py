@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from datetime import date
+import itertools
+from datetime import date, timedelta
 
 import pytest
 
@@ -66,7 +67,7 @@ def test_rate() -> None:
 
 def test_horizontal_bars_fit_the_width() -> None:
     chart = rules.horizontal_bars([("A", 1.0), ("B", 0.5), ("C", None), ("D", 1.7)])
-    assert chart.height == 4 * 40
+    assert chart.height == 4 * 44
     full, half, none, over = chart.bars
     assert full.width == pytest.approx(chart.plot_right - chart.plot_left)
     assert half.width == pytest.approx(full.width / 2)
@@ -77,7 +78,9 @@ def test_horizontal_bars_fit_the_width() -> None:
 
 
 def test_vertical_bars_stand_on_the_axis() -> None:
-    chart = rules.vertical_bars([("01/25", 0.0), ("02/25", 1.0), ("03/25", None)])
+    chart = rules.vertical_bars(
+        [(date(2025, 1, 1), 0.0), (date(2025, 2, 1), 1.0), (date(2025, 3, 1), None)]
+    )
     empty, full, none = chart.bars
     assert empty.height == 0 and none.height == 0
     assert full.y == pytest.approx(chart.plot_top)
@@ -86,3 +89,31 @@ def test_vertical_bars_stand_on_the_axis() -> None:
     assert all(
         chart.plot_left <= bar.x and bar.x + bar.width <= chart.plot_right for bar in chart.bars
     )
+
+
+def _months(first: date, count: int = 12) -> list[tuple[date, float | None]]:
+    out, day = [], first
+    for _ in range(count):
+        out.append((day, 0.5))
+        day = (day.replace(day=28) + timedelta(days=4)).replace(day=1)
+    return out
+
+
+@pytest.mark.parametrize("first", [date(2025, 1, 1), date(2024, 12, 1), date(2025, 6, 1)])
+def test_month_labels_do_not_touch(first: date) -> None:
+    """Issue 16: twelve months' labels side by side at a readable size, none touching."""
+    chart = rules.vertical_bars(_months(first))
+    assert rules.FONT >= 12
+    rows: dict[float, list[rules.Tick]] = {}
+    for tick in chart.ticks:
+        rows.setdefault(tick.y, []).append(tick)
+    months, years = sorted(rows)
+    assert [t.text for t in rows[months]] == [str(d.month) for d, _ in _months(first)]
+    for row in rows.values():  # a digit is at most ~0.6 em wide; 4 units between labels
+        for a, b in itertools.pairwise(row):
+            assert b.x - a.x >= (len(a.text) + len(b.text)) / 2 * 0.6 * rules.FONT + 4
+    assert all(t.y <= chart.height for t in chart.ticks)
+    assert "2025" in [t.text for t in rows[years]]
+    # The year under every January, and under the first month unless a January is next to it.
+    januaries = [t.x for t in rows[months] if t.text == "1"]
+    assert {t.x for t in rows[years]} >= set(januaries)

@@ -118,7 +118,13 @@ def rate(part: int, whole: int) -> float | None:
 
 # ---------------------------------------------------------------------- charts
 
-WIDTH = 320.0
+#: The charts' width in user units: about a 360-px phone's card, so that one user unit is about
+#: one CSS pixel there and FONT stays readable (the SVG only grows on wider screens).
+WIDTH = 300.0
+#: The labels' font size in user units (static/css/dashboard.css draws them at this size).
+FONT = 13.0
+#: Characters of a unit's name that fit on one line of the rates chart at FONT.
+LABEL_CHARS = 40
 
 
 @dataclass(frozen=True)
@@ -138,6 +144,15 @@ class Bar:
 
 
 @dataclass(frozen=True)
+class Tick:
+    """A label on a chart's axis, centred on ``x``."""
+
+    text: str
+    x: float
+    y: float
+
+
+@dataclass(frozen=True)
 class Chart:
     width: float
     height: float
@@ -146,6 +161,7 @@ class Chart:
     plot_right: float
     plot_top: float
     plot_bottom: float
+    ticks: tuple[Tick, ...] = ()
 
     def gridline_x(self, share: float) -> float:
         """Where a share falls on a horizontal chart's axis."""
@@ -163,13 +179,13 @@ def _clamp(value: float | None) -> float:
 def horizontal_bars(
     rows: Sequence[tuple[str, float | None]],
     width: float = WIDTH,
-    row_height: float = 40.0,
+    row_height: float = 44.0,
 ) -> Chart:
     """A bar per row: the label on its own line above a bar as long as the share.
 
     Labels above the bars (not beside them) leave the whole width to the bar on a phone.
     """
-    left, right, value_room = 4.0, width - 4.0, 44.0
+    left, right, value_room = 2.0, width - 2.0, 48.0
     bars = []
     for index, (label, value) in enumerate(rows):
         top = index * row_height
@@ -180,13 +196,13 @@ def horizontal_bars(
                 label=label,
                 value=value,
                 x=left,
-                y=top + 18.0,
+                y=top + 19.0,
                 width=round(length, 2),
                 height=16.0,
                 label_x=left,
-                label_y=top + 13.0,
+                label_y=top + 14.0,
                 value_x=round(left + length + 4.0, 2),
-                value_y=top + 31.0,
+                value_y=top + 32.0,
             )
         )
     height = max(row_height, row_height * len(rows))
@@ -194,29 +210,42 @@ def horizontal_bars(
 
 
 def vertical_bars(
-    points: Sequence[tuple[str, float | None]], width: float = WIDTH, height: float = 150.0
+    months: Sequence[tuple[date, float | None]], width: float = WIDTH, height: float = 170.0
 ) -> Chart:
-    """A column per point (months of a trend), labels underneath, shares from 0 to 100 %."""
-    left, right, top, bottom = 30.0, width - 4.0, 8.0, height - 22.0
-    count = max(1, len(points))
+    """A column per month of a trend, shares from 0 to 100 %, the months' numbers underneath.
+
+    Twelve labels such as "03/26" do not fit side by side on a phone, so each column shows
+    only its month's number and a second line the year: under the first column and under
+    each January (the first column's year is left out when a January follows within two
+    columns, where the two would touch).
+    """
+    left, right, top, bottom = 40.0, width - 4.0, 8.0, height - 38.0
+    count = max(1, len(months))
     slot = (right - left) / count
     bar_width = max(2.0, slot * 0.7)
     bars = []
-    for index, (label, value) in enumerate(points):
+    ticks = []
+    januaries = [i for i, (day, _) in enumerate(months) if day.month == 1]
+    for index, (day, value) in enumerate(months):
         bar_height = (bottom - top) * _clamp(value)
         x = left + slot * index + (slot - bar_width) / 2
+        centre = round(x + bar_width / 2, 2)
         bars.append(
             Bar(
-                label=label,
+                label=f"{day.month:02d}/{day.year % 100:02d}",
                 value=value,
                 x=round(x, 2),
                 y=round(bottom - bar_height, 2),
                 width=round(bar_width, 2),
                 height=round(bar_height, 2),
-                label_x=round(x + bar_width / 2, 2),
-                label_y=height - 6.0,
-                value_x=round(x + bar_width / 2, 2),
+                label_x=centre,
+                label_y=bottom + FONT + 3.0,
+                value_x=centre,
                 value_y=round(bottom - bar_height - 3.0, 2),
             )
         )
-    return Chart(width, height, tuple(bars), left, right, top, bottom)
+        ticks.append(Tick(str(day.month), centre, bottom + FONT + 3.0))
+        first_alone = index == 0 and not any(0 < j <= 2 for j in januaries)
+        if day.month == 1 or first_alone:
+            ticks.append(Tick(str(day.year), centre, bottom + 2 * FONT + 7.0))
+    return Chart(width, height, tuple(bars), left, right, top, bottom, tuple(ticks))
