@@ -1,16 +1,17 @@
 """The demo looks like a real province to a newcomer (issue 16, item 19): every month of
 the dashboard's trend rests on enough evaluations, rates vary, most branches keep up with
-their feedback, actions are in every state, no text repeats.
+their feedback, actions are in every state, no text repeats, and the pages say it is a demo.
 """
 
 from __future__ import annotations
 
 from collections import Counter
-from datetime import UTC, date, datetime
+from datetime import UTC, date, datetime, timedelta
 
 import pytest
 import sqlalchemy as sa
 from flask import Flask
+from flask.testing import FlaskClient
 
 from coso import demo
 from coso.dashboard import analysis, rules
@@ -19,6 +20,8 @@ from coso.feedback.alerts import alerts_for
 from coso.feedback.rules import SHOWN_STATUSES, shown_status
 from coso.judging import flags
 from coso.models import BranchStatus, CorrectiveAction, Evaluation, Feedback, Unit, User
+from tests.builders import small_province
+from tests.conftest import AuthActions
 
 TODAY = date(2025, 11, 20)
 BRANCHES = 30
@@ -114,3 +117,34 @@ def test_no_two_texts_alike(app: Flask, year: str) -> None:
         demo.seed(branches=BRANCHES, today=TODAY, wipe=True)
         again = db.session.scalars(sa.select(Evaluation.good_practice).order_by(Evaluation.id))
         assert [t for t in again if t] == kept  # the seed's own generator: reproducible
+
+
+def test_the_pages_say_it_is_a_demo(
+    app: Flask, client: FlaskClient, auth: AuthActions, year: str
+) -> None:
+    page = client.get("/login").get_data(as_text=True)
+    assert "Dữ liệu minh hoạ, tính đến 20/11/2025" in page
+    auth.login("province", demo.DEMO_PASSWORD)
+    page = client.get("/dashboard/where").get_data(as_text=True)
+    assert 'id="demo-line"' in page and "20/11/2025" in page
+    client.post("/lang", data={"lang": "en", "csrf_token": auth.csrf_token()})
+    assert "Demo data as of 20/11/2025" in client.get("/").get_data(as_text=True)
+
+
+def test_no_demo_line_on_real_data(app: Flask, client: FlaskClient, auth: AuthActions) -> None:
+    with app.app_context():
+        small_province()
+        db.session.commit()
+    assert 'id="demo-line"' not in client.get("/login").get_data(as_text=True)
+    assert auth.login("province").status_code == 302
+    page = client.get("/").get_data(as_text=True)
+    assert 'id="demo-line"' not in page and "minh hoạ" not in page
+
+
+def test_the_demo_mark_is_the_seed_s_day(app: Flask) -> None:
+    with app.app_context():
+        from coso import audit
+
+        assert audit.demo_as_of() is None
+        demo.seed(branches=5, months=1, today=TODAY - timedelta(days=3))
+        assert audit.demo_as_of() == TODAY - timedelta(days=3)
