@@ -15,7 +15,7 @@ demo's; the rest (units, users, guidance, other visits, feedback) is built here,
 one module per part: ``units``, ``people``, ``guidance``, ``meetings``,
 ``evaluations``, ``visits``, ``feedback``, on the shared ``world`` and ``texts``.
 It must also load a whole province's history for benchmarks (3,000 branches x
-56 months, about 150,000 evaluations and 3 million answers).
+56 months, about 140,000 evaluations and 3 million answers).
 
 Nothing in the app's request path imports this package: only the ``seed-demo``
 command, the benchmarks and the tests do.

@@ -11,7 +11,7 @@ to any of them shows in the demo at once.
 Phones sync when they are back online: the last ``DAILY_DAYS`` days arrive in a
 sync a day per cadre, older history in a sync a month per cadre (stored as
 received at its last item's delivery). The service's cost is mostly per batch,
-so fewer, fuller batches keep the benchmark's 150,000-evaluation province
+so fewer, fuller batches keep the benchmark's 140,000-evaluation province
 loadable in minutes; receipt times matter only for recent evaluations (the
 secretaries' unacknowledged list, the latest on the home page).
 

@@ -140,7 +140,7 @@ def build_units(ctx: Ctx, branches: int, communes: int | None) -> None:
                     ),
                     day=rng.randint(3, 26),
                     evening=rng.random() < 0.65,
-                    coverage=rng.uniform(0.7, 1.0),
+                    coverage=rng.uniform(0.85, 1.0),
                 )
             )
     db.session.add_all(units)

@@ -87,8 +87,8 @@ class Ctx:
         """The month's (share of meetings evaluated, shift of compliance), drawn once."""
         if period not in self.moods:
             quiet = period[5:] in ("01", "02")  # Tết: fewer meetings, fewer visits
-            share = self.rng.uniform(0.6, 0.75) if quiet else self.rng.uniform(0.82, 1.0)
-            self.moods[period] = (share, self.rng.uniform(-0.07, 0.05))
+            share = self.rng.uniform(0.7, 0.85) if quiet else self.rng.uniform(0.9, 1.0)
+            self.moods[period] = (share, self.rng.uniform(-0.05, 0.04))
         return self.moods[period]
 
 
