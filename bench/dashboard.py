@@ -1,7 +1,7 @@
 """2. Province dashboard: the flagged list and the rates page on a generated province.
 
-``seed-demo --branches 3000 --months 56`` loads about 150,000 evaluations
-(3.2 million answers). The pages are measured *at the server*: the real app,
+``seed-demo --branches 3000 --months 56`` loads about 140,000 evaluations
+(about 3 million answers). The pages are measured *at the server*: the real app,
 in this process, through Flask's test client (routing, login, queries,
 templates and compression — everything but the network), logged in as the
 demo province user, with the app's long-lived objects frozen out of the garbage
@@ -53,7 +53,7 @@ from bench.common import (
 )
 from tests.support import LiveServer, fresh_database, pg_url
 
-BRANCHES, MONTHS = 3000, 56  # ≈ 150,000 evaluations
+BRANCHES, MONTHS = 3000, 56  # ≈ 140,000 evaluations
 ROUNDS, SAMPLES, WARMUP = 3, 20, 10
 TARGET_LIST_P95 = 50.0  # ms
 TARGET_RATES_P95 = 150.0  # ms

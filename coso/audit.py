@@ -1,10 +1,16 @@
-"""Recording audit events in the caller's transaction, and what changed between two states."""
+"""Recording audit events in the caller's transaction, and what changed between two states.
+
+The demo seed leaves an event too (``DEMO_SEED``): it is how the app knows its data is a
+demo, and as of which day (``demo_as_of``).
+"""
 
 from __future__ import annotations
 
 from collections.abc import Mapping
+from datetime import date
 from typing import Any
 
+import sqlalchemy as sa
 from flask import has_request_context, request
 from flask_login import current_user
 
@@ -48,3 +54,28 @@ def changes(before: Mapping[str, Any], after: Mapping[str, Any]) -> dict[str, di
         "before": {key: before.get(key) for key in keys},
         "after": {key: after.get(key) for key in keys},
     }
+
+
+#: The event ``seed-demo`` records; its ``as_of`` detail is the demo's "today".
+DEMO_SEED = "demo.seed"
+
+
+def demo_as_of() -> date | None:
+    """The day the demo data was made as of, or None when the database holds no demo.
+
+    One indexed look-up (action, at). A database that cannot answer (a page shown for
+    an error) is taken as no demo rather than a second error.
+    """
+    try:
+        details = db.session.scalar(
+            sa.select(AuditEvent.details)
+            .where(AuditEvent.action == DEMO_SEED)
+            .order_by(AuditEvent.at.desc(), AuditEvent.id.desc())
+            .limit(1)
+        )
+    except sa.exc.SQLAlchemyError:
+        return None
+    try:
+        return date.fromisoformat(str((details or {})["as_of"]))
+    except (KeyError, TypeError, ValueError):
+        return None

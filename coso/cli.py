@@ -17,12 +17,22 @@ from coso.models import Unit
 @click.option("--force", is_flag=True, help="Wipe a database that already holds data.")
 @click.option("--if-empty", is_flag=True, help="Do nothing (and succeed) when data exists.")
 @click.option("--branches", default=200, show_default=True, help="How many branches.")
-@click.option("--months", default=6, show_default=True, help="Months of evaluations.")
+@click.option(
+    "--months",
+    default=None,
+    type=int,
+    help="Months of evaluations (default: this month and the dashboard's 12-month trend).",
+)
 @click.option("--communes", default=None, type=int, help="Commune unions (default: branches/10).")
 @click.option("--seed", "random_seed", default=2026, show_default=True, help="Random seed.")
 @with_appcontext
 def seed_demo(
-    force: bool, if_empty: bool, branches: int, months: int, communes: int | None, random_seed: int
+    force: bool,
+    if_empty: bool,
+    branches: int,
+    months: int | None,
+    communes: int | None,
+    random_seed: int,
 ) -> None:
     """Load a realistic demo province (refuses a non-empty database without --force)."""
     from coso import demo  # only here: the demo stays off the request path
@@ -35,7 +45,7 @@ def seed_demo(
         raise click.ClickException(
             "The database already holds data; run with --force to replace it with the demo."
         )
-    if branches < 5 or months < 1 or months > 60:
+    if branches < 5 or (months is not None and not 1 <= months <= 60):
         raise click.BadParameter("need at least 5 branches and 1 to 60 months")
     summary = demo.seed(
         branches=branches,

@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+from datetime import date
+
 import sqlalchemy as sa
-from flask import Blueprint, Flask, render_template
+from flask import Blueprint, Flask, g, render_template
 from flask.typing import ResponseReturnValue
 from flask_login import current_user, login_required
 
-from coso import scope
+from coso import audit, scope
 from coso.dashboard.views import unit_page
 from coso.evaluations.views import branches_in_scope
 from coso.extensions import db
@@ -63,5 +65,13 @@ def unit(unit_id: int) -> ResponseReturnValue:
     return unit_page(unit_id)
 
 
+def demo_as_of() -> date | None:
+    """The demo's day for the footer's line, looked up once per request."""
+    if "coso_demo_as_of" not in g:
+        g.coso_demo_as_of = audit.demo_as_of()
+    return g.coso_demo_as_of
+
+
 def init_app(app: Flask) -> None:
     app.register_blueprint(bp)
+    app.jinja_env.globals.update(demo_as_of=demo_as_of)

@@ -200,7 +200,10 @@ def test_seed_demo_command(app: Flask, runner: FlaskCliRunner) -> None:
             )
             == 30
         )
-        assert after["User"] == before["User"]
+        # One commune fewer, so one commune secretary fewer; the demo users are all there.
+        assert after["User"] == before["User"] - 1
+        usernames = set(db.session.scalars(sa.select(User.username)))
+        assert set(demo.DEMO_USERS) <= usernames
         assert set(_uuids()).isdisjoint(uuids)
 
 

@@ -40,6 +40,7 @@ EVENT_NAMES: dict[str, Any] = {
     "login.end": _l("Session ended"),
     "login.end_all": _l("All sessions ended"),
     "logout": _l("Signed out"),
+    "demo.seed": _l("Demo data loaded"),
     "evaluation.create": _l("Evaluation sent"),
     "evaluation.correct": _l("Evaluation corrected"),
     "feedback.acknowledge": _l("Feedback acknowledged"),

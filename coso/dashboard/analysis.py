@@ -20,7 +20,7 @@ import sqlalchemy as sa
 from sqlalchemy.orm import aliased
 
 from coso.checklists.queries import current_template
-from coso.dashboard.rules import Period, months_ending, rate
+from coso.dashboard.rules import TREND_MONTHS, Period, months_ending, rate
 from coso.evaluations.queries import not_superseded
 from coso.extensions import db
 from coso.judging import flags
@@ -174,7 +174,7 @@ class Month:
         return f"{self.period.start.month:02d}/{self.period.start.year % 100:02d}"
 
 
-def monthly_trend(unit: Unit, last: date, months: int = 12) -> list[Month]:
+def monthly_trend(unit: Unit, last: date, months: int = TREND_MONTHS) -> list[Month]:
     """The compliance rate month by month, ``months`` months ending with ``last``'s."""
     periods = months_ending(last, months)
     span = Period(periods[0].start, periods[-1].end)

@@ -111,6 +111,15 @@ def months_ending(last: date, count: int) -> list[Period]:
     return out
 
 
+#: Months a trend shows: the period's month and the eleven before it.
+TREND_MONTHS = 12
+
+
+def trend_window(today: date) -> list[Period]:
+    """The months of the "where to act" trend on its default period (the last full month)."""
+    return months_ending(previous_month(today).end, TREND_MONTHS)
+
+
 def rate(part: int, whole: int) -> float | None:
     """``part / whole`` as a 0..1 share, or None when there is nothing to divide."""
     return part / whole if whole else None

@@ -2,9 +2,12 @@
 
 ``seed`` builds a province union, its commune and ward unions and their
 branches, the default checklist, four months of guidance, the demo users, and
-months of scored evaluations with their branch states, visits, feedback and
-corrective actions. Every state of domain.md (ok, flagged, repeat, overdue,
-never) is planted on purpose, in the first commune as well as overall.
+months of scored evaluations (by default every month of the dashboard's trend,
+some communes weaker, the province improving, Tết quiet) with their branch states,
+visits, feedback and corrective actions, and leaves an audit event
+(``coso.audit.DEMO_SEED``) by which the pages say the data is a demo. Every state of
+domain.md (ok, flagged, repeat, overdue, never) is planted on purpose, in the first
+commune as well as overall.
 
 Evaluations go through the sync API's own service (``coso.demo.evaluations``),
 so their outcomes, meeting visits and branch states are the app's, never the
@@ -12,7 +15,7 @@ demo's; the rest (units, users, guidance, other visits, feedback) is built here,
 one module per part: ``units``, ``people``, ``guidance``, ``meetings``,
 ``evaluations``, ``visits``, ``feedback``, on the shared ``world`` and ``texts``.
 It must also load a whole province's history for benchmarks (3,000 branches x
-56 months, about 150,000 evaluations and 3 million answers).
+56 months, about 140,000 evaluations and 3 million answers).
 
 Nothing in the app's request path imports this package: only the ``seed-demo``
 command, the benchmarks and the tests do.
@@ -25,7 +28,9 @@ from collections.abc import Callable
 from datetime import UTC, date, datetime, time
 from random import Random
 
+from coso import audit
 from coso.checklists.service import create_default_template
+from coso.dashboard.rules import TREND_MONTHS
 from coso.demo.evaluations import build_evaluations
 from coso.demo.feedback import build_responses
 from coso.demo.guidance import MONTHLY_GUIDANCE, build_guidance
@@ -46,7 +51,11 @@ from coso.extensions import db
 from coso.judging import flags
 from coso.models import Unit
 
+#: This month and every month of the dashboard's default trend (the twelve before it).
+DEFAULT_MONTHS = TREND_MONTHS + 1
+
 __all__ = [
+    "DEFAULT_MONTHS",
     "DEMO_PASSWORD",
     "DEMO_USERS",
     "MONTHLY_GUIDANCE",
@@ -60,7 +69,7 @@ __all__ = [
 def seed(
     *,
     branches: int = 200,
-    months: int = 6,
+    months: int | None = None,
     communes: int | None = None,
     random_seed: int = 2026,
     wipe: bool = False,
@@ -70,7 +79,8 @@ def seed(
     """Load the demo province and return a one-paragraph summary of what was made.
 
     :param branches: how many branches (at least 5 so every state can be shown).
-    :param months: months of evaluation history, back from ``today``.
+    :param months: months of evaluation history, back from ``today`` (default: this
+        month and every month of the dashboard's trend, ``DEFAULT_MONTHS``).
     :param communes: commune/ward unions (default: one per ten branches).
     :param random_seed: the same seed and ``today`` give the same data.
     :param wipe: delete every row of every table first.
@@ -81,6 +91,7 @@ def seed(
     committed as the seed goes; a seed that fails half-way leaves a partial demo
     (``seed-demo --force`` replaces it).
     """
+    months = DEFAULT_MONTHS if months is None else months
     if branches < 1 or months < 1:
         raise ValueError("need at least one branch and one month")
     started = clock.monotonic()
@@ -107,6 +118,8 @@ def seed(
     build_evaluations(ctx, template.items, guidance, months)
     build_other_visits(ctx, months)
     build_responses(ctx)
+    # The mark the pages read to say the data is a demo, and as of which day.
+    audit.record(audit.DEMO_SEED, as_of=today.isoformat(), months=months)
     db.session.commit()
     elapsed = clock.monotonic() - started
     progress(f"Committed in {elapsed:.1f} s.")

@@ -11,7 +11,7 @@ to any of them shows in the demo at once.
 Phones sync when they are back online: the last ``DAILY_DAYS`` days arrive in a
 sync a day per cadre, older history in a sync a month per cadre (stored as
 received at its last item's delivery). The service's cost is mostly per batch,
-so fewer, fuller batches keep the benchmark's 150,000-evaluation province
+so fewer, fuller batches keep the benchmark's 140,000-evaluation province
 loadable in minutes; receipt times matter only for recent evaluations (the
 secretaries' unacknowledged list, the latest on the home page).
 
@@ -34,7 +34,7 @@ from typing import Any
 import sqlalchemy as sa
 
 from coso.demo.meetings import meeting, meeting_dates, profiles_for, targets_for
-from coso.demo.texts import GOOD_PRACTICES, ITEM_NOTES, MEETING_TYPES, NOTES_GOOD, NOTES_WEAK
+from coso.demo.texts import ITEM_NOTES, MEETING_TYPES
 from coso.demo.world import VN, BranchPlan, Ctx, EvalRecord, local_time, period_of, weighted
 from coso.evaluations.service import CREATED, submit_batch
 from coso.extensions import db
@@ -46,6 +46,8 @@ from coso.sync.views import MAX_BATCH as BATCH  # a phone sends no more at once
 
 #: Recent days synced a day at a time (older history: a month at a time).
 DAILY_DAYS = 60
+#: How much less often a meeting complied for each month back: the province improves.
+IMPROVING = 0.008
 
 
 @dataclass
@@ -55,7 +57,7 @@ class _Sent:
     item: dict[str, Any]
     cadre_id: int
     received_at: datetime  # when the phone would have delivered it on its own
-    record: EvalRecord | None  # kept for the feedback phase (first commune only)
+    record: EvalRecord  # kept for the feedback phase
 
 
 def build_evaluations(
@@ -82,8 +84,7 @@ def build_evaluations(
     for plan in ctx.branches:
         records = _plan_branch(ctx, plan, items, settings, template_id, guidance, months, pickers)
         sent.extend(records)
-        if plan.commune == 0:
-            ctx.records[plan.unit.id] = [s.record for s in records if s.record is not None]
+        ctx.records[plan.unit.id] = [s.record for s in records]
     # Every branch gets its status row the way the service makes one (never evaluated).
     lock_rows(plan.unit.id for plan in ctx.branches)
     total = _submit(ctx, sent)
@@ -115,9 +116,13 @@ def _plan_branch(
     cum, ids = pickers[plan.commune]
     out: list[_Sent] = []
     for meeting_date, target in zip(dates, targets, strict=True):
-        guided = guidance.get(period_of(meeting_date))
+        period = period_of(meeting_date)
+        guided = guidance.get(period)
         topics = guided[1] if guided else ()
-        must = target if target is not None else rng.random() < plan.quality
+        # The branch's usual level, the month's swing, and a province improving with time.
+        back = (today.year - meeting_date.year) * 12 + today.month - meeting_date.month
+        chance = plan.quality + ctx.mood(period)[1] - IMPROVING * back
+        must = target if target is not None else rng.random() < chance
         total_members = max(3, members + rng.randint(-2, 1))
         for attempt in range(8):
             if attempt == 7:  # give up on chance: a clean pass, or minutes missing
@@ -149,11 +154,11 @@ def _plan_branch(
         good_practice = None
         recommend = False
         if outcome.compliant and (outcome.score or 0) >= 85 and rng.random() < 0.08:
-            good_practice = rng.choice(GOOD_PRACTICES)
+            good_practice = ctx.phrases.good_practice(present, total_members)
             recommend = rng.random() < 0.5
         notes = None
         if rng.random() < 0.3:
-            notes = rng.choice(NOTES_GOOD if outcome.compliant else NOTES_WEAK)
+            notes = ctx.phrases.note(outcome.compliant, present, total_members)
         answers = []  # (item, value, note): a benchmark's 3 million answers as tuples
         for code, value in answers_in.items():
             note = None
@@ -180,17 +185,16 @@ def _plan_branch(
             "started_at": started_at.isoformat(),
             "submitted_at": submitted_at.isoformat(),
         }
-        record = None
-        if plan.commune == 0:
-            record = EvalRecord(
-                id=0,  # known once stored
-                branch_id=branch.id,
-                cadre_id=cadre_id,
-                meeting_date=meeting_date,
-                received_at=received_at,
-                compliant=outcome.compliant,
-                failed=tuple(code for code, v in outcome.effective.items() if v == scoring.FAIL),
-            )
+        record = EvalRecord(
+            id=0,  # known once stored
+            branch_id=branch.id,
+            cadre_id=cadre_id,
+            meeting_date=meeting_date,
+            received_at=received_at,
+            compliant=outcome.compliant,
+            failed=tuple(code for code, v in outcome.effective.items() if v == scoring.FAIL),
+            present=present,
+        )
         out.append(_Sent(item, cadre_id, received_at, record))
     return out
 
@@ -252,9 +256,8 @@ def _submit(ctx: Ctx, sent: list[_Sent]) -> int:
                 raise RuntimeError(
                     f"demo evaluation {result.uuid}: {result.status} {result.errors}"
                 )
-            if s.record is not None:
-                s.record.id = result.id or 0
-                s.record.received_at = received_at
+            s.record.id = result.id or 0
+            s.record.received_at = received_at
         total += len(batch)
         if total - shown >= 10_000:
             ctx.progress(f"  evaluations: {total:,}")

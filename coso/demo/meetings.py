@@ -38,8 +38,10 @@ def meeting_dates(ctx: Ctx, plan: BranchPlan, months: int) -> list[date]:
         year, month = int(period[:4]), int(period[5:])
         day = date(year, month, min(28, max(1, plan.day + rng.randint(-3, 3))))
         back += 1
-        if day >= today or (back > 3 and rng.random() < 0.05):
-            continue  # not held yet this month, or a month nobody evaluated
+        # Not held yet this month; or, before the last three months, not evaluated: how
+        # often depends on the branch (how far it is) and the month (Tết is quiet).
+        if day >= today or (back > 3 and rng.random() > plan.coverage * ctx.mood(period)[0]):
+            continue
         if plan.plan == flags.OVERDUE and (today - day).days <= 90:
             continue
         dates.append(day)

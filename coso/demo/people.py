@@ -68,7 +68,8 @@ def _username(display_name: str, taken: set[str]) -> str:
 
 
 def build_users(ctx: Ctx) -> None:
-    """The demo users and a few more cadres, all with the demo password."""
+    """The demo users, a few more cadres and a secretary for every other commune, all with
+    the demo password."""
     rng, province = ctx.rng, ctx.province
     assert province is not None
     first_commune = ctx.communes[0]
@@ -92,6 +93,11 @@ def build_users(ctx: Ctx) -> None:
         specs.append(
             (_username(name, taken), [CADRE], first_commune if i == extra else province, name)
         )
+    cadre_specs = specs[len(homes) :]
+    # Every other commune's secretary, who acknowledges its branches' evaluations.
+    for commune in ctx.communes[1:]:
+        name = person(rng)[0]
+        specs.append((_username(name, taken), [SECRETARY], commune, name))
     for username, roles, home, name in specs:
         user = User(username=username, display_name=name, unit=home)
         user.role_list = roles
@@ -103,8 +109,14 @@ def build_users(ctx: Ctx) -> None:
         ctx.users[username] = user
     db.session.flush()
     ctx.cadres = [(ctx.users["cadre"], 3.0, None)]
-    for username, _roles, home, _name in specs[len(homes) :]:
+    for username, _roles, home, _name in cadre_specs:
         commune = 0 if home is first_commune else None
         ctx.cadres.append((ctx.users[username], rng.uniform(0.3, 2.0), commune))
+    ctx.acknowledgers = {0: ctx.users["commune"]}
+    for index, (username, *_rest) in enumerate(specs[len(homes) + len(cadre_specs) :], 1):
+        ctx.acknowledgers[index] = ctx.users[username]
     ctx.counts["users"] = len(specs)
-    ctx.progress(f"Users: {len(specs)} ({', '.join(DEMO_USERS)} and {extra + 1} more cadres).")
+    ctx.progress(
+        f"Users: {len(specs)} ({', '.join(DEMO_USERS)}, {extra + 1} more cadres and "
+        f"{len(ctx.communes) - 1} commune secretaries)."
+    )

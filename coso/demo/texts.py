@@ -43,31 +43,8 @@ DEMO_NAMES = {
 }
 
 # ---------------------------------------------------------------- free-text pieces
+# (good practices, notes, replies and closing notes are composed in ``phrases``)
 
-NOTES_GOOD = (
-    "Buổi sinh hoạt sôi nổi, nhiều đoàn viên phát biểu.",
-    "Chi đoàn chuẩn bị chu đáo, có trình chiếu tài liệu sinh hoạt.",
-    "Bí thư điều hành tốt, phân công nhiệm vụ rõ ràng.",
-    "Đoàn viên tham gia đông đủ, đúng giờ.",
-    "Có mời đại diện chi bộ ấp dự và phát biểu.",
-)
-NOTES_WEAK = (
-    "Chưa chuẩn bị sổ biên bản; đề nghị chi đoàn bổ sung.",
-    "Nội dung chủ yếu đọc lại văn bản, ít thảo luận.",
-    "Đoàn viên vắng nhiều do đi làm ca; cần chọn giờ phù hợp hơn.",
-    "Chưa triển khai nội dung chủ điểm tháng theo hướng dẫn.",
-    "Bắt đầu trễ gần 40 phút, thời gian sinh hoạt bị rút ngắn.",
-    "Chưa đánh giá việc thực hiện nghị quyết tháng trước.",
-)
-GOOD_PRACTICES = (
-    "Tổ chức hái hoa dân chủ về lịch sử Đoàn, đoàn viên hưởng ứng sôi nổi.",
-    "Mời cựu chiến binh của ấp kể chuyện truyền thống trước phần sinh hoạt.",
-    "Sinh hoạt kết hợp ra quân dọn vệ sinh, trồng cây trên tuyến đường thanh niên.",
-    "Gửi tài liệu sinh hoạt qua nhóm Zalo trước ba ngày để đoàn viên đọc trước.",
-    "Đoàn viên thay phiên làm chủ tọa và thư ký, ai cũng được rèn luyện.",
-    "Xem video ngắn về chủ điểm tháng rồi chia nhóm thảo luận.",
-    "Tổ chức sinh hoạt trực tuyến cho đoàn viên đi làm xa, điểm danh qua biểu mẫu.",
-)
 ITEM_NOTES: dict[str, tuple[str, ...]] = {
     "P1": ("Đổi địa điểm sát giờ, nhiều đoàn viên không biết.",),
     "P2": ("Bí thư vắng, không phân công người chủ trì.",),
@@ -99,17 +76,6 @@ ACTIONS: dict[str, str] = {
     "C5": "Đổi mới hình thức: hái hoa dân chủ, xem video, chia nhóm thảo luận",
     "C8": "Chuẩn bị nội dung bám sát tài liệu sinh hoạt, tránh lan man",
 }
-REPLIES = (
-    "Chi đoàn đã tiếp thu, sẽ khắc phục trong buổi sinh hoạt tháng tới.",
-    "Cảm ơn anh/chị đã dự và góp ý. Ban Chấp hành chi đoàn đã họp, phân công khắc phục.",
-    "Chi đoàn xin giải trình: tháng này đoàn viên đi làm ca nhiều nên vắng đông.",
-    "Đã bổ sung sổ biên bản; kính mời anh/chị dự buổi sinh hoạt tới.",
-)
-CLOSE_NOTES = (
-    "Đã thực hiện trong buổi sinh hoạt tháng sau.",
-    "Đã mua sổ biên bản mới, biên bản có chữ ký đầy đủ.",
-    "Đã phân công phó bí thư phụ trách.",
-)
 VISIT_REPORTS = {
     "inspection": "Kiểm tra việc thực hiện nghị quyết và sổ sách chi đoàn; "
     "đa số chi đoàn sinh hoạt đều đặn, một số chưa có biên bản đầy đủ.",

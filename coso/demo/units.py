@@ -42,30 +42,37 @@ def _sizes(rng: Random, branches: int, communes: int) -> list[int]:
     return sizes
 
 
-def _plans(rng: Random, n: int, first: bool) -> list[str]:
+def _plans(rng: Random, n: int, first: bool, weak: bool) -> list[str]:
     """The planned state of each branch of a commune.
 
     The first commune gets every state on purpose (its first branch, the demo
-    secretary's, is a repeat flag); elsewhere the states come by chance.
+    secretary's, is a repeat flag); elsewhere the states come by chance: most
+    branches comply, a few are repeat offenders, more of them in a weak commune.
     """
     out = []
     fixed = [flags.REPEAT, flags.FLAGGED, flags.OK, flags.OVERDUE, flags.NEVER] if first else []
+    # Cumulative chances of never, overdue, repeat, flagged; the rest is ok.
+    odds = (0.05, 0.13, 0.27, 0.45) if weak else (0.03, 0.09, 0.14, 0.25)
     for i in range(n):
         if i < len(fixed):
             out.append(fixed[i])
             continue
         r = rng.random()
-        if r < 0.05:
+        if r < odds[0]:
             out.append(flags.NEVER)
-        elif r < 0.15:
+        elif r < odds[1]:
             out.append(flags.OVERDUE)
-        elif r < 0.25:
+        elif r < odds[2]:
             out.append(flags.REPEAT)
-        elif r < 0.40:
+        elif r < odds[3]:
             out.append(flags.FLAGGED)
         else:
             out.append(flags.OK)
     return out
+
+
+#: How much a branch's planned state moves its usual chance of a compliant meeting.
+QUALITY_SHIFT = {flags.REPEAT: -0.25, flags.FLAGGED: -0.08, flags.OVERDUE: -0.05}
 
 
 def build_units(ctx: Ctx, branches: int, communes: int | None) -> None:
@@ -83,6 +90,9 @@ def build_units(ctx: Ctx, branches: int, communes: int | None) -> None:
     numbering: Counter[tuple[str, str]] = Counter()
     hamlets = place_names(rng, 400)
     terms: list[dict[str, Any]] = []
+    # About one commune in five (never the first) is weaker: its branches comply less often.
+    others = range(1, len(sizes))
+    weaker = set(rng.sample(others, min(len(others), max(1, round(len(sizes) / 5)))))
     for index, (place_name, size) in enumerate(
         zip(place_names(rng, len(sizes)), sizes, strict=True)
     ):
@@ -103,8 +113,10 @@ def build_units(ctx: Ctx, branches: int, communes: int | None) -> None:
         units.append(commune)
         ctx.communes.append(commune)
         prefix = "khu phố" if ward else "ấp"
+        weak = index in weaker
+        level = rng.uniform(0.6, 0.75) if weak else rng.uniform(0.84, 0.96)
         bases = [place_name] + [rng.choice(hamlets) for _ in range(rng.randint(1, 3))]
-        for number, plan in enumerate(_plans(rng, size, first=index == 0), start=1):
+        for number, plan in enumerate(_plans(rng, size, index == 0, weak), start=1):
             base = rng.choice(bases)
             name = ""
             while not name or name in branch_names:
@@ -123,9 +135,12 @@ def build_units(ctx: Ctx, branches: int, communes: int | None) -> None:
                     unit=unit,
                     commune=index,
                     plan=plan,
-                    quality=rng.uniform(0.6, 0.95),
+                    quality=min(
+                        0.98, level + QUALITY_SHIFT.get(plan, 0.0) + rng.uniform(-0.08, 0.08)
+                    ),
                     day=rng.randint(3, 26),
                     evening=rng.random() < 0.65,
+                    coverage=rng.uniform(0.85, 1.0),
                 )
             )
     db.session.add_all(units)

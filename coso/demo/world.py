@@ -17,6 +17,7 @@ from typing import Any
 
 import sqlalchemy as sa
 
+from coso.demo.phrases import Phrases
 from coso.extensions import Base, db
 from coso.models import Unit, User
 
@@ -39,6 +40,7 @@ class BranchPlan:
     quality: float  # chance that a meeting outside the planned tail is compliant
     day: int  # usual day of the month it meets on
     evening: bool  # evening (19:00) or weekend morning (07:30) meetings
+    coverage: float = 0.85  # chance that a month's meeting was evaluated
 
 
 @dataclass
@@ -52,6 +54,7 @@ class EvalRecord:
     received_at: datetime
     compliant: bool
     failed: tuple[str, ...]  # items whose effective value is "fail", template order
+    present: int = 0  # members present
 
 
 @dataclass
@@ -71,6 +74,22 @@ class Ctx:
     states: Counter[str] = field(default_factory=Counter)
     first_states: Counter[str] = field(default_factory=Counter)
     records: dict[int, list[EvalRecord]] = field(default_factory=dict)
+    #: Who acknowledges a commune's evaluations (its secretary), by commune index.
+    acknowledgers: dict[int, User] = field(default_factory=dict)
+    #: Province-wide swing of each month (``YYYY-MM``): (share evaluated, compliance shift).
+    moods: dict[str, tuple[float, float]] = field(default_factory=dict)
+    phrases: Phrases = field(init=False)
+
+    def __post_init__(self) -> None:
+        self.phrases = Phrases(self.rng)
+
+    def mood(self, period: str) -> tuple[float, float]:
+        """The month's (share of meetings evaluated, shift of compliance), drawn once."""
+        if period not in self.moods:
+            quiet = period[5:] in ("01", "02")  # Tết: fewer meetings, fewer visits
+            share = self.rng.uniform(0.7, 0.85) if quiet else self.rng.uniform(0.9, 1.0)
+            self.moods[period] = (share, self.rng.uniform(-0.05, 0.04))
+        return self.moods[period]
 
 
 def wipe_all() -> None:
