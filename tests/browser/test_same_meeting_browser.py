@@ -183,6 +183,7 @@ def commune_template(live_server: LiveServer) -> Iterator[dict[str, Any]]:
         " AND b.active ORDER BY c.id DESC, b.id DESC"
     )[0]
     engine = _engine(live_server)
+    template = 0
     try:
         with engine.begin() as conn:
             base = conn.execute(
@@ -194,7 +195,9 @@ def commune_template(live_server: LiveServer) -> Iterator[dict[str, Any]]:
             template = conn.execute(
                 sa.text(
                     "INSERT INTO checklist_template (unit_id, name, version, status, created_at,"
-                    " published_at) VALUES (:u, 'Bảng kiểm của xã', 1, 'published',"
+                    " published_at) VALUES (:u, 'Bảng kiểm của xã',"
+                    " (SELECT COALESCE(MAX(version), 0) + 1 FROM checklist_template"
+                    " WHERE unit_id = :u), 'published',"
                     " CURRENT_TIMESTAMP, CURRENT_TIMESTAMP) RETURNING id"
                 ),
                 {"u": commune},
@@ -233,8 +236,8 @@ def commune_template(live_server: LiveServer) -> Iterator[dict[str, Any]]:
     finally:
         with engine.begin() as conn:
             conn.execute(
-                sa.text("UPDATE checklist_template SET status = 'retired' WHERE unit_id = :u"),
-                {"u": commune},
+                sa.text("UPDATE checklist_template SET status = 'retired' WHERE id = :t"),
+                {"t": template},
             )
         engine.dispose()
 
@@ -254,7 +257,7 @@ def test_offline_the_branch_gets_its_own_checklist_last_result_and_warnings(
         _send(helper, _item(branch, template, commune_template["codes"], seen_day))
 
         page = ctx.new_page()
-        login(page, "cadre")
+        prepare(page)  # signs the cadre in, installs the worker, fetches the field pack
         # What the online page says (another URL than the one opened offline, which the
         # worker would otherwise answer with this very copy).
         page.goto(f"/evaluate/{branch}?online=1")
@@ -263,7 +266,6 @@ def test_offline_the_branch_gets_its_own_checklist_last_result_and_warnings(
         ).inner_text()
         online_p1 = page.locator("#item-P1 legend").inner_text()
         assert "Mục riêng của xã" in online_p1
-        prepare(page)
         ctx.set_offline(True)
         assert_worker_offline(ctx)
 
