@@ -307,7 +307,10 @@ def test_offline_the_branch_gets_its_own_checklist_last_result_and_warnings(
         # Signal again: it is stored under the branch's own template.
         ctx.set_offline(False)
         page.goto("/outbox")
-        page.wait_for_function("CosoOutbox.all('outbox').then(i => i.length === 0)")
+        page.click("#send-now")  # without waiting out a backoff
+        page.wait_for_function(
+            "document.getElementById('outbox-count').textContent === '0'", timeout=60_000
+        )
         assert outbox_count(page) == 0
         stored = live_server.sql(f"SELECT template_id FROM evaluation WHERE uuid = '{queued}'")
         assert stored == [(template,)]
