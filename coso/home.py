@@ -11,6 +11,7 @@ from flask_login import current_user, login_required
 
 from coso import audit, scope
 from coso.dashboard.views import unit_page
+from coso.evaluations.twins import twin_keys
 from coso.evaluations.views import branches_in_scope
 from coso.extensions import db
 from coso.judging.queries import count_states, thresholds
@@ -47,9 +48,12 @@ def index() -> ResponseReturnValue:
             )
         )
         branches = branches_in_scope(limit=10, resolved=resolved)
+    # Pairs of evaluations of one meeting are marked in the lists (issue 16, item 3).
+    twins = twin_keys((ev.branch_id, ev.meeting_date) for ev in [*recent, *mine])
     return render_template(
         "home/index.html",
         panels=panels,
+        twins=twins,
         counts=counts,
         recent=recent,
         unit=user.unit,

@@ -30,7 +30,7 @@ ROOMS = {
 EXTRA_ROOMS = {
     "admin": {"audit_log", "blueprint", "forms"},  # the index's own page and its filter form
     "dashboard": {"analysis", "flagged", "timeline"},  # the three reads the pages are built on
-    "evaluations": {"fastpath"},  # the checked fast loader held to the schema by a test
+    "evaluations": {"fastpath", "twins"},  # the checked fast loader; one meeting evaluated twice
     "feedback": {"actions", "alerts", "counts"},  # actions' views; alert reads; live counts
     "judging": {"flags", "scoring", "rejudge"},  # the pure rules by name; re-judging writes
     "sessions": {"devices"},  # the signed known-device cookie the login throttle trusts

@@ -13,6 +13,7 @@ from typing import Any
 
 import sqlalchemy as sa
 
+from coso.evaluations.twins import twin_dates
 from coso.extensions import db
 from coso.models import CorrectiveAction, Evaluation, Feedback, SecretaryTerm, Unit, User
 
@@ -32,6 +33,7 @@ class EvaluationEntry:
     reasons: list[dict[str, Any]]
     cadre: str
     superseded: bool = False
+    twin: bool = False  # another evaluation in force shares its meeting date (issue 16, item 3)
     feedback: Feedback | None = None
     actions: list[CorrectiveAction] = field(default_factory=list)
 
@@ -104,6 +106,9 @@ def branch_timeline(branch: Unit, show_all: bool = False) -> Timeline:
         )
         for entry_id in replaced:
             by_id[entry_id].superseded = True
+        shared = twin_dates(branch.id)
+        for entry in entries:
+            entry.twin = not entry.superseded and entry.meeting_date in shared
         for feedback in db.session.scalars(
             sa.select(Feedback).where(Feedback.evaluation_id.in_(by_id))
         ):

@@ -9,7 +9,7 @@ from __future__ import annotations
 import hashlib
 import json
 import uuid as uuid_module
-from datetime import timedelta
+from datetime import datetime, timedelta
 from typing import Any
 
 MAX_ITEMS = 100  # answers per evaluation: far above any real checklist
@@ -73,3 +73,8 @@ def content_hash(item: dict[str, Any]) -> str:
     content = {key: item.get(key) for key in CONTENT_FIELDS}
     canonical = json.dumps(content, sort_keys=True, separators=(",", ":"), default=str)
     return hashlib.sha256(canonical.encode()).hexdigest()
+
+
+def correction_open(received_at: datetime, now: datetime, hours: int) -> bool:
+    """Whether an evaluation the server received at ``received_at`` may still be corrected."""
+    return now - received_at <= timedelta(hours=hours)

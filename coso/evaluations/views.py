@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import UTC, date, datetime, timedelta
+from datetime import UTC, date, datetime
 from typing import Any
 
 import sqlalchemy as sa
@@ -24,9 +24,9 @@ from werkzeug.datastructures import MultiDict
 
 from coso import clock, scope
 from coso.checklists.queries import current_template
-from coso.evaluations import service, words
+from coso.evaluations import service, twins, words
 from coso.evaluations.queries import evaluation_or_403
-from coso.evaluations.rules import new_uuid
+from coso.evaluations.rules import correction_open, new_uuid
 from coso.extensions import db
 from coso.fields import parse_day
 from coso.guidance.queries import guidance_for
@@ -176,6 +176,7 @@ def _render_form(
     meeting = _parse_date(values.get("meeting_date")) or clock.today()
     guidance = guidance_for(branch, period_of(meeting))
     last = _last_result(branch)
+    settings = settings_for_path(branch.path)
     context = {
         "branch": branch,
         "template": template,
@@ -185,10 +186,11 @@ def _render_form(
         "locale": str(get_locale()),
         "meeting_types": MEETING_TYPES,
         "modes": MODES,
-        "settings": settings_for_path(branch.path),
+        "settings": settings,
         "last": last,
         "correcting": correcting,
         "today": clock.today(),
+        "earlier": _earlier(branch, meeting, values.get("supersedes"), settings.correction_hours),
     }
     if wants_fragment() and request.method == "POST":
         return render_template("evaluations/_form.html", **context)
@@ -202,12 +204,36 @@ def topics(branch_id: int) -> ResponseReturnValue:
     branch = scope.unit_or_403(current_user, branch_id, "evaluate")
     meeting = _parse_date(request.args.get("meeting_date")) or clock.today()
     guidance = guidance_for(branch, period_of(meeting))
-    return render_template(
+    settings = settings_for_path(branch.path)
+    topics_block = render_template(
         "evaluations/_topics.html",
         guidance=guidance,
         values=MultiDict(),
         errors={},
-        settings=settings_for_path(branch.path),
+        settings=settings,
+    )
+    # The same change of date also asks whether that meeting was evaluated already (out of band).
+    meeting_day = _parse_date(request.args.get("meeting_date"))
+    earlier = _earlier(
+        branch, meeting_day, request.args.get("supersedes"), settings.correction_hours
+    )
+    warning = render_template(
+        "evaluations/_duplicate.html", branch=branch, earlier=earlier, oob=True
+    )
+    return topics_block + warning
+
+
+def _earlier(
+    branch: Unit, meeting: date | None, supersedes: str | None, hours: int
+) -> list[twins.Warning]:
+    """The evaluations in force of this meeting, but the one being corrected (issue 16, item 3)."""
+    return twins.warnings_for(
+        branch.id,
+        meeting,
+        user_id=current_user.id,
+        now=datetime.now(UTC),
+        correction_hours=hours,
+        excluding=supersedes,
     )
 
 
@@ -245,7 +271,7 @@ def _correctable(evaluation: Evaluation) -> bool:
         return False
     hours = settings_for_path(evaluation.branch.path).correction_hours
     # The server's clock only: when the original arrived (issue 17, item 4).
-    return datetime.now(UTC) - evaluation.received_at <= timedelta(hours=hours)
+    return correction_open(evaluation.received_at, datetime.now(UTC), hours)
 
 
 def _own_correctable(uuid: str, branch: Unit) -> Evaluation:

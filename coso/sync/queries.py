@@ -10,13 +10,14 @@ from __future__ import annotations
 import hashlib
 import json
 from collections import defaultdict
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import sqlalchemy as sa
 from flask_babel import get_locale
 
 from coso import clock, scope
+from coso.evaluations.twins import Earlier, recent_by_branch
 from coso.extensions import db
 from coso.feedback.rules import OPEN
 from coso.guidance.rules import period_of, previous_period
@@ -32,6 +33,9 @@ from coso.models import (
 )
 from coso.models.checklists import PUBLISHED
 
+#: How far back a branch's meetings are listed in the pack (``recent_evaluations``).
+RECENT_DAYS = timedelta(days=93)
+
 
 def field_pack(user: User) -> dict[str, Any]:
     """The pack for ``user``; ``generated_at`` is left out so the content can be fingerprinted."""
@@ -45,6 +49,7 @@ def field_pack(user: User) -> dict[str, Any]:
     guidance = _guidance(unit_ids, (period, previous_period(period)))
     templates = _templates(unit_ids)
     open_actions = _open_actions([b.id for b, *_ in branches])
+    recent = recent_by_branch([b.id for b, *_ in branches], today - RECENT_DAYS)
     by_unit_period = {(g.unit_id, g.period): g for g in guidance}
     template_by_unit: dict[int, ChecklistTemplate] = {}
     for template in templates:  # newest version per issuing unit
@@ -84,6 +89,7 @@ def field_pack(user: User) -> dict[str, Any]:
                     else None
                 ),
                 "open_actions": open_actions.get(branch.id, 0),
+                "recent_evaluations": [_recent_dict(e, user.id) for e in recent.get(branch.id, ())],
             }
         )
     return {
@@ -93,6 +99,21 @@ def field_pack(user: User) -> dict[str, Any]:
         "templates": [_template_dict(t, locale) for t in used_templates.values()],
         "guidance": [_guidance_dict(g) for g in guidance],
         "settings": resolved.base.as_dict(),  # in force at the user's own unit
+    }
+
+
+def _recent_dict(earlier: Earlier, user_id: int) -> dict[str, Any]:
+    """An evaluation in force of a recent meeting, for the phone's "evaluated already?" warning.
+
+    Who and when only; the UUID (which the correction flow takes) only of the user's own.
+    """
+    mine = earlier.cadre_id == user_id
+    return {
+        "meeting_date": earlier.meeting_date.isoformat(),
+        "cadre": earlier.cadre,
+        "received_at": earlier.received_at.isoformat(timespec="seconds"),
+        "mine": mine,
+        "uuid": earlier.uuid if mine else None,
     }
 
 

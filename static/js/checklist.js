@@ -354,7 +354,168 @@
     if (branch.members && !form.elements.members_total.value) form.elements.members_total.value = branch.members;
     const s = pack.settings || {};
     form.dataset.ratio = s.attendance_ratio; form.dataset.floor = s.attendance_floor; form.dataset.contentFloor = s.content_floor;
+    // The branch's own checklist (issue 16, item 6): the page was rendered with the cadre's home
+    // unit's template; the pack names the one that applies to this branch.
+    const tpl = (pack.templates || []).find((x) => x.id === branch.template_id);
+    if (!tpl) {
+      heading.insertAdjacentElement("afterend", note(t("noTemplateOffline"), "flash flash-error"));
+      form.hidden = true;
+      return;
+    }
+    if (String(tpl.id) !== form.dataset.templateId) renderItems(tpl);
+    showLast(branch.last_evaluation);
     renderTopics(pack, branch);
+  }
+
+  function note(text, cls) {
+    const p = document.createElement("p");
+    p.className = cls; p.textContent = text;
+    return p;
+  }
+
+  /** A score as the server's ``|number`` filter writes it (81,5 in Vietnamese). */
+  const fmtNumber = (n) => (n == null ? "—" : vi() ? n.toFixed(1).replace(".", ",") : n.toFixed(1));
+  /** A day "2026-12-05" as the server's ``|date`` filter writes it (05/12/2026). */
+  const fmtDay = (d) => (d || "").split("-").reverse().join("/");
+
+  /** The branch's last result, in the words of the online page's header. */
+  function showLast(last) {
+    if (!last || document.getElementById("last-result")) return;
+    const p = note(t("lastEvaluation") + ": " + fmtDay(last.meeting_date) + " · " + fmtNumber(last.score) + " · " +
+      (last.compliant ? t("compliant") : t("nonCompliant")), "muted");
+    p.id = "last-result";
+    document.getElementById("branch-meta").insertAdjacentElement("afterend", p);
+  }
+
+  /** Redraw the checklist items for ``tpl`` (a field pack template), in the page's own markup:
+   * each item is a copy of one the server rendered, renamed. */
+  function renderItems(tpl) {
+    const choice = form.querySelector("fieldset.item[id^=item-]");
+    const computed = form.querySelector(".computed-item");
+    const starProto = form.querySelector("abbr.critical");
+    if (!choice) return;
+    const protoChoice = choice.cloneNode(true), protoComputed = computed && computed.cloneNode(true);
+    form.querySelectorAll("fieldset.item[id^=item-], .computed-item").forEach((el) => el.remove());
+    const text = (item) => (vi() ? item.text_vi : item.text_en) || item.text;
+    tpl.items.forEach((item) => {
+      const section = document.getElementById("section-" + item.section);
+      if (!section) return;
+      let el;
+      if (item.kind === "choice") {
+        el = protoChoice.cloneNode(true);
+        const old = el.id.slice(5);
+        el.id = "item-" + item.code;
+        el.querySelectorAll("input[type=radio]").forEach((r) => { r.name = "answer-" + item.code; r.checked = false; });
+        const area = el.querySelector("textarea");
+        area.id = area.name = "note-" + item.code; area.value = "";
+        const label = el.querySelector("label.sr");
+        label.htmlFor = area.id; label.textContent = label.textContent.replace(old, item.code);
+        el.querySelector("details").open = false;
+      } else {
+        if (!protoComputed) return;
+        el = protoComputed.cloneNode(true);
+        el.id = "item-" + item.code;
+      }
+      const head = el.querySelector(item.kind === "choice" ? "legend" : "p");
+      head.textContent = "";
+      const code = document.createElement("span"); code.className = "code"; code.textContent = item.code;
+      head.appendChild(code); head.appendChild(document.createTextNode(" " + text(item)));
+      if (item.critical && starProto) { head.appendChild(document.createTextNode(" ")); head.appendChild(starProto.cloneNode(true)); }
+      section.appendChild(el);
+    });
+    form.elements.template_id.value = String(tpl.id);
+    form.dataset.templateId = String(tpl.id);
+    update();
+  }
+
+  // ---- the same meeting evaluated already? (issue 16, item 3; non-blocking) ----
+  // Online the server answers beside the topics (evaluations/_duplicate.html); offline, or for
+  // what only this phone knows, the field pack's recent_evaluations, the outbox and the sent list.
+  async function checkDuplicates() {
+    if (!O || !form || !form.dataset.branchId) return;
+    const id = parseInt(form.dataset.branchId, 10);
+    const day = form.elements.meeting_date.value;
+    const own = form.elements.uuid.value;
+    const fixing = form.elements.supersedes ? form.elements.supersedes.value : "";
+    const generic = !!form.dataset.generic;
+    const me = parseInt(document.body.dataset.user, 10);
+    const found = [];
+    const seen = new Set([own]);
+    const replaced = new Set([fixing]);
+    const queued = (await O.all("outbox")).filter((i) => i.branch_id === id && i.user_id === me);
+    const sent = generic ? (await O.all("sent")).filter((i) => i.branch_id === id && (!i.user_id || i.user_id === me)) : [];
+    queued.forEach((i) => { if (i.payload && i.payload.supersedes) replaced.add(i.payload.supersedes); });
+    sent.forEach((i) => { if (i.supersedes) replaced.add(i.supersedes); });
+    const hours = generic ? await correctionHours() : 0;
+    const open = (ms) => Date.now() - ms <= hours * 3600e3;
+    queued.forEach((i) => {
+      if (seen.has(i.uuid) || replaced.has(i.uuid) || !i.payload || i.payload.meeting_date !== day) return;
+      seen.add(i.uuid);
+      found.push({ text: t("dupWaiting").replace("%(when)s", fmtDateTime(i.created_at)),
+        href: "/evaluate/" + id + "?outbox=" + encodeURIComponent(i.uuid) });
+    });
+    if (generic) {
+      const stored = await O.get("meta", "fieldpack");
+      const branch = stored && stored.value.branches.find((b) => b.id === id);
+      ((branch && branch.recent_evaluations) || []).forEach((e) => {
+        if (e.meeting_date !== day || (e.uuid && (seen.has(e.uuid) || replaced.has(e.uuid)))) return;
+        if (e.uuid) seen.add(e.uuid);
+        const when = fmtDateTime(Date.parse(e.received_at));
+        if (!e.mine) { found.push({ text: t("dupOther").replace("%(name)s", e.cadre).replace("%(when)s", when) }); return; }
+        found.push(mine(id, e.uuid, when, open(Date.parse(e.received_at))));
+      });
+      sent.forEach((i) => {
+        if (i.meeting_date !== day || seen.has(i.uuid) || replaced.has(i.uuid)) return;
+        seen.add(i.uuid);
+        found.push(mine(id, i.uuid, fmtDateTime(i.sent_at), open(i.sent_at)));
+      });
+    }
+    drawDuplicates(found, generic);
+  }
+
+  function mine(id, uuid, when, correctable) {
+    const text = t("dupMine").replace("%(when)s", when);
+    if (correctable) return { text: text, href: "/evaluate/" + id + "?correct=" + encodeURIComponent(uuid) };
+    return { text: text + " " + t("dupLate") };
+  }
+
+  async function correctionHours() {
+    const stored = await O.get("meta", "fieldpack");
+    const s = (stored && stored.value.settings) || {};
+    return typeof s.correction_hours === "number" ? s.correction_hours : 48;
+  }
+
+  /** Draw the warnings in the server's markup: into its box offline, beside it online. */
+  function drawDuplicates(found, generic) {
+    const server = document.getElementById("duplicate-warning");
+    if (!server) return;
+    let box = server;
+    if (!generic) {
+      box = document.getElementById("duplicate-local");
+      if (!box) {
+        box = document.createElement("div");
+        box.id = "duplicate-local"; box.className = "duplicate"; box.setAttribute("aria-live", "polite");
+        server.insertAdjacentElement("afterend", box);
+      }
+    }
+    box.textContent = "";
+    if (!found.length) return;
+    const panel = document.createElement("div");
+    panel.className = "flash flash-warn"; panel.setAttribute("role", "status");
+    const ul = document.createElement("ul");
+    found.forEach((f) => {
+      const li = document.createElement("li");
+      li.textContent = f.text;
+      if (f.href) {
+        const a = document.createElement("a");
+        a.href = f.href; a.className = "correct-earlier"; a.textContent = t("dupCorrect");
+        li.appendChild(document.createTextNode(" ")); li.appendChild(a);
+      }
+      ul.appendChild(li);
+    });
+    panel.appendChild(ul);
+    panel.appendChild(note(t("dupBoth"), ""));
+    box.appendChild(panel);
   }
 
   function renderTopics(pack, branch) {
@@ -425,9 +586,11 @@
     else await offerDraft();
     // Offline, the topics for another month come from the pack instead of the server.
     form.elements.meeting_date.addEventListener("change", async () => {
+      await checkDuplicates();
       if (navigator.onLine && !form.dataset.generic) return; // htmx asks the server
       await topicsFromPack();
     });
+    await checkDuplicates();
   }
 
   const touch = (e) => { if (e.target.closest && e.target.closest("#checklist")) { if (e.isTrusted) touched = true; update(); } };

@@ -187,6 +187,7 @@
         await put("sent", {
           uuid: item.uuid, id: r.id, branch_id: item.branch_id, branch_name: item.branch_name,
           meeting_date: item.payload.meeting_date, outcome: r.outcome, sent_at: Date.now(),
+          user_id: item.user_id, supersedes: item.payload.supersedes || null, // the duplicate check
         });
         await del("outbox", item.uuid); // only now, after the server confirmed it
       } else {
