@@ -220,7 +220,12 @@ def run(report: Report) -> None:
                 # The failing audits of the median run (by performance score).
                 median = sorted(runs, key=lambda r: r["categories"]["performance"]["score"])
                 lhr = median[len(median) // 2]
-                print(f"  {username} {name} ({path.format(**ids)}): {metrics(lhr)}", flush=True)
+                index = statistics.median(r["environment"].get("benchmarkIndex", 0) for r in runs)
+                print(
+                    f"  {username} {name} ({path.format(**ids)}): {metrics(lhr)}; "
+                    f"benchmarkIndex {index:.0f}",
+                    flush=True,
+                )
                 for category in CATEGORIES:
                     figure = report.add(
                         Figure(
