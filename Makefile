@@ -52,7 +52,12 @@ format: $(VENV)/.test-installed
 	$(BIN)/ruff check --fix .
 	$(BIN)/ruff format .
 
-bench: $(VENV)/.test-installed translations
+## Lighthouse for `make bench` (bench/package.json pins it): npm ci into bench/node_modules.
+bench/node_modules/.installed: bench/package.json bench/package-lock.json
+	npm ci --prefix bench --no-audit --no-fund
+	touch $@
+
+bench: $(VENV)/.test-installed translations bench/node_modules/.installed
 	$(BIN)/python -m bench
 
 ## make audit: pip-audit of the locked runtime dependencies (CI runs it too).
@@ -60,4 +65,4 @@ audit: $(VENV)/.test-installed
 	.ci/audit
 
 clean:
-	rm -rf $(VENV) .pytest_cache coso/translations/*/LC_MESSAGES/*.mo
+	rm -rf $(VENV) bench/node_modules .pytest_cache coso/translations/*/LC_MESSAGES/*.mo

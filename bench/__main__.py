@@ -1,4 +1,4 @@
-"""``python -m bench [ingest|dashboard|page_weight|drain ...]``: run benchmarks, print a summary."""
+"""``python -m bench [NAME ...]``: run the benchmarks (all, or those named), print a summary."""
 
 from __future__ import annotations
 
@@ -11,7 +11,7 @@ from datetime import datetime
 
 from bench.common import Report, cpu_baseline, summary_table
 
-BENCHMARKS = ("ingest", "dashboard", "page_weight", "drain")
+BENCHMARKS = ("ingest", "dashboard", "page_weight", "drain", "lighthouse")
 
 
 def main(argv: list[str]) -> int:

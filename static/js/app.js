@@ -38,8 +38,12 @@
   };
   window.CosoFormat = format;
 
+  // Registered once the page has loaded: installing the worker fetches and caches the offline
+  // shell, which would otherwise share the first load's bandwidth and CPU with the page itself.
   if ("serviceWorker" in navigator && body.dataset.sw) {
-    navigator.serviceWorker.register(body.dataset.sw, { scope: "/" }).catch(() => {});
+    const register = () => navigator.serviceWorker.register(body.dataset.sw, { scope: "/" }).catch(() => {});
+    if (document.readyState === "complete") register();
+    else window.addEventListener("load", register, { once: true });
   }
 
   const renderBadge = O ? O.serial(drawBadge) : async () => {};
