@@ -76,6 +76,16 @@ class LastEvaluationSchema(Schema):
     compliant = fields.Boolean(required=True)
 
 
+class PackRecentSchema(Schema):
+    """An evaluation in force of a recent meeting: who and when, the UUID only of the user's own."""
+
+    meeting_date = fields.Date(required=True)
+    cadre = fields.String(required=True)
+    received_at = fields.String(required=True, metadata={"format": "date-time"})
+    mine = fields.Boolean(required=True)
+    uuid = fields.String(required=True, allow_none=True)
+
+
 class PackBranchSchema(Schema):
     id = fields.Integer(required=True)
     code = fields.String(required=True)
@@ -89,6 +99,9 @@ class PackBranchSchema(Schema):
     template_id = fields.Integer(required=True, allow_none=True)
     last_evaluation = fields.Nested(LastEvaluationSchema, required=True, allow_none=True)
     open_actions = fields.Integer(required=True)
+    #: Optional and additive (older clients ignore it): meetings of the last 93 days already
+    #: evaluated, for the "evaluated already?" warning (issue 16, item 3).
+    recent_evaluations = fields.List(fields.Nested(PackRecentSchema))
 
 
 class PackItemSchema(Schema):
