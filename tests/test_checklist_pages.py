@@ -170,7 +170,7 @@ def test_correction_flow(app: Flask, cadre: FlaskClient, world: dict) -> None:
     response = cadre.post(f"/evaluate/{branch}", data=values)
     assert response.status_code == 303
     old = cadre.get(first_url).get_data(as_text=True)
-    assert "/evaluations/" in old and "correct=" not in old
+    assert "/evaluations/" in old and "?correct=" not in old
     with app.app_context():
         assert db.session.get(BranchStatus, branch).state == "ok"
 

@@ -16,6 +16,8 @@
 
   const fmtDateTime = window.CosoFormat.dateTime; // app.js, as the server's |date writes it
   const fmtMonth = window.CosoFormat.month; // as the server's |month
+  const fmtDay = window.CosoFormat.date; // "2026-12-05" as 05/12/2026
+  const vi = () => document.documentElement.lang === "vi";
 
   // ---- the progress line: how many checklist items have an answer ----
   function progress() {
@@ -375,8 +377,6 @@
 
   /** A score as the server's ``|number`` filter writes it (81,5 in Vietnamese). */
   const fmtNumber = (n) => (n == null ? "—" : vi() ? n.toFixed(1).replace(".", ",") : n.toFixed(1));
-  /** A day "2026-12-05" as the server's ``|date`` filter writes it (05/12/2026). */
-  const fmtDay = (d) => (d || "").split("-").reverse().join("/");
 
   /** The branch's last result, in the words of the online page's header. */
   function showLast(last) {

@@ -72,8 +72,48 @@ def playwright():  # type: ignore[no-untyped-def]
     from playwright.sync_api import sync_playwright
 
     _csp_safe_wait_for_function()
+    _record_script_errors()
     with sync_playwright() as pw:
         yield pw
+
+
+# Uncaught errors in the pages' own scripts, as "url: message"; every browser test fails on one
+# (a script that throws half-way leaves a page that looks right and does the wrong thing).
+SCRIPT_ERRORS: list[str] = []
+
+
+def _record_script_errors() -> None:
+    """Listen for uncaught script errors on every page of every context the tests open."""
+    from playwright.sync_api import Browser, BrowserContext, BrowserType
+
+    def watch(ctx: BrowserContext) -> BrowserContext:
+        def on_page(page) -> None:  # type: ignore[no-untyped-def]
+            page.on("pageerror", lambda error: SCRIPT_ERRORS.append(f"{page.url}: {error}"))
+
+        for page in ctx.pages:
+            on_page(page)
+        ctx.on("page", on_page)
+        return ctx
+
+    for cls, name in ((Browser, "new_context"), (BrowserType, "launch_persistent_context")):
+        original = getattr(cls, name)
+        if getattr(original, "watched", False):
+            continue
+
+        def opened(self, *args, _original=original, **kwargs):  # type: ignore[no-untyped-def]
+            return watch(_original(self, *args, **kwargs))
+
+        opened.watched = True  # type: ignore[attr-defined]
+        setattr(cls, name, opened)
+
+
+@pytest.fixture(autouse=True)
+def no_script_errors() -> Iterator[None]:
+    """A browser test passes only if no page threw an uncaught error on the way."""
+    SCRIPT_ERRORS.clear()
+    yield
+    errors, SCRIPT_ERRORS[:] = list(SCRIPT_ERRORS), []
+    assert not errors, "uncaught script errors: " + "; ".join(errors)
 
 
 def _csp_safe_wait_for_function() -> None:

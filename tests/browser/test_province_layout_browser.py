@@ -147,9 +147,8 @@ def test_chart_labels_are_readable_and_apart(screen, viewport: str) -> None:  # 
     assert page.locator("#trend-chart").get_attribute("role") == "img"
 
 
+@pytest.mark.parametrize("viewport", ["phone"])  # the compact rows are the phone's
 def test_the_flagged_list_is_compact_on_a_phone(screen, viewport: str) -> None:  # type: ignore[no-untyped-def]
-    if viewport != "phone":
-        pytest.skip("the compact rows are the phone's")
     page = screen
     page.goto("/dashboard?state=all")
     rows = page.locator("#flagged-list tbody tr")
@@ -169,9 +168,8 @@ def test_the_flagged_list_is_compact_on_a_phone(screen, viewport: str) -> None: 
             assert why.bounding_box()["height"] <= 1.5 * line
 
 
+@pytest.mark.parametrize("viewport", ["laptop"])  # the wide column is the laptop's
 def test_a_laptop_uses_its_width(screen, live_server: LiveServer, viewport: str) -> None:  # type: ignore[no-untyped-def]
-    if viewport != "laptop":
-        pytest.skip("the wide column is the laptop's")
     page = screen
     inner = """() => { const m = document.getElementById("main"); const s = getComputedStyle(m);
       return m.clientWidth - parseFloat(s.paddingLeft) - parseFloat(s.paddingRight); }"""
