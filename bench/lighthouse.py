@@ -53,6 +53,7 @@ PAGES = (
     ("cadre", "result", "/evaluations/{mine}"),
     ("cadre", "outbox", "/outbox"),
     ("cadre", "visits", "/visits"),
+    ("secretary", "home", "/"),
     ("secretary", "feedback list", "/feedback"),
     ("secretary", "feedback item", "/feedback/{theirs}"),
     ("secretary", "actions", "/feedback/actions"),

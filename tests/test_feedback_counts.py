@@ -254,3 +254,73 @@ def test_the_inbox_names_late_acknowledgements_apart(app: Flask, as_user: Any, w
     assert 'id="alerts-legend"' in inbox and "N chậm xác nhận" in inbox
     assert re.search(r'id="feedback-count"[^>]*>1</span> chưa xác nhận', inbox)
     assert re.search(r'id="overdue-count"[^>]*>1</span> quá hạn', inbox)
+
+
+# ------------------------------------------- the feedback page's alert tags
+
+
+def oob_branch_now(html: str) -> str:
+    """The out-of-band ``#fb-branch-now`` an htmx answer carries ('' when none)."""
+    found = re.search(r'<div id="fb-branch-now"[^>]*hx-swap-oob="true"[^>]*>.*?</div>', html, re.S)
+    return found.group(0) if found else ""
+
+
+def test_acknowledging_on_the_feedback_page_moves_its_alert_tags(
+    app: Flask, as_user: Any, world: dict
+) -> None:
+    """The page's "1 late to acknowledge" goes at once (out of band), "1 overdue" stays."""
+    client = as_user("secretary")
+    app.config["COSO_TODAY"] = (TODAY + timedelta(days=60)).isoformat()
+    page = client.get(f"/feedback/{world['ev_b11']}").get_data(as_text=True)
+    assert 'id="fb-branch-now"' in page and "hx-swap-oob" not in page
+    assert re.search(r'fb-alert-unack">1 chậm xác nhận<', page)
+    response = post(client, f"/feedback/{world['ev_b11']}/acknowledge", headers=HX)
+    assert response.status_code == 200
+    html = response.get_data(as_text=True)
+    assert 'id="response"' in html  # the section it answers
+    oob = oob_branch_now(html)
+    assert oob, html
+    assert "chậm xác nhận" not in oob  # the tag and its legend line are gone
+    assert re.search(r'fb-alert-overdue">1 việc quá hạn<', oob)
+    assert 'id="alerts-legend"' in oob and "N việc quá hạn" in oob
+    assert counts_of(response)["unacknowledged"] == 0
+
+
+def test_closing_an_overdue_action_on_the_feedback_page_moves_its_alert_tags(
+    app: Flask, as_user: Any, world: dict
+) -> None:
+    client = as_user("secretary")
+    app.config["COSO_TODAY"] = (TODAY + timedelta(days=60)).isoformat()
+    page = f"http://localhost/feedback/{world['ev_b11']}"
+    url = f"/feedback/actions/{world['open_b11']}/close"
+    response = post(
+        client, url, {"note": "Đã lập sổ biên bản"}, headers={**HX, "HX-Current-URL": page}
+    )
+    assert response.status_code == 200
+    html = response.get_data(as_text=True)
+    assert f'id="action-{world["open_b11"]}"' in html and 'data-status="done"' in html
+    oob = oob_branch_now(html)
+    assert oob and "quá hạn" not in oob  # no overdue action left
+    assert re.search(r'fb-alert-unack">1 chậm xác nhận<', oob)  # not acknowledged yet
+
+
+def test_no_alert_tags_are_sent_to_a_page_that_has_none(
+    app: Flask, as_user: Any, world: dict
+) -> None:
+    """From the action's own page or the actions list there is no ``#fb-branch-now`` to swap
+    (htmx would report an out-of-band swap without a target)."""
+    client = as_user("commune")  # b11 and b12
+    cases = (  # (action, verb, the page it is sent from, the list's fields)
+        ("proposed_b11", "decline", f"/feedback/actions/{world['proposed_b11']}", {}),
+        ("open_b11", "close", "/feedback/actions?status=all", {"tab": "all", "unit": world["b11"]}),
+        ("open_b12", "close", f"/feedback/{world['ev_b11']}", {}),  # another evaluation's page
+    )
+    for action, verb, sent_from, extra in cases:
+        response = post(
+            client,
+            f"/feedback/actions/{world[action]}/{verb}",
+            {"note": "Chi đoàn đã làm xong", **extra},
+            headers={**HX, "HX-Current-URL": f"http://localhost{sent_from}"},
+        )
+        assert response.status_code == 200, sent_from
+        assert "fb-branch-now" not in response.get_data(as_text=True), sent_from

@@ -22,7 +22,7 @@ from werkzeug.datastructures import MultiDict
 from coso import clock, scope, web
 from coso.evaluations.queries import evaluation_or_403
 from coso.extensions import db
-from coso.feedback import counts, queries, rules, service
+from coso.feedback import counts, queries, rules, service, views
 from coso.feedback.schema import AcceptSchema, ActionSchema, CloseSchema, DeclineSchema
 from coso.feedback.views import (
     Errors,
@@ -36,7 +36,7 @@ from coso.feedback.views import (
     section,
 )
 from coso.fields import plain_errors
-from coso.models import CorrectiveAction, Unit
+from coso.models import CorrectiveAction, Evaluation, Unit
 from coso.web import render_page, user_now, wants_fragment
 
 
@@ -211,7 +211,12 @@ def _change(action_id: int, verb: str) -> ResponseReturnValue:
         if in_list and not rules.in_tab(tab, shown):
             moved = _action_context(found, message=messages[verb], shown=shown, **in_list)
             return render_template("feedback/_action_moved.html", **moved)
-        return render_template("feedback/_action.html", **_action_context(found, **in_list))
+        html = render_template("feedback/_action.html", **_action_context(found, **in_list))
+        if views.on_feedback_page(found.evaluation_id):
+            evaluation = db.session.get(Evaluation, found.evaluation_id)
+            assert evaluation is not None
+            html += views.branch_now(evaluation)
+        return html
     flash(messages[verb], "info")
     default = url_for("feedback.action", action_id=found.id)
     return redirect(next_url(default), 303)

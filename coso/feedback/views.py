@@ -20,6 +20,7 @@ from __future__ import annotations
 
 from datetime import date
 from typing import Any
+from urllib.parse import urlsplit
 
 from flask import Blueprint, Flask, abort, flash, redirect, render_template, request, url_for
 from flask.typing import ResponseReturnValue
@@ -212,10 +213,35 @@ def show(evaluation_id: int) -> ResponseReturnValue:
     return render_page("feedback/show.html", "feedback/_page.html", **context)
 
 
+def on_feedback_page(evaluation_id: int | None) -> bool:
+    """Whether this htmx request came from the feedback page of that evaluation (htmx names
+    the page it was sent from in ``HX-Current-URL``)."""
+    if evaluation_id is None:
+        return False
+    sent_from = urlsplit(request.headers.get("HX-Current-URL", "")).path
+    return sent_from == url_for("feedback.show", evaluation_id=evaluation_id)
+
+
+def branch_now(evaluation: Evaluation) -> str:
+    """The feedback page's branch state, alert tags and legend as an out-of-band swap: what an
+    action on the page changed outside the section it answers (issue 16, item 10)."""
+    today = clock.today()
+    branch = evaluation.branch
+    return render_template(
+        "feedback/_branch_now.html",
+        oob=True,
+        branch=branch,
+        state=_state_of(branch, today),
+        branch_alerts=alerts.alerts_for([branch.id], today),
+    )
+
+
 def section(evaluation: Evaluation, partial: str, anchor: str, **extra: Any) -> ResponseReturnValue:
-    """After a change: the section for htmx, else back to the page (PRG)."""
+    """After a change: the section for htmx (with the page's branch alerts out of band),
+    else back to the page (PRG)."""
     if wants_fragment():
-        return render_template(partial, **page_context(evaluation, **extra))
+        html = render_template(partial, **page_context(evaluation, **extra))
+        return html + branch_now(evaluation)
     return redirect(url_for("feedback.show", evaluation_id=evaluation.id, _anchor=anchor), 303)
 
 

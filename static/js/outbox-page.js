@@ -56,6 +56,9 @@
     });
     const sent = (await O.all("sent")).sort((a, b) => b.sent_at - a.sent_at).slice(0, 20);
     sentList.textContent = "";
+    if (!sent.length) {
+      const li = document.createElement("li"); li.className = "muted"; li.textContent = t("noneSent"); sentList.appendChild(li);
+    }
     sent.forEach((s) => {
       const li = document.createElement("li");
       const a = document.createElement("a"); a.href = "/evaluations/" + s.id; a.textContent = s.branch_name || ("#" + s.branch_id);

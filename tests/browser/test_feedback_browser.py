@@ -152,6 +152,27 @@ def test_secretary_answers_cadre_sees_reply_action_turns_overdue(  # type: ignor
         page.goto("/feedback/actions?status=overdue")
         assert page.locator(".fb-action", has_text=ACTION).count() == 1
         _no_sideways_scroll(page)
+
+        # Closing it on the feedback page takes it off the branch's alert tag at once (issue 16,
+        # item 10: the answer carries #fb-branch-now out of band), with no page load.
+        page.goto(f"/feedback/{evaluation_id}")
+        tag = page.locator("#fb-branch-state .fb-alert-overdue")
+        overdue = int((tag.text_content() or "0").split()[0])
+        page.evaluate("() => { window.cosoMarker = 'still here'; }")
+        action = page.locator("#actions .fb-action", has_text=ACTION)
+        action.locator("details summary").click()
+        action.locator("input[name=note]").fill("Đã lập sổ biên bản")
+        action.locator("button.primary").click()
+        page.locator("#actions .fb-action[data-status='done']", has_text=ACTION).wait_for()
+        if overdue == 1:
+            tag.wait_for(state="detached")
+        else:
+            page.locator(
+                "#fb-branch-state .fb-alert-overdue", has_text=f"{overdue - 1} "
+            ).wait_for()
+        assert page.evaluate("() => window.cosoMarker") == "still here"
+        page.reload()
+        assert page.locator("#fb-branch-state .fb-alert-overdue").count() == (overdue > 1)
     finally:
         later_ctx.close()
         future.stop()

@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import re
 
-from tests.browser.conftest import LiveServer, login
+from tests.browser.conftest import PHONE, LiveServer, login
 
 # Counts layout reads made while the deferred scripts and DOMContentLoaded's listeners run,
 # and calls of toLocaleString().
@@ -71,3 +71,63 @@ def test_the_field_line_is_dated_without_locale_data(page, live_server: LiveServ
     # vi: "05/12/2026 12:27", as the server's |date writes a moment (CosoFormat.dateTime).
     assert re.search(r"\b\d{2}/\d{2}/\d{4} \d{2}:\d{2}\b", text), text
     assert page.evaluate("window.__watch.locale") == 0
+
+
+#: Every layout shift of the page so far that no input caused (what Lighthouse's CLS adds up),
+#: with the elements that moved.
+SHIFTS = """
+() => new Promise((resolve) => {
+  const seen = [];
+  new PerformanceObserver((list) => {
+    for (const e of list.getEntries()) {
+      if (e.hadRecentInput) continue;
+      const moved = (e.sources || []).map((s) => s.node
+        ? (s.node.id ? "#" + s.node.id : s.node.nodeName + "." + (s.node.className || "")) : "?");
+      seen.push({value: e.value, moved});
+    }
+  }).observe({type: "layout-shift", buffered: true});
+  setTimeout(() => resolve(seen), 100);
+})
+"""
+
+
+def _settled(page) -> None:  # type: ignore[no-untyped-def]
+    """What the scripts fill in after the load is there: the field line, the outbox lists."""
+    page.wait_for_load_state("load")
+    if page.locator("#field-ready").count():
+        page.wait_for_function(
+            "/v\\d|chưa được chuẩn bị/.test(document.getElementById('field-ready').textContent)"
+        )
+    if page.locator("#outbox-list").count():
+        page.wait_for_function(
+            "!document.querySelector('#outbox-list .reading, #sent-list .reading')"
+        )
+    page.wait_for_function(
+        "document.getElementById('outbox-count') === null"
+        " || document.getElementById('outbox-count').textContent !== ''"
+    )
+
+
+def test_nothing_moves_once_drawn(browser, live_server: LiveServer) -> None:  # type: ignore[no-untyped-def]
+    """Issue 16, item 17: no layout shift on the cadre's and the secretary's pages as their
+    scripts fill in the field line, the outbox badge and lists, or a notice; Lighthouse counted
+    the field line pushing the home page down (CLS 0.06) and the outbox lists the foot."""
+    branch = _branch(live_server)
+    evaluation = live_server.sql("SELECT max(id) FROM evaluation")[0][0]
+    pages = {
+        "cadre": ["/", "/outbox", f"/evaluate/{branch}", f"/evaluations/{evaluation}", "/visits"],
+        "secretary": ["/", "/feedback", "/feedback/actions"],
+    }
+    for username, paths in pages.items():
+        context = browser.new_context(viewport=PHONE, base_url=live_server.url, locale="vi-VN")
+        context.set_default_timeout(20_000)
+        try:
+            page = context.new_page()
+            login(page, username)
+            for path in paths:
+                page.goto(path)
+                _settled(page)
+                shifts = page.evaluate(SHIFTS)
+                assert shifts == [], (username, path, shifts)
+        finally:
+            context.close()

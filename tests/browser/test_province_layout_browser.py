@@ -3,7 +3,8 @@ and a 1366x768 laptop, over every province and administration page:
 
 - no word is broken mid-word ("Thán/g"): words break only when one cannot fit a line;
 - the charts' labels are at least 12 px and none overlaps another;
-- the flagged list on a phone is a compact row per branch (25 rows within 4 screens);
+- the flagged list on a phone is a compact row per branch (25 rows within 4 screens), and so are
+  the rates of /dashboard/where, the visit ledger and a unit's units;
 - a laptop gives its width to the tables (the main column is at least 1200 px wide), while a
   paragraph keeps a readable line.
 """
@@ -166,6 +167,53 @@ def test_the_flagged_list_is_compact_on_a_phone(screen, viewport: str) -> None: 
         if why.count():
             line = page.evaluate("parseFloat(getComputedStyle(document.body).lineHeight) || 25")
             assert why.bounding_box()["height"] <= 1.5 * line
+
+
+#: The province's other tables, compact on a phone like the flagged list (issue 16, item 11):
+#: (page, table, the cells every row shows on its first line).
+COMPACT_TABLES = [
+    ("/dashboard/where", "rates-table", ("td.lead a", "td.key")),
+    ("/visits/ledger", "ledger", ("td.lead a",)),
+    ("/units/{province}", "children", ("td.lead a",)),
+    ("/units/{commune}", "children", ("td.lead a",)),
+]
+
+
+@pytest.mark.parametrize("viewport", ["phone"])  # the compact rows are the phone's
+@pytest.mark.parametrize(("path", "table", "first_line"), COMPACT_TABLES)
+def test_the_province_tables_are_compact_on_a_phone(  # type: ignore[no-untyped-def]
+    screen, live_server: LiveServer, viewport: str, path: str, table: str, first_line: tuple
+) -> None:
+    """A compact row per unit (25 rows within 4 screens), not a card of labelled lines: the name
+    (and the figure to scan by) on one line, the other figures in one small line under it."""
+    page = screen
+    ((province,),) = live_server.sql("SELECT id FROM unit WHERE kind = 'province' LIMIT 1")
+    ((commune,),) = live_server.sql(
+        "SELECT id FROM unit WHERE kind = 'commune' ORDER BY id LIMIT 1"
+    )
+    page.goto(path.format(province=province, commune=commune))
+    rows = page.locator(f"#{table} tbody tr")
+    count = rows.count()
+    assert count >= 2, (path, table)
+    height = page.locator(f"#{table} tbody").bounding_box()["height"]
+    screen_height = VIEWPORTS["phone"]["height"]
+    assert height / count * 25 <= 4 * screen_height, (
+        f"{path} #{table}: {height / count:.0f} px a row"
+    )
+    assert page.evaluate("document.documentElement.scrollWidth") <= VIEWPORTS["phone"]["width"]
+    line = page.evaluate("parseFloat(getComputedStyle(document.body).lineHeight) || 25")
+    for i in range(count):
+        row = rows.nth(i)
+        boxes = [row.locator(cell).first.bounding_box() for cell in first_line]
+        for box in boxes:
+            assert box is not None and box["height"] > 0, (path, table, i)
+        # The name and the key figure (if any) share the first line.
+        assert max(b["y"] for b in boxes) - min(b["y"] for b in boxes) < line, (path, table, i)
+        # Every other figure is still shown, with the word that says what it counts.
+        for cell in row.locator("td[data-short]").all():
+            if cell.is_visible():
+                shown = cell.evaluate("(td) => getComputedStyle(td, '::after').content")
+                assert shown.strip('"').strip() == cell.get_attribute("data-short"), (path, table)
 
 
 @pytest.mark.parametrize("viewport", ["laptop"])  # the wide column is the laptop's
