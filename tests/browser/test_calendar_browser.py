@@ -9,6 +9,7 @@ from datetime import date, timedelta
 import pytest
 
 from tests.browser.conftest import LiveServer, login, open_menu
+from tests.browser.test_offline_browser import assert_worker_offline, prepare
 from tests.support import PHONE
 
 pytestmark = pytest.mark.browser
@@ -96,3 +97,29 @@ def test_secretary_declares_and_moves_a_cadre_sees_it_in_the_week(  # type: igno
         assert cadre.url != this_week
     finally:
         phone.close()
+
+
+def test_offline_the_branch_list_and_checklist_show_the_next_meeting(  # type: ignore[no-untyped-def]
+    context,
+) -> None:
+    page = context.new_page()
+    prepare(page)
+    branches = page.evaluate(
+        "async () => (await window.CosoOutbox.get('meta', 'fieldpack')).value.branches"
+        ".filter((b) => b.next_meeting)"
+        ".map((b) => [b.id, b.next_meeting.date, b.next_meeting.time])"
+    )
+    assert branches, "the demo declares meetings for the cadre's branches"
+    branch_id, day, at = branches[0]
+    shown = f"{day[8:10]}/{day[5:7]}/{day[0:4]} {at}"
+    context.set_offline(True)
+    assert_worker_offline(context)
+    page.goto("/evaluate")
+    row = page.locator(f"#branch-offline li:has(a[href='/evaluate/{branch_id}'])")
+    row.wait_for()
+    assert f"Sinh hoạt tới: {shown}" in row.inner_text()
+    _no_sideways_scroll(page)
+    page.goto(f"/evaluate/{branch_id}")
+    page.locator("#branch-next-meeting").wait_for()
+    assert shown in page.locator("#branch-next-meeting").inner_text()
+    context.set_offline(False)
