@@ -46,6 +46,7 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
         home,
         i18n,
         judging,
+        meetings,
         offline,
         security,
         sessions,
@@ -83,6 +84,7 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     feedback.init_app(app)
     dashboard.init_app(app)
     visits.init_app(app)
+    meetings.init_app(app)
     sync.init_app(app)
     offline.init_app(app)
     cli.init_app(app)

@@ -15,19 +15,31 @@ from coso.extensions import db
 from coso.models import Unit, User
 from coso.models.units import subtree_of
 from coso.users.rules import ADMIN, CADRE, PROVINCE, SECRETARY
+from coso.visits import rules as visit_rules
 
 #: What each role may do inside its home unit's subtree.
 PERMISSIONS: dict[str, frozenset[str]] = {
-    ADMIN: frozenset({"view", "administer", "manage_users", "publish", "evaluate_view"}),
-    PROVINCE: frozenset({"view", "publish", "manage_users", "evaluate_view"}),
+    ADMIN: frozenset(
+        {"view", "administer", "manage_users", "publish", "evaluate_view", "declare_meetings"}
+    ),
+    PROVINCE: frozenset({"view", "publish", "manage_users", "evaluate_view", "declare_meetings"}),
     CADRE: frozenset({"view", "evaluate"}),
-    SECRETARY: frozenset({"view", "respond"}),
+    SECRETARY: frozenset({"view", "respond", "declare_meetings"}),
 }
 
 
 def can(user: User, action: str) -> bool:
     """True when any of the user's roles grants ``action``."""
     return any(action in PERMISSIONS.get(role, ()) for role in user.role_list)
+
+
+def goes_out(user: User) -> bool:
+    """Does ``user`` go to the grassroots (log visit days, count in the 1+2 ledger)?
+
+    :func:`coso.visits.rules.goes_out` on the user's roles and home unit: a cadre, a
+    province user, a commune secretary — not an administrator alone, nor a branch secretary.
+    """
+    return user.active and visit_rules.goes_out(user.role_list, user.unit.kind)
 
 
 def in_scope(user: User, unit: Unit) -> bool:
@@ -94,3 +106,9 @@ def require(user: User, action: str) -> None:
     """Abort with 403 unless one of the user's roles grants ``action``."""
     if not can(user, action):
         abort(403, description=_("Your role does not allow this."))
+
+
+def require_goes_out(user: User) -> None:
+    """Abort with 403 unless ``user`` goes to the grassroots (:func:`goes_out`)."""
+    if not goes_out(user):
+        abort(403, description=_("Only those who go to the grassroots log visits."))

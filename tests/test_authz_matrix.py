@@ -20,7 +20,7 @@ from __future__ import annotations
 import re
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
-from datetime import date, timedelta
+from datetime import date, time, timedelta
 from typing import Any
 
 import pytest
@@ -33,7 +33,17 @@ from coso.checklists.service import create_default_template
 from coso.evaluations import service
 from coso.extensions import db
 from coso.guidance.rules import period_of
-from coso.models import CorrectiveAction, Feedback, Guidance, GuidanceTopic, Unit, User, Visit
+from coso.meetings import service as meetings
+from coso.meetings.rules import REGULAR
+from coso.models import (
+    CorrectiveAction,
+    Feedback,
+    Guidance,
+    GuidanceTopic,
+    Unit,
+    User,
+    Visit,
+)
 from coso.models.types import utcnow
 from tests.builders import PASSWORD, make_unit, make_user, payload, small_province, with_checklist
 from tests.conftest import _empty_tables
@@ -81,6 +91,10 @@ ADMINS = Access((ADMIN,))
 PUBLISH = Access(PUBLISHERS)
 CADRES = Access((CADRE,))
 RESPOND = Access(RESPONDERS)
+#: Those who go to the grassroots (coso.scope.goes_out).
+GOERS = Access((PROVINCE, COMMUNE, CADRE))
+#: Those who declare a branch's meetings: its secretaries, the province, administrators.
+DECLARERS = Access((ADMIN, PROVINCE, COMMUNE, SECRETARY))
 #: Secretaries' inbox and the province's read of it (``respond`` or ``evaluate_view``).
 FEEDBACK_READERS = Access((ADMIN, PROVINCE, COMMUNE, SECRETARY))
 
@@ -111,8 +125,10 @@ ACCESS: dict[str, Access] = {
     "evaluations.topics": CADRES,
     "offline.checklist_shell": Access((CADRE,), denied=302),  # others are sent home
     "api.sync": CADRES,
-    "visits.mine": CADRES,
-    "visits.new": CADRES,
+    # Everyone who goes to the grassroots logs their own visits (issue 18, item 6): cadres,
+    # the province, a commune secretary; not an administrator alone nor a branch secretary.
+    "visits.mine": GOERS,
+    "visits.new": GOERS,
     "visits.report": CADRES,  # only the visit's own cadre
     "feedback.replies": CADRES,
     "feedback.replies_read": CADRES,
@@ -131,6 +147,17 @@ ACCESS: dict[str, Access] = {
     "feedback.accept": RESPOND,
     "feedback.decline": RESPOND,
     "feedback.close": RESPOND,
+    # The meeting calendar (issue 18, item 1): everyone reads their area's; the branch's
+    # secretaries (and the province above) declare, move and cancel.
+    "meetings.calendar": ANY_SIGNED_IN,
+    "meetings.export": PUBLISH,
+    "meetings.branch": ANY_SIGNED_IN,
+    "meetings.declare": DECLARERS,
+    "meetings.declare_pattern": DECLARERS,
+    "meetings.fill": DECLARERS,
+    "meetings.end_pattern": DECLARERS,
+    "meetings.move": DECLARERS,
+    "meetings.cancel": DECLARERS,
     # The province: dashboards, exports, visit ledgers.
     "dashboard.index": PUBLISH,
     "dashboard.where": PUBLISH,
@@ -248,6 +275,20 @@ def _visit(user: User, unit: Unit) -> int:
     return visit.id
 
 
+def _calendar(branch: Unit, user: User) -> dict[str, int]:
+    """A branch's monthly pattern and one meeting it filled (the ids of both)."""
+    where = {"time": time(19, 30), "place": "Nhà văn hoá", "link": None, "kind": REGULAR}
+    pattern, created = meetings.declare_pattern(
+        branch, {"nth": 2, "weekday": 6, "months": 2, **where}, user, date.today()
+    )
+    meeting = (
+        created[0]
+        if created
+        else meetings.declare(branch, {"day": date.today() + timedelta(days=5), **where}, user)
+    )
+    return {"pattern_id": pattern.id, "meeting_id": meeting.id}
+
+
 def build_world(app: Flask) -> dict[str, dict[str, int]]:
     """Every kind of object once inside and once outside; the URL arguments of each side."""
     data = with_checklist(small_province())
@@ -274,6 +315,7 @@ def build_world(app: Flask) -> dict[str, dict[str, int]]:
             "evaluation_id": inside,
             "action_id": _action(branch, inside, users["cadre"]),
             "visit_id": _visit(users["cadre"], branch),
+            **_calendar(branch, users["secretary"]),
         },
         "out": {
             "unit_id": other_branch.id,
@@ -285,6 +327,7 @@ def build_world(app: Flask) -> dict[str, dict[str, int]]:
             "evaluation_id": outside,
             "action_id": _action(other_branch, outside, other_cadre),
             "visit_id": _visit(other_cadre, other_branch),
+            **_calendar(other_branch, other_secretary),
         },
     }
     db.session.commit()

@@ -220,6 +220,7 @@ DOWNLOADS = {
     "dashboard.export_flagged": ["/dashboard/flagged.csv", "/dashboard/flagged.xlsx"],
     "dashboard.export_rates": ["/dashboard/rates.csv", "/dashboard/rates.xlsx"],
     "visits.export_ledger": ["/visits/ledger.csv", "/visits/ledger.xlsx"],
+    "meetings.export": ["/meetings/export.csv", "/meetings/export.xlsx?view=day"],
 }
 ONE_WAY = re.compile(r"attachment; filename=\"[ -!#-:<-\[\]-~]+\"; filename\*=UTF-8''[\w%.~-]+")
 

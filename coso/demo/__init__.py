@@ -31,6 +31,7 @@ from random import Random
 from coso import audit
 from coso.checklists.service import create_default_template
 from coso.dashboard.rules import TREND_MONTHS
+from coso.demo.calendar import build_calendar
 from coso.demo.evaluations import build_evaluations
 from coso.demo.feedback import build_responses
 from coso.demo.guidance import MONTHLY_GUIDANCE, build_guidance
@@ -118,6 +119,7 @@ def seed(
     build_evaluations(ctx, template.items, guidance, months)
     build_other_visits(ctx, months)
     build_responses(ctx)
+    build_calendar(ctx)
     # The mark the pages read to say the data is a demo, and as of which day.
     audit.record(audit.DEMO_SEED, as_of=today.isoformat(), months=months)
     db.session.commit()

@@ -5,6 +5,7 @@ from coso.models.checklists import ChecklistItem, ChecklistTemplate
 from coso.models.evaluations import BranchStatus, Evaluation, EvaluationAnswer
 from coso.models.feedback import CorrectiveAction, Feedback
 from coso.models.guidance import Guidance, GuidanceTopic
+from coso.models.meetings import Meeting, MeetingPattern
 from coso.models.sessions import LoginSession
 from coso.models.settings import UnitSettings
 from coso.models.units import SecretaryTerm, Unit
@@ -23,6 +24,8 @@ __all__ = [
     "Guidance",
     "GuidanceTopic",
     "LoginSession",
+    "Meeting",
+    "MeetingPattern",
     "SecretaryTerm",
     "Unit",
     "UnitSettings",

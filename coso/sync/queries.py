@@ -22,12 +22,14 @@ from coso.extensions import db
 from coso.feedback.rules import OPEN
 from coso.guidance.rules import period_of, previous_period
 from coso.judging.queries import Thresholds, thresholds
+from coso.meetings import queries as meetings
 from coso.models import (
     BranchStatus,
     ChecklistTemplate,
     CorrectiveAction,
     Evaluation,
     Guidance,
+    Meeting,
     Unit,
     User,
 )
@@ -50,6 +52,8 @@ def field_pack(user: User) -> dict[str, Any]:
     templates = _templates(unit_ids)
     open_actions = _open_actions([b.id for b, *_ in branches])
     recent = recent_by_branch([b.id for b, *_ in branches], today - RECENT_DAYS)
+    coming = meetings.upcoming([b.id for b, *_ in branches], today)
+    next_meeting = meetings.next_by_branch(coming)
     by_unit_period = {(g.unit_id, g.period): g for g in guidance}
     template_by_unit: dict[int, ChecklistTemplate] = {}
     for template in templates:  # newest version per issuing unit
@@ -90,6 +94,9 @@ def field_pack(user: User) -> dict[str, Any]:
                 ),
                 "open_actions": open_actions.get(branch.id, 0),
                 "recent_evaluations": [_recent_dict(e, user.id) for e in recent.get(branch.id, ())],
+                "next_meeting": (
+                    _meeting_dict(next_meeting[branch.id]) if branch.id in next_meeting else None
+                ),
             }
         )
     return {
@@ -99,6 +106,24 @@ def field_pack(user: User) -> dict[str, Any]:
         "templates": [_template_dict(t, locale) for t in used_templates.values()],
         "guidance": [_guidance_dict(g) for g in guidance],
         "settings": resolved.base.as_dict(),  # in force at the user's own unit
+        # The declared meetings of the coming weeks, cancelled ones too (issue 18, item 1).
+        "meetings": [_meeting_dict(m) for m in coming],
+    }
+
+
+def _meeting_dict(meeting: Meeting) -> dict[str, Any]:
+    """A declared meeting as the phone keeps it: when, where, moved or cancelled."""
+    return {
+        "id": meeting.id,
+        "branch_id": meeting.branch_id,
+        "date": meeting.day.isoformat(),
+        "time": meeting.time.strftime("%H:%M"),
+        "place": meeting.place,
+        "link": meeting.link,
+        "kind": meeting.kind,
+        "moved_from": meeting.moved_from.isoformat() if meeting.moved_from else None,
+        "cancelled": meeting.cancelled,
+        "cancel_reason": meeting.cancel_reason,
     }
 
 

@@ -86,6 +86,21 @@ class PackRecentSchema(Schema):
     uuid = fields.String(required=True, allow_none=True)
 
 
+class PackMeetingSchema(Schema):
+    """A declared meeting of a branch (issue 18, item 1): when, where, moved or cancelled."""
+
+    id = fields.Integer(required=True)
+    branch_id = fields.Integer(required=True)
+    date = fields.Date(required=True)
+    time = fields.String(required=True, metadata={"pattern": "^[0-2][0-9]:[0-5][0-9]$"})
+    place = fields.String(required=True, allow_none=True)
+    link = fields.String(required=True, allow_none=True)
+    kind = fields.String(required=True, metadata={"enum": ["regular", "themed", "other"]})
+    moved_from = fields.Date(required=True, allow_none=True)
+    cancelled = fields.Boolean(required=True)
+    cancel_reason = fields.String(required=True, allow_none=True)
+
+
 class PackBranchSchema(Schema):
     id = fields.Integer(required=True)
     code = fields.String(required=True)
@@ -102,6 +117,9 @@ class PackBranchSchema(Schema):
     #: Optional and additive (older clients ignore it): meetings of the last 93 days already
     #: evaluated, for the "evaluated already?" warning (issue 16, item 3).
     recent_evaluations = fields.List(fields.Nested(PackRecentSchema))
+    #: Optional and additive: the branch's next declared meeting that is not cancelled, in
+    #: the coming weeks, or null (issue 18, item 1).
+    next_meeting = fields.Nested(PackMeetingSchema, allow_none=True)
 
 
 class PackItemSchema(Schema):
@@ -144,3 +162,6 @@ class FieldPackSchema(Schema):
     templates = fields.List(fields.Nested(PackTemplateSchema), required=True)
     guidance = fields.List(fields.Nested(PackGuidanceSchema), required=True)
     settings = fields.Dict(keys=fields.String(), values=fields.Float(), required=True)
+    #: Optional and additive: the declared meetings of the area's branches in the coming
+    #: weeks, cancelled ones too, by branch and date (issue 18, item 1).
+    meetings = fields.List(fields.Nested(PackMeetingSchema))

@@ -19,11 +19,13 @@ import sqlalchemy as sa
 from coso.extensions import db
 from coso.judging.queries import settings_for_path
 from coso.models import Unit, User, Visit
-from coso.users.rules import CADRE
 from coso.visits.rules import (
+    GOING_ROLES,
+    GOING_SECRETARY,
     VisitDays,
     count_visit_days,
     expected_days,
+    goes_out,
     is_behind,
     report_missing,
 )
@@ -78,14 +80,19 @@ class LedgerRow:
 
 
 def cadres_under(unit: Unit) -> list[User]:
-    """Active users with the cadre role whose home unit lies in ``unit``'s subtree, by name."""
-    users = db.session.scalars(
-        sa.select(User)
+    """Active users under ``unit`` who go to the grassroots, by name.
+
+    Whatever their other roles (:func:`coso.visits.rules.goes_out`): cadres, province
+    users, commune secretaries; never an administrator alone nor a branch's own secretary.
+    """
+    held = [User.roles.like(f"%{role}%") for role in (*GOING_ROLES, GOING_SECRETARY)]
+    rows = db.session.execute(
+        sa.select(User, Unit.kind)
         .join(Unit, Unit.id == User.unit_id)
-        .where(unit.subtree_clause(), User.active.is_(True), User.roles.like(f"%{CADRE}%"))
+        .where(unit.subtree_clause(), User.active.is_(True), sa.or_(*held))
         .order_by(User.display_name, User.id)
     ).all()
-    return [user for user in users if user.has_role(CADRE)]
+    return [user for user, kind in rows if goes_out(user.role_list, kind)]
 
 
 def _touching(user_ids: list[int], year: int) -> sa.ColumnElement[bool]:

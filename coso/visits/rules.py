@@ -11,6 +11,20 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import date, timedelta
 
+#: Roles whose holders go to the grassroots wherever their home unit is (domain.md: the
+#: standing committee goes too, "Thường trực Tỉnh đoàn sẽ đi cơ sở").
+GOING_ROLES = frozenset({"cadre", "province"})
+#: A secretary goes out from a unit above the branches (a commune's, a school's union);
+#: a branch's own secretary is the grassroots, and an administrator alone never goes.
+GOING_SECRETARY = "secretary"
+
+
+def goes_out(roles: Iterable[str], home_kind: str) -> bool:
+    """Whether a user with ``roles`` at a unit of ``home_kind`` logs visit days and is counted
+    in the 1+2 ledger, whatever other roles they hold."""
+    held = set(roles)
+    return bool(held & GOING_ROLES) or (GOING_SECRETARY in held and home_kind != "branch")
+
 
 @dataclass
 class VisitDays:

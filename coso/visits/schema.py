@@ -68,7 +68,7 @@ class VisitSchema(Schema):
         unit_id = data.get("unit_id")
         if unit_id is not None:
             unit = db.session.get(Unit, unit_id) if 0 < unit_id < 2**31 else None
-            if unit is None or not scope.may(self.user, "evaluate", unit):
+            if unit is None or not (scope.goes_out(self.user) and scope.in_scope(self.user, unit)):
                 errors["unit_id"] = [str(_l("Choose a unit in your area."))]
         start, end = data.get("start_date"), data.get("end_date")
         if start is not None and start > self.today:

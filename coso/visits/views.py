@@ -66,7 +66,7 @@ def _whose() -> User:
     """The cadre whose visits are shown: me, or (province) a cadre in my area."""
     user_id = int_arg("user")
     if not request.args.get("user", "").strip() or user_id == current_user.id:
-        scope.require(current_user, "evaluate")
+        scope.require_goes_out(current_user)
         return user_now()  # type: ignore[no-any-return]
     scope.require(current_user, "evaluate_view")
     user = db.session.get(User, user_id) if user_id else None  # not a number: no such cadre
@@ -128,7 +128,7 @@ def _form_data() -> dict[str, Any]:
 @login_required
 def new() -> ResponseReturnValue:
     """Log a visit that is not a branch meeting: where, when, in which form, and the report."""
-    scope.require(current_user, "evaluate")
+    scope.require_goes_out(current_user)
     today = clock.today()
     if request.method == "POST":
         values = _form_data()
@@ -155,7 +155,9 @@ def _selected_unit(raw: str | None) -> Unit | None:
     if not raw.isdecimal() or len(raw) > 9:
         return None
     unit = db.session.get(Unit, int(raw))
-    return unit if unit is not None and scope.may(current_user, "evaluate", unit) else None
+    if unit is None or not scope.goes_out(current_user):
+        return None
+    return unit if scope.in_scope(current_user, unit) else None
 
 
 def _render_form(
@@ -297,3 +299,4 @@ def export_ledger(fmt: str) -> ResponseReturnValue:
 def init_app(app: Flask) -> None:
     app.register_blueprint(bp)
     app.jinja_env.globals["visit_form_label"] = form_label
+    app.jinja_env.globals["goes_out"] = scope.goes_out

@@ -35,6 +35,12 @@
       if (document.documentElement.lang === "vi") return "tháng" + NBSP + m[2] + "/" + m[1];
       return new Date(Date.UTC(+m[1], +m[2] - 1, 1)).toLocaleDateString("en-GB", { month: "long", year: "numeric", timeZone: "UTC" });
     },
+    /** A branch's next declared meeting from the field pack: "Next meeting: 13/12/2026 19:30 · place". */
+    meeting(m) {
+      if (!m) return "";
+      const when = format.date(m.date) + " " + m.time;
+      return t("nextMeeting").replace("%(when)s", when) + (m.place ? " · " + m.place : "");
+    },
   };
   window.CosoFormat = format;
 

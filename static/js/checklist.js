@@ -353,6 +353,11 @@
     form.action = "/evaluate/" + branch.id;
     heading.textContent = branch.name;
     document.getElementById("branch-meta").textContent = branch.code + (branch.parent_name ? " · " + branch.parent_name : "");
+    if (branch.next_meeting) {  // the branch's next declared meeting (issue 18, item 1)
+      const next = note(window.CosoFormat.meeting(branch.next_meeting), "muted");
+      next.id = "branch-next-meeting";
+      document.getElementById("branch-meta").insertAdjacentElement("afterend", next);
+    }
     if (branch.members && !form.elements.members_total.value) form.elements.members_total.value = branch.members;
     const s = pack.settings || {};
     form.dataset.ratio = s.attendance_ratio; form.dataset.floor = s.attendance_floor; form.dataset.contentFloor = s.content_floor;

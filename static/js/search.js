@@ -56,6 +56,12 @@
     state.className = "state state-" + branch.state;
     state.textContent = box.dataset["state" + branch.state.charAt(0).toUpperCase() + branch.state.slice(1)] || branch.state;
     li.append(a, where, state);
+    if (branch.next_meeting && window.CosoFormat) {  // the branch's declared meeting (issue 18)
+      const next = document.createElement("span");
+      next.className = "muted next-meeting";
+      next.textContent = " " + window.CosoFormat.meeting(branch.next_meeting);
+      li.append(next);
+    }
     return li;
   }
 
