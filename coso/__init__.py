@@ -47,6 +47,7 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
         i18n,
         judging,
         offline,
+        plans,
         security,
         sessions,
         sync,
@@ -83,6 +84,7 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     feedback.init_app(app)
     dashboard.init_app(app)
     visits.init_app(app)
+    plans.init_app(app)
     sync.init_app(app)
     offline.init_app(app)
     cli.init_app(app)

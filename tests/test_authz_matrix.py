@@ -33,7 +33,17 @@ from coso.checklists.service import create_default_template
 from coso.evaluations import service
 from coso.extensions import db
 from coso.guidance.rules import period_of
-from coso.models import CorrectiveAction, Feedback, Guidance, GuidanceTopic, Unit, User, Visit
+from coso.models import (
+    CorrectiveAction,
+    Feedback,
+    Guidance,
+    GuidanceTopic,
+    PlanCadre,
+    Unit,
+    User,
+    Visit,
+    VisitPlan,
+)
 from coso.models.types import utcnow
 from tests.builders import PASSWORD, make_unit, make_user, payload, small_province, with_checklist
 from tests.conftest import _empty_tables
@@ -46,6 +56,7 @@ EVERYONE = (*SIGNED_IN, None)
 PUBLISHERS = (ADMIN, PROVINCE)  # "publish" and "manage_users" in coso.scope.PERMISSIONS
 VIEWERS = SIGNED_IN  # "view": every role, inside its area
 RESPONDERS = (COMMUNE, SECRETARY)  # "respond"
+PLANNERS = (ADMIN, PROVINCE, COMMUNE)  # coso.scope.can_plan
 
 #: Statuses that mean "the gate let this user through" for a POST of an empty form.
 PAST_THE_GATE = {200, 302, 303, 400, 409, 422}
@@ -138,6 +149,22 @@ ACCESS: dict[str, Access] = {
     "dashboard.export_flagged": PUBLISH,
     "dashboard.export_rates": PUBLISH,
     "visits.ledger_page": PUBLISH,
+    # Visit plans (coso/plans): planners are the province, administrators and a commune
+    # secretary (for the commune's own cadres); a cadre reads their own and proposes.
+    "plans.index": Access((*PLANNERS, CADRE)),
+    "plans.new": Access(PLANNERS),
+    "plans.propose": CADRES,
+    "plans.show": Access((*PLANNERS, CADRE)),  # the plan's cadre, or a planner of its unit
+    # Deciding needs the unit *and* the cadres in the planner's area: the world's plan sends
+    # the province's cadre, outside the commune.
+    "plans.approve": Access((ADMIN, PROVINCE)),
+    "plans.decline": Access((ADMIN, PROVINCE)),
+    "plans.replan": Access((ADMIN, PROVINCE)),
+    "plans.link": Access((ADMIN, PROVINCE, CADRE)),  # a decider, or the plan's cadre
+    "plans.report": Access(PLANNERS),
+    "plans.export_report": Access(PLANNERS),
+    "plans.next_page": Access(PLANNERS),
+    "plans.export_next": Access(PLANNERS),
     "visits.export_ledger": PUBLISH,
     # Administration shared by the province: guidance, templates, settings, users.
     "admin.index": PUBLISH,
@@ -248,6 +275,17 @@ def _visit(user: User, unit: Unit) -> int:
     return visit.id
 
 
+def _plan(unit: Unit, cadre: User, author: User) -> int:
+    day = date.today() + timedelta(days=5)
+    plan = VisitPlan(
+        unit_id=unit.id, form="meeting", start_date=day, end_date=day, created_by_id=author.id
+    )
+    plan.cadres = [PlanCadre(user_id=cadre.id)]
+    db.session.add(plan)
+    db.session.flush()
+    return plan.id
+
+
 def build_world(app: Flask) -> dict[str, dict[str, int]]:
     """Every kind of object once inside and once outside; the URL arguments of each side."""
     data = with_checklist(small_province())
@@ -274,6 +312,7 @@ def build_world(app: Flask) -> dict[str, dict[str, int]]:
             "evaluation_id": inside,
             "action_id": _action(branch, inside, users["cadre"]),
             "visit_id": _visit(users["cadre"], branch),
+            "plan_id": _plan(branch, users["cadre"], users["province"]),
         },
         "out": {
             "unit_id": other_branch.id,
@@ -285,6 +324,7 @@ def build_world(app: Flask) -> dict[str, dict[str, int]]:
             "evaluation_id": outside,
             "action_id": _action(other_branch, outside, other_cadre),
             "visit_id": _visit(other_cadre, other_branch),
+            "plan_id": _plan(other_branch, other_cadre, other_cadre),
         },
     }
     db.session.commit()

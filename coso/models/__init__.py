@@ -5,6 +5,7 @@ from coso.models.checklists import ChecklistItem, ChecklistTemplate
 from coso.models.evaluations import BranchStatus, Evaluation, EvaluationAnswer
 from coso.models.feedback import CorrectiveAction, Feedback
 from coso.models.guidance import Guidance, GuidanceTopic
+from coso.models.plans import PlanCadre, VisitPlan
 from coso.models.sessions import LoginSession
 from coso.models.settings import UnitSettings
 from coso.models.units import SecretaryTerm, Unit
@@ -23,9 +24,11 @@ __all__ = [
     "Guidance",
     "GuidanceTopic",
     "LoginSession",
+    "PlanCadre",
     "SecretaryTerm",
     "Unit",
     "UnitSettings",
     "User",
     "Visit",
+    "VisitPlan",
 ]
