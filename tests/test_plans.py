@@ -356,3 +356,22 @@ def test_outsiders_cannot_see_or_touch_a_plan(
     assert _post(client, auth, f"/plans/{plan_id}/link", {"visit_id": "1"}).status_code == 403
     assert client.get("/plans/new").status_code == 403
     assert client.get("/plans/report").status_code == 403
+
+
+def test_the_demo_has_plans_in_every_state(app: Flask) -> None:
+    from collections import Counter
+
+    from coso.plans import queries
+    from tests.test_dashboard import TODAY as DEMO_DAY
+    from tests.test_dashboard import seed_demo
+
+    seed_demo(app)
+    with app.app_context():
+        states: Counter[str] = Counter()
+        for plan in db.session.scalars(sa.select(VisitPlan)):
+            states[queries.plan_period(plan, DEMO_DAY).state(plan)] += 1
+            if plan.replaces_id:
+                assert plan.replan_reason
+        assert set(states) == {"done", "missed", "replanned", "upcoming", "proposed", "declined"}
+        two = [p for p in db.session.scalars(sa.select(VisitPlan)) if len(p.cadres) == 2]
+        assert two, "a plan with two cadres"
