@@ -220,6 +220,12 @@ DOWNLOADS = {
     "dashboard.export_flagged": ["/dashboard/flagged.csv", "/dashboard/flagged.xlsx"],
     "dashboard.export_rates": ["/dashboard/rates.csv", "/dashboard/rates.xlsx"],
     "visits.export_ledger": ["/visits/ledger.csv", "/visits/ledger.xlsx"],
+    "plans.export_report": [
+        "/plans/report.csv",
+        "/plans/report.xlsx?by=commune",
+        "/plans/report.csv?sep=semicolon",
+    ],
+    "plans.export_next": ["/plans/next.csv", "/plans/next.xlsx"],
 }
 ONE_WAY = re.compile(r"attachment; filename=\"[ -!#-:<-\[\]-~]+\"; filename\*=UTF-8''[\w%.~-]+")
 
