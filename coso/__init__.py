@@ -48,6 +48,7 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
         judging,
         meetings,
         offline,
+        plans,
         security,
         sessions,
         sync,
@@ -85,6 +86,7 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     dashboard.init_app(app)
     visits.init_app(app)
     meetings.init_app(app)
+    plans.init_app(app)
     sync.init_app(app)
     offline.init_app(app)
     cli.init_app(app)

@@ -9,13 +9,14 @@ from flask import Blueprint, Flask, g, render_template
 from flask.typing import ResponseReturnValue
 from flask_login import current_user, login_required
 
-from coso import audit, scope
+from coso import audit, clock, scope
 from coso.dashboard.views import unit_page
 from coso.evaluations.twins import twin_keys
 from coso.evaluations.views import branches_in_scope
 from coso.extensions import db
 from coso.judging.queries import count_states, thresholds
-from coso.models import Evaluation, Unit
+from coso.models import Evaluation, Unit, VisitPlan
+from coso.plans import queries as plan_queries
 from coso.users.rules import ADMIN, CADRE, PROVINCE, SECRETARY
 
 bp = Blueprint("home", __name__)
@@ -37,6 +38,8 @@ def index() -> ResponseReturnValue:
         .limit(10)
     ).all()
     mine: list[Evaluation] = []
+    next_visits: list[VisitPlan] = []
+    proposals: list[VisitPlan] = []
     branches: list[tuple[Unit, str]] = []
     if CADRE in panels:
         mine = list(
@@ -48,6 +51,7 @@ def index() -> ResponseReturnValue:
             )
         )
         branches = branches_in_scope(limit=10, resolved=resolved)
+        next_visits, proposals = plan_queries.my_next(user, clock.today())
     # Pairs of evaluations of one meeting are marked in the lists (issue 16, item 3).
     twins = twin_keys((ev.branch_id, ev.meeting_date) for ev in [*recent, *mine])
     return render_template(
@@ -59,6 +63,9 @@ def index() -> ResponseReturnValue:
         unit=user.unit,
         mine=mine,
         branches=branches,
+        next_visits=next_visits,
+        proposals=proposals,
+        planner=scope.can_plan(user),
     )
 
 

@@ -20,9 +20,19 @@ from coso.visits import rules as visit_rules
 #: What each role may do inside its home unit's subtree.
 PERMISSIONS: dict[str, frozenset[str]] = {
     ADMIN: frozenset(
-        {"view", "administer", "manage_users", "publish", "evaluate_view", "declare_meetings"}
+        {
+            "view",
+            "administer",
+            "manage_users",
+            "publish",
+            "evaluate_view",
+            "declare_meetings",
+            "plan",
+        }
     ),
-    PROVINCE: frozenset({"view", "publish", "manage_users", "evaluate_view", "declare_meetings"}),
+    PROVINCE: frozenset(
+        {"view", "publish", "manage_users", "evaluate_view", "declare_meetings", "plan"}
+    ),
     CADRE: frozenset({"view", "evaluate"}),
     SECRETARY: frozenset({"view", "respond", "declare_meetings"}),
 }
@@ -50,6 +60,19 @@ def in_scope(user: User, unit: Unit) -> bool:
 def may(user: User, action: str, unit: Unit) -> bool:
     """May ``user`` do ``action`` on ``unit``? Both the role and the scope must allow it."""
     return in_scope(user, unit) and can(user, action)
+
+
+def can_plan(user: User) -> bool:
+    """May ``user`` plan visits: the province (and administrators) for their subtree, and a
+    commune secretary for the cadres of the commune (issue 18, item 2)."""
+    if can(user, "plan"):
+        return True
+    return user.has_role(SECRETARY) and user.unit is not None and user.unit.kind == "commune"
+
+
+def may_plan(user: User, unit: Unit) -> bool:
+    """May ``user`` plan a visit of ``unit``, or send a cadre whose home unit is ``unit``?"""
+    return can_plan(user) and in_scope(user, unit)
 
 
 def scope_clause(user: User) -> sa.ColumnElement[bool]:

@@ -40,9 +40,11 @@ from coso.models import (
     Feedback,
     Guidance,
     GuidanceTopic,
+    PlanCadre,
     Unit,
     User,
     Visit,
+    VisitPlan,
 )
 from coso.models.types import utcnow
 from tests.builders import PASSWORD, make_unit, make_user, payload, small_province, with_checklist
@@ -56,6 +58,7 @@ EVERYONE = (*SIGNED_IN, None)
 PUBLISHERS = (ADMIN, PROVINCE)  # "publish" and "manage_users" in coso.scope.PERMISSIONS
 VIEWERS = SIGNED_IN  # "view": every role, inside its area
 RESPONDERS = (COMMUNE, SECRETARY)  # "respond"
+PLANNERS = (ADMIN, PROVINCE, COMMUNE)  # coso.scope.can_plan
 
 #: Statuses that mean "the gate let this user through" for a POST of an empty form.
 PAST_THE_GATE = {200, 302, 303, 400, 409, 422}
@@ -165,6 +168,22 @@ ACCESS: dict[str, Access] = {
     "dashboard.export_flagged": PUBLISH,
     "dashboard.export_rates": PUBLISH,
     "visits.ledger_page": PUBLISH,
+    # Visit plans (coso/plans): planners are the province, administrators and a commune
+    # secretary (for the commune's own cadres); a cadre reads their own and proposes.
+    "plans.index": Access((*PLANNERS, CADRE)),
+    "plans.new": Access(PLANNERS),
+    "plans.propose": CADRES,
+    "plans.show": Access((*PLANNERS, CADRE)),  # the plan's cadre, or a planner of its unit
+    # Deciding needs the unit *and* the cadres in the planner's area: the world's plan sends
+    # the province's cadre, outside the commune.
+    "plans.approve": Access((ADMIN, PROVINCE)),
+    "plans.decline": Access((ADMIN, PROVINCE)),
+    "plans.replan": Access((ADMIN, PROVINCE)),
+    "plans.link": Access((ADMIN, PROVINCE, CADRE)),  # a decider, or the plan's cadre
+    "plans.report": Access(PLANNERS),
+    "plans.export_report": Access(PLANNERS),
+    "plans.next_page": Access(PLANNERS),
+    "plans.export_next": Access(PLANNERS),
     "visits.export_ledger": PUBLISH,
     # Administration shared by the province: guidance, templates, settings, users.
     "admin.index": PUBLISH,
@@ -289,6 +308,17 @@ def _calendar(branch: Unit, user: User) -> dict[str, int]:
     return {"pattern_id": pattern.id, "meeting_id": meeting.id}
 
 
+def _plan(unit: Unit, cadre: User, author: User) -> int:
+    day = date.today() + timedelta(days=5)
+    plan = VisitPlan(
+        unit_id=unit.id, form="meeting", start_date=day, end_date=day, created_by_id=author.id
+    )
+    plan.cadres = [PlanCadre(user_id=cadre.id)]
+    db.session.add(plan)
+    db.session.flush()
+    return plan.id
+
+
 def build_world(app: Flask) -> dict[str, dict[str, int]]:
     """Every kind of object once inside and once outside; the URL arguments of each side."""
     data = with_checklist(small_province())
@@ -316,6 +346,7 @@ def build_world(app: Flask) -> dict[str, dict[str, int]]:
             "action_id": _action(branch, inside, users["cadre"]),
             "visit_id": _visit(users["cadre"], branch),
             **_calendar(branch, users["secretary"]),
+            "plan_id": _plan(branch, users["cadre"], users["province"]),
         },
         "out": {
             "unit_id": other_branch.id,
@@ -328,6 +359,7 @@ def build_world(app: Flask) -> dict[str, dict[str, int]]:
             "action_id": _action(other_branch, outside, other_cadre),
             "visit_id": _visit(other_cadre, other_branch),
             **_calendar(other_branch, other_secretary),
+            "plan_id": _plan(other_branch, other_cadre, other_cadre),
         },
     }
     db.session.commit()

@@ -221,6 +221,12 @@ DOWNLOADS = {
     "dashboard.export_rates": ["/dashboard/rates.csv", "/dashboard/rates.xlsx"],
     "visits.export_ledger": ["/visits/ledger.csv", "/visits/ledger.xlsx"],
     "meetings.export": ["/meetings/export.csv", "/meetings/export.xlsx?view=day"],
+    "plans.export_report": [
+        "/plans/report.csv",
+        "/plans/report.xlsx?by=commune",
+        "/plans/report.csv?sep=semicolon",
+    ],
+    "plans.export_next": ["/plans/next.csv", "/plans/next.xlsx"],
 }
 ONE_WAY = re.compile(r"attachment; filename=\"[ -!#-:<-\[\]-~]+\"; filename\*=UTF-8''[\w%.~-]+")
 

@@ -33,6 +33,7 @@ EXTRA_ROOMS = {
     "evaluations": {"fastpath", "twins"},  # the checked fast loader; one meeting evaluated twice
     "feedback": {"actions", "alerts", "counts"},  # actions' views; alert reads; live counts
     "judging": {"flags", "scoring", "rejudge"},  # the pure rules by name; re-judging writes
+    "plans": {"progress"},  # plan against done and who goes next: the planners' pages
     "sessions": {"devices"},  # the signed known-device cookie the login throttle trusts
     "sync": {"docs"},  # the OpenAPI document
     "spreadsheets": {"cells", "reading", "writing"},  # plumbing: formula rule; reader; writer

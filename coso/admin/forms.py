@@ -19,6 +19,7 @@ AUDIT_KINDS = (
     "feedback",
     "action",
     "visit",
+    "plan",
     "unit",
     "user",
     "template",

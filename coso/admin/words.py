@@ -32,6 +32,7 @@ KIND_LABELS: dict[str, Any] = {
     "guidance": lazy_gettext("Guidance"),
     "settings": lazy_gettext("Settings"),
     "visit": lazy_gettext("Visits"),
+    "plan": lazy_gettext("Visit plans"),
 }
 
 EVENT_NAMES: dict[str, Any] = {
@@ -52,6 +53,12 @@ EVENT_NAMES: dict[str, Any] = {
     "action.close": _l("Action closed"),
     "visit.create": _l("Visit planned"),
     "visit.report": _l("Visit reported"),
+    "plan.create": _l("Visit plan made"),
+    "plan.propose": _l("Visit proposed"),
+    "plan.approve": _l("Visit proposal approved"),
+    "plan.decline": _l("Visit proposal declined"),
+    "plan.replan": _l("Visit re-planned"),
+    "plan.link": _l("Visit linked to a plan"),
     "guidance.create": _l("Guidance written"),
     "guidance.copy": _l("Guidance copied"),
     "guidance.update": _l("Guidance changed"),
@@ -113,6 +120,12 @@ FIELD_NAMES: dict[str, Any] = {
     "start": _l("From"),
     "end": _l("To"),
     "error": _l("Error"),
+    "form": _l("Form of visit"),
+    "day_before": _l("Arrive a day before"),
+    "cadres": _l("Cadres"),
+    "cadre": _l("Cadre"),
+    "visit": _l("Visit"),
+    "new_plan": _l("New plan"),
 }
 
 

@@ -36,6 +36,7 @@ from coso.demo.evaluations import build_evaluations
 from coso.demo.feedback import build_responses
 from coso.demo.guidance import MONTHLY_GUIDANCE, build_guidance
 from coso.demo.people import build_users
+from coso.demo.plans import build_plans
 from coso.demo.units import build_units
 from coso.demo.visits import build_other_visits
 from coso.demo.world import (
@@ -118,6 +119,7 @@ def seed(
     )
     build_evaluations(ctx, template.items, guidance, months)
     build_other_visits(ctx, months)
+    build_plans(ctx)
     build_responses(ctx)
     build_calendar(ctx)
     # The mark the pages read to say the data is a demo, and as of which day.
@@ -135,6 +137,7 @@ def summary_of(ctx: Ctx) -> str:
     return (
         f"Demo province {PROVINCE_NAME}: {c['units']} units ({c['communes']} commune/ward "
         f"unions, {c['branches']} branches), {c['users']} users, {c['evaluations']:,} "
-        f"evaluations ({c['answers']:,} answers), {c['visits']:,} visits, {c['feedback']} "
+        f"evaluations ({c['answers']:,} answers), {c['visits']:,} visits, "
+        f"{c['plans']} visit plans, {c['feedback']} "
         f"feedback, {c['actions']} corrective actions.\nBranches by state: {states}."
     )

@@ -6,6 +6,7 @@ from coso.models.evaluations import BranchStatus, Evaluation, EvaluationAnswer
 from coso.models.feedback import CorrectiveAction, Feedback
 from coso.models.guidance import Guidance, GuidanceTopic
 from coso.models.meetings import Meeting, MeetingPattern
+from coso.models.plans import PlanCadre, VisitPlan
 from coso.models.sessions import LoginSession
 from coso.models.settings import UnitSettings
 from coso.models.units import SecretaryTerm, Unit
@@ -26,9 +27,11 @@ __all__ = [
     "LoginSession",
     "Meeting",
     "MeetingPattern",
+    "PlanCadre",
     "SecretaryTerm",
     "Unit",
     "UnitSettings",
     "User",
     "Visit",
+    "VisitPlan",
 ]

@@ -61,6 +61,7 @@ class LedgerRow:
     days: VisitDays = field(default_factory=VisitDays)
     missing_reports: int = 0
     visits: int = 0
+    planned: int = 0  # planned days of the year (coso.plans), filled by the ledger's page
 
     @property
     def expected(self) -> float:

@@ -30,6 +30,7 @@ from coso.extensions import db
 from coso.fields import plain_errors
 from coso.models import Unit, User, Visit
 from coso.models.visits import VISIT_FORMS
+from coso.plans import queries as plan_queries
 from coso.visits import queries, service
 from coso.visits.rules import report_missing
 from coso.visits.schema import LOGGED_FORMS, ReportSchema, VisitSchema
@@ -218,6 +219,9 @@ def _ledger_context() -> tuple[dict[str, Any], Errors]:
     year = _year(errors, today)
     behind_only = request.args.get("behind", "") in ("1", "on", "true")
     rows = queries.ledger(unit, year, today, behind_only=behind_only)
+    planned = plan_queries.planned_days([row.user.id for row in rows], year)
+    for row in rows:
+        row.planned = planned.get(row.user.id, 0)
     context = {
         "unit": unit,
         "year": year,
@@ -252,6 +256,7 @@ def _ledger_columns(year: int, today: date) -> list[exports.Column]:
         columns.append(exports.Column(_form_header(form), lambda r, f=form: r.form_days(f), "int"))
     columns += [
         exports.Column(_l("Days in all"), lambda r: r.days.total, "int"),
+        exports.Column(_l("Planned days"), lambda r: r.planned, "int"),
         exports.Column(_l("Target"), lambda r: r.target, "int"),
         exports.Column(_l("Expected by now"), lambda r: r.expected, "number"),
         exports.Column(_l("Behind the pace"), lambda r: r.behind),
