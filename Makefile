@@ -29,10 +29,13 @@ extract-messages: $(VENV)/.installed
 	$(BIN)/pybabel extract -F babel.cfg -k _l -k lazy_gettext -k N_ -o coso/translations/messages.pot .
 	$(BIN)/pybabel update -i coso/translations/messages.pot -d coso/translations --no-fuzzy-matching
 
-## make run: environment, migrations, demo data on an empty database, then serve.
+## make run: environment, migrations, demo data on an empty database, then serve — with the
+## notifications worker beside the server (in the background; it stops when the server does).
 run: install translations
 	$(FLASK) db upgrade
 	$(FLASK) seed-demo --if-empty
+	COSO_BASE_URL=$${COSO_BASE_URL:-http://127.0.0.1:$(PORT)} $(FLASK) notifications run & worker=$$!; \
+	trap 'kill $$worker 2>/dev/null; wait $$worker 2>/dev/null' EXIT INT TERM; \
 	$(FLASK) run --host 127.0.0.1 --port $(PORT)
 
 ## make test: everything the tests need, then every test (browser tests too when Chromium is there).

@@ -11,7 +11,7 @@ from datetime import datetime
 
 from bench.common import Report, cpu_baseline, summary_table
 
-BENCHMARKS = ("ingest", "dashboard", "page_weight", "drain", "lighthouse")
+BENCHMARKS = ("ingest", "dashboard", "exports", "page_weight", "drain", "lighthouse", "field_pack")
 
 
 def main(argv: list[str]) -> int:

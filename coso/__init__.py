@@ -33,11 +33,14 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
 
     from coso import (
         admin,
+        answers,
         assets,
         auth,
+        backup,
         checklists,
         cli,
         dashboard,
+        difficulties,
         errors,
         evaluations,
         feedback,
@@ -46,12 +49,23 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
         home,
         i18n,
         judging,
+        logs,
         meetings,
+        metrics,
+        notifications,
         offline,
+        photos,
         plans,
+        practices,
+        read_api,
+        reports,
+        reviews,
+        secretaries,
         security,
         sessions,
         sync,
+        tokens,
+        training,
         units,
         users,
         visits,
@@ -60,6 +74,8 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     from coso.extensions import compress, csrf, db, init_db_events, limiter, migrate
 
     init_db_events()
+    logs.init_app(app)  # first: every later hook and log line has the request id
+    metrics.init_app(app)
     errors.init_early(app)  # before the limiter: its Retry-After is put right afterwards
     db.init_app(app)
     migrate.init_app(app, db, directory=str(ROOT / "migrations"))
@@ -87,7 +103,19 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     visits.init_app(app)
     meetings.init_app(app)
     plans.init_app(app)
+    secretaries.init_app(app)
+    practices.init_app(app)
+    reviews.init_app(app)
+    difficulties.init_app(app)
+    answers.init_app(app)
+    reports.init_app(app)
+    notifications.init_app(app)
     sync.init_app(app)
+    photos.init_app(app)
+    read_api.init_app(app)
+    tokens.init_app(app)
+    training.init_app(app)
     offline.init_app(app)
     cli.init_app(app)
+    backup.init_app(app)
     return app

@@ -76,6 +76,17 @@ def from_environment(instance_path: Path) -> dict[str, Any]:
         "BABEL_DEFAULT_TIMEZONE": "Asia/Ho_Chi_Minh",
         "LANGUAGES": ("vi", "en"),
         "REDIS_URL": redis_url,
+        # Files the app keeps beside the database (backed up with it); None: none kept.
+        "MEDIA_DIR": os.environ.get("COSO_MEDIA_DIR", "").strip() or None,
+        # /metrics: addresses or networks allowed (comma-separated; none by default), and a
+        # bearer token that opens it from anywhere (coso/metrics.py).
+        "METRICS_ALLOW": os.environ.get("COSO_METRICS_ALLOW", "").strip(),
+        "METRICS_TOKEN": os.environ.get("COSO_METRICS_TOKEN", "").strip(),
+        # Logs: one JSON object per line in production, readable lines elsewhere.
+        "LOG_FORMAT": os.environ.get(
+            "COSO_LOG_FORMAT", "json" if env == "production" else "text"
+        ).strip(),
+        "LOG_LEVEL": os.environ.get("COSO_LOG_LEVEL", "INFO").strip().upper() or "INFO",
         # How many proxies in front set X-Forwarded-For/-Proto (0: believe none of them).
         "TRUSTED_PROXIES": int(os.environ.get("COSO_TRUSTED_PROXIES", "0") or 0),
         "RATELIMIT_STORAGE_URI": redis_url or "memory://",
@@ -85,6 +96,8 @@ def from_environment(instance_path: Path) -> dict[str, Any]:
         ),
         # A hundred phones reconnecting after a training day each send a few batches.
         "SYNC_LIMIT": os.environ.get("COSO_SYNC_LIMIT", "120 per minute"),
+        # Another system reading /api/v1 with a personal access token (or a session).
+        "READ_API_LIMIT": os.environ.get("COSO_READ_API_LIMIT", "600 per minute"),
         "LOGIN_FAIL_LIMITS_PER_ADDRESS": os.environ.get(
             "COSO_LOGIN_FAIL_LIMITS_PER_ADDRESS", "30 per 5 minutes"
         ),

@@ -15,7 +15,7 @@ from coso.evaluations.twins import twin_keys
 from coso.evaluations.views import branches_in_scope
 from coso.extensions import db
 from coso.judging.queries import count_states, thresholds
-from coso.models import Evaluation, Unit, VisitPlan
+from coso.models import Evaluation, Meeting, Unit, VisitPlan
 from coso.plans import queries as plan_queries
 from coso.users.rules import ADMIN, CADRE, PROVINCE, SECRETARY
 
@@ -39,6 +39,7 @@ def index() -> ResponseReturnValue:
     ).all()
     mine: list[Evaluation] = []
     next_visits: list[VisitPlan] = []
+    visit_meetings: dict[int, Meeting] = {}
     proposals: list[VisitPlan] = []
     branches: list[tuple[Unit, str]] = []
     if CADRE in panels:
@@ -52,6 +53,7 @@ def index() -> ResponseReturnValue:
         )
         branches = branches_in_scope(limit=10, resolved=resolved)
         next_visits, proposals = plan_queries.my_next(user, clock.today())
+        visit_meetings = plan_queries.declared_meetings(next_visits, clock.today())
     # Pairs of evaluations of one meeting are marked in the lists (issue 16, item 3).
     twins = twin_keys((ev.branch_id, ev.meeting_date) for ev in [*recent, *mine])
     return render_template(
@@ -64,8 +66,10 @@ def index() -> ResponseReturnValue:
         mine=mine,
         branches=branches,
         next_visits=next_visits,
+        visit_meetings=visit_meetings,
         proposals=proposals,
         planner=scope.can_plan(user),
+        exporter=scope.can_export(user),
     )
 
 

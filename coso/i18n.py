@@ -62,10 +62,18 @@ def set_language() -> ResponseReturnValue:
     return redirect(safe_next(request.form.get("next", ""), url_for("home.index")))
 
 
-def fmt_date(value: date | datetime | None) -> str:
-    """A date as the user's locale writes it (20/11/2026 in Vietnamese)."""
+def fmt_date(value: date | datetime | str | None) -> str:
+    """A date as the user's locale writes it (20/11/2026 in Vietnamese).
+
+    An ISO day ("2026-11-20", as the field pack's plain dicts hold it) is read first.
+    """
     if value is None:
         return "—"
+    if isinstance(value, str):
+        try:
+            value = date.fromisoformat(value)
+        except ValueError:
+            return value
     if isinstance(value, datetime):
         return format_datetime(value, "dd/MM/yyyy HH:mm")
     return format_date(value, "dd/MM/yyyy")

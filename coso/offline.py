@@ -39,6 +39,7 @@ SHELL_ASSETS = (
     "js/checklist.js",
     "js/outbox-page.js",
     "js/search.js",
+    "js/visit-offline.js",
     "icons/icon.svg",
     "icons/icon-192.png",
     "icons/icon-512.png",
@@ -47,6 +48,9 @@ SHELL_ASSETS = (
 SHELL_PAGES = ("/", "/offline")
 #: Pages only a cadre may open: precached for cadres alone (issue 16, item 18).
 CADRE_PAGES = ("/evaluate", "/evaluate/form", "/outbox")
+#: Pages for everyone who goes to the grassroots, whatever their roles: logging a visit and
+#: drafting its report with no signal (issue 18, item 5).
+VISIT_PAGES = ("/visits/new", "/visits/drafts", "/outbox")
 
 
 def shell_pages() -> tuple[str, ...]:
@@ -58,9 +62,14 @@ def shell_pages() -> tuple[str, ...]:
     user's worker never asks for cadre pages (each such request was a 403 in the log:
     issue 16, item 18).
     """
-    if current_user.is_authenticated and scope.can(current_user, "evaluate"):
-        return SHELL_PAGES[:1] + CADRE_PAGES + SHELL_PAGES[1:]
-    return SHELL_PAGES
+    if not current_user.is_authenticated:
+        return SHELL_PAGES
+    pages = list(SHELL_PAGES[:1])
+    if scope.can(current_user, "evaluate"):
+        pages += CADRE_PAGES
+    if scope.goes_out(current_user):
+        pages += [page for page in VISIT_PAGES if page not in pages]
+    return (*pages, *SHELL_PAGES[1:])
 
 
 @bp.get("/sw.js")

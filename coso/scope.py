@@ -14,6 +14,7 @@ from flask_babel import gettext as _
 from coso.extensions import db
 from coso.models import Unit, User
 from coso.models.units import subtree_of
+from coso.secretaries import rules as secretary_rules
 from coso.users.rules import ADMIN, CADRE, PROVINCE, SECRETARY
 from coso.visits import rules as visit_rules
 
@@ -28,13 +29,24 @@ PERMISSIONS: dict[str, frozenset[str]] = {
             "evaluate_view",
             "declare_meetings",
             "plan",
+            "record_secretary",
         }
     ),
     PROVINCE: frozenset(
-        {"view", "publish", "manage_users", "evaluate_view", "declare_meetings", "plan"}
+        {
+            "view",
+            "publish",
+            "manage_users",
+            "evaluate_view",
+            "declare_meetings",
+            "plan",
+            "record_secretary",
+        }
     ),
     CADRE: frozenset({"view", "evaluate"}),
-    SECRETARY: frozenset({"view", "respond", "declare_meetings"}),
+    # A secretary records the secretary and deputy of the branches in their area: a
+    # commune's every branch of the commune, a branch's its own (issue 19, item 5).
+    SECRETARY: frozenset({"view", "respond", "declare_meetings", "record_secretary"}),
 }
 
 
@@ -62,10 +74,28 @@ def may(user: User, action: str, unit: Unit) -> bool:
     return in_scope(user, unit) and can(user, action)
 
 
+def sees_party(user: User, unit: Unit) -> bool:
+    """May ``user`` see the Party membership of ``unit``'s secretaries (and its branches')?
+
+    Sensitive personal data: the province, its cadres and the unit's secretaries above it or
+    at it, inside their area (:data:`coso.secretaries.rules.PARTY_READERS`); never another
+    branch's secretary.
+    """
+    return in_scope(user, unit) and secretary_rules.sees_party(user.role_list)
+
+
 def can_plan(user: User) -> bool:
     """May ``user`` plan visits: the province (and administrators) for their subtree, and a
     commune secretary for the cadres of the commune (issue 18, item 2)."""
     if can(user, "plan"):
+        return True
+    return user.has_role(SECRETARY) and user.unit is not None and user.unit.kind == "commune"
+
+
+def can_export(user: User) -> bool:
+    """May ``user`` export evaluations and answers (issue 21, item 4): the province (and
+    administrators) for their subtree, and a commune secretary for the commune's."""
+    if can(user, "evaluate_view"):
         return True
     return user.has_role(SECRETARY) and user.unit is not None and user.unit.kind == "commune"
 
@@ -135,3 +165,14 @@ def require_goes_out(user: User) -> None:
     """Abort with 403 unless ``user`` goes to the grassroots (:func:`goes_out`)."""
     if not goes_out(user):
         abort(403, description=_("Only those who go to the grassroots log visits."))
+
+
+def can_review(user: User) -> bool:
+    """May ``user`` review visit reports (issue 19, item 2): the province (and
+    administrators) for their area, a commune secretary for the commune's own cadres."""
+    return can_plan(user)
+
+
+def may_review(user: User, cadre: User) -> bool:
+    """May ``user`` review the visits of ``cadre``? Never their own."""
+    return can_review(user) and in_scope(user, cadre.unit) and user.id != cadre.id

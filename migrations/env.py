@@ -89,10 +89,28 @@ def run_migrations_online():
     connectable = get_engine()
 
     with connectable.connect() as connection:
+        sqlite = connection.dialect.name == "sqlite"
+        if sqlite:
+            # A batch ALTER on SQLite copies a table and drops the old one: with foreign keys
+            # enforced, that DROP fails as soon as other rows point at the table (a downgrade
+            # of user.search did, on a database with data). SQLite's own procedure for
+            # altering tables turns them off for the duration (the pragma is a no-op inside a
+            # transaction, so it goes first) and checks them afterwards.
+            # On the driver's connection (in autocommit: coso's engine issues BEGIN itself), so
+            # that no transaction is open yet.
+            connection.connection.dbapi_connection.execute("PRAGMA foreign_keys=OFF")
         context.configure(connection=connection, target_metadata=get_metadata(), **conf_args)
 
-        with context.begin_transaction():
-            context.run_migrations()
+        try:
+            with context.begin_transaction():
+                context.run_migrations()
+        finally:
+            if sqlite:  # on again even when a migration failed: the connection goes back to the pool
+                raw = connection.connection.dbapi_connection
+                broken = raw.execute("PRAGMA foreign_key_check").fetchall()
+                raw.execute("PRAGMA foreign_keys=ON")
+        if sqlite and broken:
+            raise RuntimeError(f"the migration left rows pointing nowhere: {broken[:5]}")
 
 
 if context.is_offline_mode():

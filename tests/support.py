@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import contextlib
+import http.client
 import os
 import re
 import signal
@@ -81,7 +82,7 @@ class LiveServer:
             raise RuntimeError(f"flask {' '.join(args)} failed:\n{result.stdout}\n{result.stderr}")
         return result.stdout
 
-    def start(self, workers: int = 1, threads: int = 8) -> None:
+    def start(self, workers: int = 1, threads: int = 8, extra: tuple[str, ...] = ()) -> None:
         gunicorn = [sys.executable, "-m", "gunicorn", "app:app", "--bind", f"127.0.0.1:{self.port}"]
         gunicorn += [
             "--workers",
@@ -92,12 +93,16 @@ class LiveServer:
             "gthread",
         ]
         gunicorn += ["--no-control-socket", "--graceful-timeout", "2", "--log-level", "warning"]
+        # The workers' metrics (gunicorn.conf.py) beside the log: a killed server leaves
+        # nothing in /tmp.
+        env = {"PROMETHEUS_MULTIPROC_DIR": str(self.log.parent / f"prometheus-{self.port}")}
+        gunicorn += list(extra)
         with self.log.open("ab") as log:
             # Its own session, so that kill() can take the master and its workers at once.
             self.proc = subprocess.Popen(
                 gunicorn,
                 cwd=ROOT,
-                env=self.env,
+                env={**env, **self.env},
                 stdout=log,
                 stderr=log,
                 start_new_session=True,
@@ -111,6 +116,10 @@ class LiveServer:
             except OSError:
                 time.sleep(0.2)
         raise RuntimeError("gunicorn did not start:\n" + self.log.read_text())
+
+    def connection(self, timeout: float = 60) -> http.client.HTTPConnection:
+        """A connection straight to this process (tests/topology.py has one through Caddy)."""
+        return http.client.HTTPConnection("127.0.0.1", self.port, timeout=timeout)
 
     def stop(self) -> None:
         if self.proc is not None:

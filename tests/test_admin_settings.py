@@ -28,6 +28,7 @@ DEFAULTS = {
     "correction_hours": "48",
     "unack_days": "7",
     "visit_target": "60",
+    "report_days": "10",
 }
 # Fails P6, P7, P12, C5, C6, C7: 26 points, none critical -> 74, compliant at 70.
 SEVENTY_FOUR = {"P6": "fail", "P7": "fail", "P12": "fail", "C5": "fail", "C6": "fail", "C7": "fail"}

@@ -18,6 +18,7 @@ province and cadre at the province, the commune secretary of XA-A, the secretary
 from __future__ import annotations
 
 import re
+import uuid
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from datetime import date, time, timedelta
@@ -30,6 +31,7 @@ from werkzeug.routing import Rule
 
 from coso import create_app
 from coso.checklists.service import create_default_template
+from coso.difficulties import service as difficulties
 from coso.evaluations import service
 from coso.extensions import db
 from coso.guidance.rules import period_of
@@ -41,12 +43,14 @@ from coso.models import (
     Guidance,
     GuidanceTopic,
     PlanCadre,
+    Practice,
     Unit,
     User,
     Visit,
     VisitPlan,
 )
 from coso.models.types import utcnow
+from coso.tokens import service as tokens
 from tests.builders import PASSWORD, make_unit, make_user, payload, small_province, with_checklist
 from tests.conftest import _empty_tables
 
@@ -100,6 +104,9 @@ GOERS = Access((PROVINCE, COMMUNE, CADRE))
 DECLARERS = Access((ADMIN, PROVINCE, COMMUNE, SECRETARY))
 #: Secretaries' inbox and the province's read of it (``respond`` or ``evaluate_view``).
 FEEDBACK_READERS = Access((ADMIN, PROVINCE, COMMUNE, SECRETARY))
+#: Who raises a difficulty (cadres and secretaries) and who answers one routed to XA-A.
+RAISERS = (COMMUNE, SECRETARY, CADRE)
+HANDLERS = (ADMIN, PROVINCE, COMMUNE)
 
 ACCESS: dict[str, Access] = {
     # Public: the sign-in form, health, the offline shell files, static files, the contract.
@@ -109,6 +116,9 @@ ACCESS: dict[str, Access] = {
     "offline.offline_page": PUBLIC,
     "offline.service_worker": PUBLIC,
     "api.openapi": PUBLIC,
+    # The operator's scraper only (an allowed address or the token, coso/metrics.py): no
+    # role opens it, and the signed-out visitor is not sent to the login either.
+    "metrics.scrape": Access((), denied=404, anonymous=404),
     "i18n.set_language": Access(EVERYONE, ok=302),
     "auth.login": Access(SIGNED_IN, ok=302, anonymous=200, post_roles=EVERYONE),
     # Any signed-in user.
@@ -118,21 +128,49 @@ ACCESS: dict[str, Access] = {
     "api.session_info": ANY_SIGNED_IN,
     "api.get_field_pack": ANY_SIGNED_IN,
     "auth.logout": Access(SIGNED_IN, ok=302),
+    # The read API (issue 21, item 5): every signed-in user reads their own area (a token
+    # reads as its user: tests/test_read_api.py); one evaluation is checked against its branch.
+    "read_api.units": ANY_SIGNED_IN,
+    "read_api.branches": ANY_SIGNED_IN,
+    "read_api.evaluations": ANY_SIGNED_IN,
+    "read_api.evaluation": Access(VIEWERS),
+    "read_api.answers": ANY_SIGNED_IN,
+    "read_api.actions": ANY_SIGNED_IN,
+    "read_api.visits": ANY_SIGNED_IN,
+    # Each user's own access tokens: nobody sees or revokes another's (the world's token is
+    # the cadre's; anyone else's revoke of it is 404).
+    "tokens.index": ANY_SIGNED_IN,
+    "tokens.create": Access(SIGNED_IN),
+    "tokens.revoke": Access((CADRE,), denied=404),
     # Each user's own sign-ins (coso/sessions): nobody sees or ends another's.
     "sessions.index": ANY_SIGNED_IN,
     "sessions.end": Access(SIGNED_IN, ok=303),
     "sessions.end_others": Access(SIGNED_IN, ok=303),
+    # Each user's own notices and choices (coso/notifications): only ever their own rows.
+    "notifications.index": ANY_SIGNED_IN,
+    "notifications.read": Access(SIGNED_IN, ok=303),
+    "notifications.preferences": ANY_SIGNED_IN,
+    # The mail's one-click unsubscribe works signed out; its signed token is the proof (a
+    # missing or altered token: 400, nothing changed).
+    "notifications.unsubscribe": Access(EVERYONE, ok=400),
     # Cadres: evaluating, their visits, their own evaluations' proposals and replies.
     "evaluations.start": CADRES,
     "evaluations.checklist": CADRES,
     "evaluations.topics": CADRES,
     "offline.checklist_shell": Access((CADRE,), denied=302),  # others are sent home
-    "api.sync": CADRES,
+    "api.sync": GOERS,  # evaluations need a cadre; visits anyone who goes out (issue 18, item 5)
     # Everyone who goes to the grassroots logs their own visits (issue 18, item 6): cadres,
     # the province, a commune secretary; not an administrator alone nor a branch secretary.
     "visits.mine": GOERS,
     "visits.new": GOERS,
+    "visits.drafts": GOERS,  # the visits and report drafts kept on the phone (issue 18, item 5)
     "visits.report": CADRES,  # only the visit's own cadre
+    # Visit reviews (issue 19, item 2): reviewers are the planners in their area; the
+    # world's visit is the province's cadre's (outside the commune); a cadre reads their own.
+    "reviews.queue": Access(PLANNERS),
+    "reviews.show": Access((ADMIN, PROVINCE, CADRE), post_roles=(ADMIN, PROVINCE)),
+    "reviews.mine": GOERS,
+    "reviews.rubric": PUBLISH,
     "feedback.replies": CADRES,
     "feedback.replies_read": CADRES,
     "feedback.propose": CADRES,  # only the evaluation's author
@@ -161,10 +199,44 @@ ACCESS: dict[str, Access] = {
     "meetings.end_pattern": DECLARERS,
     "meetings.move": DECLARERS,
     "meetings.cancel": DECLARERS,
+    # Branch secretaries (issue 19, item 5): the branch's own secretary, the commune's and
+    # the province record them; the figures per commune and their export are the province's.
+    "secretaries.branch": DECLARERS,
+    "secretaries.record": DECLARERS,
+    "secretaries.end": DECLARERS,
+    "secretaries.overview": PUBLISH,
+    "secretaries.export": PUBLISH,
+    # Good practices (issue 19, item 4): a spread practice reaches everyone under the
+    # province that spread it, and nobody outside; the province records and spreads.
+    "practices.index": ANY_SIGNED_IN,
+    "practices.show": ANY_SIGNED_IN,
+    # Photo evidence (issue 20): its author, or whoever may see the evaluation; the rest 404.
+    "photos.original": ANY_SIGNED_IN,
+    "photos.thumbnail": ANY_SIGNED_IN,
+    "photos_api.upload": CADRES,  # PUT only: tests/test_photos.py checks its roles
+    "practices.record": PUBLISH,
+    "practices.from_evaluation": PUBLISH,
+    "practices.spread": PUBLISH,
+    "practices.withdraw": PUBLISH,
     # The province: dashboards, exports, visit ledgers.
     "dashboard.index": PUBLISH,
     "dashboard.where": PUBLISH,
     "dashboard.practices": PUBLISH,
+    # Difficulties (issue 19, item 1): cadres and secretaries raise; anyone reads their own
+    # and those of their area; the receiving level (the commune XA-A for the inside one, the
+    # province above it) answers, assigns, passes up (once: then the commune no longer may)
+    # and closes; the province sees the overview and exports it.
+    "difficulties.new": Access(RAISERS),
+    "difficulties.create": Access(RAISERS),
+    "difficulties.mine": ANY_SIGNED_IN,
+    "difficulties.show": Access(VIEWERS),
+    "difficulties.answer": Access(HANDLERS),
+    "difficulties.assign": Access(HANDLERS),
+    "difficulties.pass_up": Access(HANDLERS, once=True),
+    "difficulties.close": Access(HANDLERS),
+    "difficulties.inbox": Access(HANDLERS),
+    "difficulties.overview": PUBLISH,
+    "difficulties.export": PUBLISH,
     "dashboard.export_flagged": PUBLISH,
     "dashboard.export_rates": PUBLISH,
     "visits.ledger_page": PUBLISH,
@@ -185,6 +257,18 @@ ACCESS: dict[str, Access] = {
     "plans.next_page": Access(PLANNERS),
     "plans.export_next": Access(PLANNERS),
     "visits.export_ledger": PUBLISH,
+    # What the next training should cover (issue 19, item 3): the province and a commune's
+    # secretary for their area. The evidence needs an item: without one it is no page.
+    "training.index": Access(PLANNERS),
+    "training.export": Access(PLANNERS),
+    "training.evidence": Access(PLANNERS, ok=404),
+    # Every answer exportable (issue 21, item 4; coso.scope.can_export): the province and
+    # administrators for their area, a commune secretary for the commune's.
+    "answers.index": Access(PLANNERS),
+    "answers.download": Access(PLANNERS),
+    # The half-year and year report (issue 21, item 3): the same readers as the exports.
+    "reports.index": Access(PLANNERS),
+    "reports.download": Access(PLANNERS),
     # Administration shared by the province: guidance, templates, settings, users.
     "admin.index": PUBLISH,
     "admin.guidance_list": PUBLISH,
@@ -224,7 +308,7 @@ ACCESS: dict[str, Access] = {
 }
 
 #: URL arguments that name no object in anyone's area.
-FIXED_ARGS = {"fmt": "csv", "filename": "css/coso.css"}
+FIXED_ARGS = {"fmt": "csv", "filename": "css/coso.css", "kind": "answers"}
 
 
 def _rules() -> dict[str, list[Rule]]:
@@ -319,6 +403,51 @@ def _plan(unit: Unit, cadre: User, author: User) -> int:
     return plan.id
 
 
+def _token(user: User) -> int:
+    token, _secret = tokens.create(user, "Hệ thống", 30, utcnow())
+    return token.id
+
+
+def _practice(unit: Unit, province: Unit) -> int:
+    """A good practice seen at ``unit`` and spread to ``province``'s subtree."""
+    practice = Practice(
+        unit_id=unit.id,
+        source="visit",
+        title="Mô hình tủ sách",
+        description="Tủ sách thanh niên",
+        spread_unit_id=province.id,
+        spread_at=utcnow(),
+    )
+    db.session.add(practice)
+    db.session.flush()
+    return practice.id
+
+
+def _photo(app: Flask, evaluation_id: int, cadre: User) -> int:
+    """A photo of the evaluation's P10, stored through the real service in a temporary dir."""
+    import hashlib
+    import io
+    import tempfile
+
+    from PIL import Image
+
+    from coso.models import Evaluation
+    from coso.photos import service as photos
+
+    if not app.config.get("MEDIA_DIR"):
+        app.config["MEDIA_DIR"] = tempfile.mkdtemp(prefix="coso-matrix-media-")
+    out = io.BytesIO()
+    Image.new("RGB", (8, 8), "red").save(out, "JPEG")
+    body = out.getvalue()
+    evaluation = db.session.get(Evaluation, evaluation_id)
+    assert evaluation is not None
+    with app.test_request_context():
+        _status, photo = photos.store(
+            evaluation.uuid, "P10", hashlib.sha256(body).hexdigest(), body, cadre
+        )
+    return photo.id
+
+
 def build_world(app: Flask) -> dict[str, dict[str, int]]:
     """Every kind of object once inside and once outside; the URL arguments of each side."""
     data = with_checklist(small_province())
@@ -347,6 +476,10 @@ def build_world(app: Flask) -> dict[str, dict[str, int]]:
             "visit_id": _visit(users["cadre"], branch),
             **_calendar(branch, users["secretary"]),
             "plan_id": _plan(branch, users["cadre"], users["province"]),
+            "token_id": _token(users["cadre"]),
+            "practice_id": _practice(branch, data["province"]),
+            "difficulty_id": _difficulty(branch, users["secretary"]),
+            "photo_id": _photo(app, inside, users["cadre"]),
         },
         "out": {
             "unit_id": other_branch.id,
@@ -360,10 +493,22 @@ def build_world(app: Flask) -> dict[str, dict[str, int]]:
             "visit_id": _visit(other_cadre, other_branch),
             **_calendar(other_branch, other_secretary),
             "plan_id": _plan(other_branch, other_cadre, other_cadre),
+            "token_id": _token(other_cadre),
+            "practice_id": _practice(other_branch, other),
+            "difficulty_id": _difficulty(other_branch, other_secretary),
+            "photo_id": _photo(app, outside, other_cadre),
         },
     }
     db.session.commit()
     return sides
+
+
+def _difficulty(unit: Unit, raiser: User) -> int:
+    """A difficulty about ``unit`` raised by ``raiser``, routed to the commune above it."""
+    difficulty, _ = difficulties.raise_difficulty(
+        unit, {"uuid": str(uuid.uuid4()), "category": "funds", "text": "Thiếu kinh phí"}, raiser
+    )
+    return difficulty.id
 
 
 # ------------------------------------------------------------------ requests

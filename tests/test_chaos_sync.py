@@ -8,6 +8,11 @@ batch is sent again later), and one app process is SIGKILLed midway and
 started again. At the end the database must hold exactly the unique
 evaluations, each with the content first confirmed; every client's confirmed
 UUIDs must be exactly what is stored for it; no request may have answered 5xx.
+
+The batches mix the kinds of item (issue 18, item 5): about one new item in six is a
+visit other than a branch meeting, and one in ten a new version of the written report
+of one of the phone's visits the server already confirmed. Every visit is stored once
+with the content first confirmed, and each report holds its latest confirmed version.
 """
 
 from __future__ import annotations
@@ -30,6 +35,7 @@ from typing import Any
 import pytest
 
 from coso.evaluations.service import content_hash
+from coso.visits.rules import REPORT_CONTENT, VISIT_CONTENT, sync_hash
 from tests.conftest import PG_URL
 from tests.support import LiveServer, free_port, fresh_database, pg_url
 
@@ -49,6 +55,9 @@ DOWN_SECONDS = 3.0
 STALL_SECONDS = 60  # no batch answered for this long: the servers are stuck
 PASSWORD = "chaos-Sync-pw-2026"
 CHOICE_ITEMS: list[str] = []  # filled from coso.checklists.rules at set-up
+VISIT_SHARE = 0.15  # of the new items: a visit (kind "visit")
+REPORT_SHARE = 0.10  # of the new items: the next version of a confirmed visit's report
+VISIT_FORMS = ("inspection", "coorganise", "field_study", "research")
 
 
 @dataclass
@@ -75,9 +84,17 @@ class Client:
     unexpected: list[str] = field(default_factory=list)
     own: list[dict[str, Any]] = field(default_factory=list)  # its evaluations, in order
     sent_uuids: set[str] = field(default_factory=set)
+    kinds: dict[str, str] = field(default_factory=dict)  # uuid -> kind, of what it sent
+    versions: dict[str, int] = field(default_factory=dict)  # visit uuid -> last report version
+    reports: list[tuple[str, int, str, str]] = field(default_factory=list)
+    """(visit uuid, version, digest, status) of every answered report version"""
     answered_uuids: set[str] = field(default_factory=set)
     drops: int = 0
     connection_errors: int = 0
+    #: Whether a 429/503 with Retry-After is waited out and sent again, as the outbox does
+    #: (tests/test_deploy.py, behind the proxy); here any answer but 200 is unexpected.
+    patient: bool = False
+    waited: list[int] = field(default_factory=list)  # such answers, waited out
 
 
 class Shared:
@@ -132,6 +149,47 @@ def _new_item(rng: random.Random, world: World) -> dict[str, Any]:
     }
 
 
+def _new_visit(rng: random.Random, world: World) -> dict[str, Any]:
+    """A fresh visit of one or two days in the last three weeks."""
+    start = date.today() - timedelta(days=rng.randint(1, 20))
+    return {
+        "kind": "visit",
+        "uuid": str(uuid.UUID(int=rng.getrandbits(128), version=4)),
+        "unit_id": rng.choice(world.branches),
+        "form": rng.choice(VISIT_FORMS),
+        "start_date": start.isoformat(),
+        "end_date": (start + timedelta(days=rng.randint(0, 1))).isoformat(),
+        "submitted_at": datetime.now(UTC).isoformat(),
+    }
+
+
+def _next_report(client: Client) -> dict[str, Any] | None:
+    """The next version of the report of one of the client's visits the server confirmed."""
+    visits = [key for key in client.confirmed if client.kinds.get(key) == "visit"]
+    if not visits:
+        return None
+    visit = client.rng.choice(sorted(visits))
+    version = client.versions.get(visit, 0) + 1
+    client.versions[visit] = version
+    return {
+        "kind": "visit_report",
+        "uuid": str(uuid.uuid5(uuid.NAMESPACE_URL, visit)),
+        "visit_uuid": visit,
+        "version": version,
+        "report": f"Báo cáo bản {version} ({client.rng.getrandbits(32)})",
+    }
+
+
+def digest(item: dict[str, Any]) -> str:
+    """What the server fingerprints of an item, by its kind."""
+    kind = item.get("kind")
+    if kind == "visit":
+        return sync_hash(item, VISIT_CONTENT)
+    if kind == "visit_report":
+        return sync_hash(item, REPORT_CONTENT)
+    return content_hash(item)
+
+
 def _plan(rng: random.Random, sends: int) -> deque[list[Any]]:
     """The client's batches of operations: new evaluations, replays of its own, a few of others'.
 
@@ -168,14 +226,25 @@ def _materialize(
     items: list[dict[str, Any]] = []
     for kind, index in ops:
         if kind == "new":
-            item = _new_item(client.rng, world)
+            roll = client.rng.random()
+            report = _next_report(client) if roll < REPORT_SHARE else None
+            if report is not None:  # never replayed on purpose: re-sent only after a drop
+                items.append(report)
+                continue
+            if roll < REPORT_SHARE + VISIT_SHARE:
+                item = _new_visit(client.rng, world)
+            else:
+                item = _new_item(client.rng, world)
             client.own.append(item)
             shared.add(item)
         elif kind == "foreign" and (foreign := shared.pick(client.rng)) is not None:
             item = foreign
         else:
-            item = dict(client.own[index])
-            if kind == "changed":
+            # (a report version took some "new" slots: the index may run past the list)
+            item = dict(client.own[index % len(client.own)])
+            if kind == "changed" and item.get("kind") == "visit":
+                item["form"] = next(f for f in VISIT_FORMS if f != item["form"])
+            elif kind == "changed":
                 item["notes"] = f"changed {client.rng.getrandbits(32)}"
                 item["members_present"] = max(0, item["members_present"] - 1)
         items.append(item)
@@ -196,7 +265,7 @@ def _request(
     body: bytes | None = None,
     headers: dict[str, str] | None = None,
 ) -> tuple[int, bytes]:
-    conn = http.client.HTTPConnection("127.0.0.1", server.port, timeout=60)
+    conn = server.connection()
     try:
         cookie = "; ".join(f"{k}={v}" for k, v in jar.items())
         conn.request(method, path, body=body, headers={**(headers or {}), "Cookie": cookie})
@@ -243,7 +312,8 @@ def _send(client: Client, server: LiveServer, batch: list[dict[str, Any]]) -> st
     }
     for item in batch:
         client.sent_uuids.add(item["uuid"])
-    conn = http.client.HTTPConnection("127.0.0.1", server.port, timeout=60)
+        client.kinds.setdefault(item["uuid"], item.get("kind", "evaluation"))
+    conn = server.connection()
     try:
         conn.request("POST", "/api/v1/sync", body=body, headers=headers)
         if client.rng.random() < DROP_SHARE:
@@ -256,6 +326,9 @@ def _send(client: Client, server: LiveServer, batch: list[dict[str, Any]]) -> st
         return FAILED
     finally:
         conn.close()
+    if client.patient and response.status in (429, 503) and response.getheader("Retry-After"):
+        client.waited.append(response.status)
+        return FAILED
     client.statuses.append(response.status)
     if response.status != 200:
         client.unexpected.append(f"HTTP {response.status}: {data[:300]!r}")
@@ -267,13 +340,20 @@ def _send(client: Client, server: LiveServer, batch: list[dict[str, Any]]) -> st
     for item, result in zip(batch, results, strict=True):
         key = item["uuid"]
         client.answered_uuids.add(key)
+        if item.get("kind") == "visit_report":
+            client.reports.append(
+                (item["visit_uuid"], item["version"], digest(item), result["status"])
+            )
+            if result["status"] not in ("created", "duplicate", "conflict"):
+                client.unexpected.append(f"report {key}: {result['status']} {result['errors']}")
+            continue
         if result["status"] in ("created", "duplicate"):
-            client.confirmed.setdefault(key, []).append(content_hash(item))
+            client.confirmed.setdefault(key, []).append(digest(item))
             previous = client.ids.setdefault(key, result["id"])
             if previous != result["id"]:
                 client.unexpected.append(f"{key}: id {previous} then {result['id']}")
         elif result["status"] == "conflict":
-            client.conflicts.append((key, content_hash(item), result["id"]))
+            client.conflicts.append((key, digest(item), result["id"]))
         else:
             client.unexpected.append(f"{key}: {result['status']} {result['errors']}")
     return ANSWERED
@@ -441,19 +521,28 @@ def _check(world: World, clients: list[Client]) -> None:
         "JOIN " + ('"user"' if "postgres" in server.env["DATABASE_URL"] else "user") + " u "
         "ON u.id = e.cadre_id WHERE u.username LIKE 'chaos%'"
     )
+    user_table = '"user"' if "postgres" in server.env["DATABASE_URL"] else "user"
+    rows += server.sql(
+        "SELECT v.uuid, v.content_hash, v.id, u.username FROM visit v "
+        f"JOIN {user_table} u ON u.id = v.user_id WHERE v.uuid IS NOT NULL"
+    )
     stored = {row[0]: row for row in rows}
     (total,) = server.sql("SELECT count(*) FROM evaluation")[0]
-    sent = set().union(*(c.sent_uuids for c in clients))
+    kinds = {key: kind for c in clients for key, kind in c.kinds.items()}
+    sent = {key for c in clients for key in c.sent_uuids if kinds[key] != "visit_report"}
+    sent_evaluations = {key for key in sent if kinds[key] == "evaluation"}
 
     problems = [p for c in clients for p in c.unexpected]
     assert not problems, f"{len(problems)} unexpected answers, e.g. {problems[:5]}"
     statuses = [s for c in clients for s in c.statuses]
     assert all(s == 200 for s in statuses), sorted(set(statuses))
     # Every batch was answered at last: nothing was left hanging.
-    assert set().union(*(c.answered_uuids for c in clients)) == sent
-    # Exactly the unique evaluations, once each.
+    assert set().union(*(c.answered_uuids for c in clients)) == set().union(
+        *(c.sent_uuids for c in clients)
+    )
+    # Exactly the unique evaluations and visits, once each.
     assert set(stored) == sent
-    assert total == world.baseline + len(sent)
+    assert total == world.baseline + len(sent_evaluations)
     assert len(rows) == len(stored)
     for client in clients:
         mine = {key for key, row in stored.items() if row[3] == client.username}
@@ -469,17 +558,20 @@ def _check(world: World, clients: list[Client]) -> None:
                 assert answered_id == stored_id, key
             else:
                 assert answered_id is None, f"{key}: another account's evaluation leaked"
+    _check_reports(server, clients)
     # Nothing stored twice behind the evaluation either.
-    keys = ", ".join(f"'{key}'" for key in stored)
-    ids = ", ".join(str(row[2]) for row in stored.values())
+    evaluations = [row for key, row in stored.items() if kinds[key] == "evaluation"]
+    keys = ", ".join(f"'{row[0]}'" for row in evaluations)
+    ids = ", ".join(str(row[2]) for row in evaluations)
     (visits,) = server.sql(f"SELECT count(*) FROM visit WHERE evaluation_id IN ({ids})")[0]
-    assert visits == len(stored)
+    assert visits == len(evaluations)
     (audits,) = server.sql(
         "SELECT count(*) FROM audit_event WHERE action = 'evaluation.create' "
-        f"AND object_id IN ({', '.join(repr(str(row[2])) for row in stored.values())})"
+        f"AND object_id IN ({', '.join(repr(str(row[2])) for row in evaluations)})"
     )[0]
-    assert audits == len(stored)
+    assert audits == len(evaluations)
     assert keys  # something was stored at all
+    assert len(sent) > len(sent_evaluations)  # and visits among it
     # Every branch's status survived the races: recomputing it changes nothing.
     query = (
         "SELECT branch_id, state, since, evaluation_id, last_meeting_date, streak, serious "
@@ -491,10 +583,34 @@ def _check(world: World, clients: list[Client]) -> None:
     drops = sum(c.drops for c in clients)
     errors = sum(c.connection_errors for c in clients)
     print(
-        f"{len(sent)} unique of {SENDS} sent, {len(statuses)} answered requests, "
+        f"{len(sent)} unique evaluations sent, {len(statuses)} answered requests, "
         f"{drops} dropped, {errors} connection errors, "
         f"{sum(len(c.conflicts) for c in clients)} conflicts"
     )
+
+
+def _check_reports(server: LiveServer, clients: list[Client]) -> None:
+    """Each visit's report is its latest confirmed version; only older versions conflicted."""
+    stored = {
+        row[0]: (row[1], row[2])
+        for row in server.sql(
+            "SELECT uuid, report_version, report_hash FROM visit WHERE report_uuid IS NOT NULL"
+        )
+    }
+    confirmed: dict[str, tuple[int, str]] = {}
+    conflicts: list[tuple[str, int]] = []
+    for client in clients:
+        for visit, version, digest_, status in client.reports:
+            if status in ("created", "duplicate"):
+                if version >= confirmed.get(visit, (0, ""))[0]:
+                    confirmed[visit] = (version, digest_)
+            elif status == "conflict":
+                conflicts.append((visit, version))
+    assert confirmed, "no report version went through"
+    assert {visit: stored[visit] for visit in confirmed} == confirmed
+    assert set(stored) == set(confirmed)
+    for visit, version in conflicts:
+        assert version < stored[visit][0], f"{visit}: version {version} answered conflict"
 
 
 def test_chaos_sync_sqlite_one_process(tmp_path: Path) -> None:

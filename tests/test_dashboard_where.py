@@ -278,6 +278,7 @@ def test_province_page_rolls_up_states_and_secretaries_per_commune(
                 .select_from(SecretaryTerm)
                 .where(
                     SecretaryTerm.branch_id.in_([b.id for b in branches]),
+                    SecretaryTerm.role == "secretary",  # turnover counts secretaries, not deputies
                     SecretaryTerm.ended_on > year_ago,
                     SecretaryTerm.ended_on <= TODAY,
                 )

@@ -227,6 +227,16 @@ DOWNLOADS = {
         "/plans/report.csv?sep=semicolon",
     ],
     "plans.export_next": ["/plans/next.csv", "/plans/next.xlsx"],
+    "secretaries.export": ["/secretaries/export.csv", "/secretaries/export.xlsx"],
+    "difficulties.export": ["/difficulties/export.csv", "/difficulties/export.xlsx"],
+    "training.export": ["/training.csv", "/training.xlsx", "/training.csv?sep=semicolon"],
+    # Issue 21: every answer (streamed) and the report document; ``{province}`` is filled in.
+    "answers.download": [
+        "/exports/{province}/answers.csv",
+        "/exports/{province}/evaluations.xlsx",
+        "/exports/{province}/answers.csv?sep=semicolon",
+    ],
+    "reports.download": ["/reports/{province}.docx?year=2025&part=h2"],
 }
 ONE_WAY = re.compile(r"attachment; filename=\"[ -!#-:<-\[\]-~]+\"; filename\*=UTF-8''[\w%.~-]+")
 
@@ -236,7 +246,8 @@ def test_every_download_route_is_in_the_list(app: Flask) -> None:
     found = {
         rule.endpoint
         for rule in app.url_map.iter_rules()
-        if re.search(r"\.(<any\(csv, xlsx\):fmt>|<fmt>|csv|xlsx)$|export", rule.rule)
+        if re.search(r"\.(<any\(csv, xlsx\):fmt>|<fmt>|csv|xlsx|docx)$|export", rule.rule)
+        and rule.endpoint != "answers.index"  # the export page, whose links are the downloads
     }
     assert found == set(DOWNLOADS)
 
@@ -247,7 +258,7 @@ def test_every_download_names_its_file_one_way(
     login(auth, "admin")
     for urls in DOWNLOADS.values():
         for url in urls:
-            response = client.get(url)
+            response = client.get(url.format(province=world["province"]))
             assert response.status_code == 200, url
             header = response.headers["Content-Disposition"]
             assert ONE_WAY.fullmatch(header), (url, header)

@@ -73,7 +73,16 @@ def test_field_pack_needs_login(client: FlaskClient, world: dict) -> None:
 
 def test_openapi_documents_the_contract(client: FlaskClient, world: dict) -> None:
     spec = client.get("/api/v1/openapi.json").get_json()
-    assert set(spec["paths"]) == {"/api/v1/session", "/api/v1/field-pack", "/api/v1/sync"}
+    read = {f"/api/v1/{name}" for name in ("units", "branches", "evaluations", "answers",
+                                           "actions", "visits")}  # fmt: skip
+    assert set(spec["paths"]) == {
+        "/api/v1/session", "/api/v1/field-pack", "/api/v1/sync",
+        "/api/v1/evaluations/{evaluation_id}", "/api/v1/photos/{evaluation_uuid}/{sha256}",
+        *read,
+    }  # fmt: skip
+    photo = spec["paths"]["/api/v1/photos/{evaluation_uuid}/{sha256}"]["put"]
+    assert set(photo["responses"]) == {"200", "201", "400", "401", "403", "413"}
+    assert set(photo["requestBody"]["content"]) == {"image/jpeg", "image/png", "image/webp"}
     sync = spec["paths"]["/api/v1/sync"]["post"]
     assert set(sync["responses"]) == {"200", "400", "401", "403", "413", "429", "503"}
     evaluation = spec["components"]["schemas"]["Evaluation"]

@@ -70,3 +70,23 @@ def test_fmt_number_is_babels(value: float, digits: int, language: str) -> None:
 
 
 _APP: dict[str, Flask] = {}
+
+
+def test_no_message_is_translated_twice() -> None:
+    """Entries appended by separate changes can repeat a msgid; the catalogue then keeps one of
+    the two words silently (it happened: "Answer" had two)."""
+    import collections
+    import re
+    from pathlib import Path
+
+    po = Path(__file__).resolve().parent.parent / "coso/translations/vi/LC_MESSAGES/messages.po"
+    seen: collections.Counter[tuple[str | None, str]] = collections.Counter()
+    for entry in re.split(r"\n\s*\n", po.read_text(encoding="utf-8")):
+        found = re.search(r'^msgid ((?:".*"\n?)+)', entry, re.M)
+        if found is None:
+            continue
+        context = re.search(r'^msgctxt "(.*)"', entry, re.M)
+        msgid = "".join(re.findall(r'"(.*)"', found.group(1)))
+        if msgid:
+            seen[(context.group(1) if context else None, msgid)] += 1
+    assert [key for key, count in seen.items() if count > 1] == []

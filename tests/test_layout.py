@@ -33,9 +33,13 @@ EXTRA_ROOMS = {
     "evaluations": {"fastpath", "twins"},  # the checked fast loader; one meeting evaluated twice
     "feedback": {"actions", "alerts", "counts"},  # actions' views; alert reads; live counts
     "judging": {"flags", "scoring", "rejudge"},  # the pure rules by name; re-judging writes
+    "notifications": {"channels", "worker"},  # in-app and email behind one interface; delivery
     "plans": {"progress"},  # plan against done and who goes next: the planners' pages
+    "photos": {"docs", "storage"},  # the upload in the contract; where the bytes live
     "sessions": {"devices"},  # the signed known-device cookie the login throttle trusts
     "sync": {"docs"},  # the OpenAPI document
+    "read_api": {"docs", "params"},  # its part of the OpenAPI document; the query reader
+    "reports": {"document"},  # the Word document the report is written into
     "spreadsheets": {"cells", "reading", "writing"},  # plumbing: formula rule; reader; writer
 }
 NOT_DOMAIN = {"models", "translations", "demo", "__pycache__"}

@@ -90,6 +90,9 @@ def test_worker_precaches_only_pages_the_user_may_open(
     pages = offline_pages(client)
     assert "/offline" in pages and "/" in pages
     assert ("/evaluate/form" in pages) == (username == "cadre")
+    # Everyone who goes out logs visits and drafts reports offline (issue 18, item 5).
+    goes_out = username in ("cadre", "province", "commune")
+    assert ("/visits/new" in pages) == goes_out and ("/visits/drafts" in pages) == goes_out
     for path in pages:
         response = client.get(path)
         assert response.status_code in (200, 302), (path, response.status_code)

@@ -375,3 +375,69 @@ def test_the_demo_has_plans_in_every_state(app: Flask) -> None:
         assert set(states) == {"done", "missed", "replanned", "upcoming", "proposed", "declined"}
         two = [p for p in db.session.scalars(sa.select(VisitPlan)) if len(p.cadres) == 2]
         assert two, "a plan with two cadres"
+
+
+def test_a_plans_page_shows_the_branchs_declared_meeting(
+    app: Flask, client: FlaskClient, auth: AuthActions, world: dict[str, Any]
+) -> None:
+    from datetime import time
+
+    from coso.meetings import service as meetings
+    from coso.meetings.rules import REGULAR
+    from coso.models import Unit
+
+    auth.login("province")
+    assert _post(client, auth, "/plans/new", _plan_form(world)).status_code == 303
+    with app.app_context():
+        plan_id = db.session.scalar(sa.select(VisitPlan.id))
+    page = client.get(f"/plans/{plan_id}").get_data(as_text=True)
+    assert 'id="plan-meeting"' in page and "chưa đăng ký buổi sinh hoạt" in page
+    with app.app_context(), app.test_request_context():
+        branch = db.session.get(Unit, world["b11"])
+        secretary = db.session.get(User, world["ids"]["secretary"])
+        assert branch is not None and secretary is not None
+        where = {"time": time(19, 30), "place": "Nhà văn hoá ấp 1", "link": None, "kind": REGULAR}
+        meetings.declare(branch, {"day": TODAY + timedelta(days=3), **where}, secretary)
+        db.session.commit()
+    page = client.get(f"/plans/{plan_id}").get_data(as_text=True)
+    meeting = page.split('id="plan-meeting"')[1].split("</p>")[0]
+    assert "18/06/2026 19:30" in meeting and "Nhà văn hoá ấp 1" in meeting
+
+
+def test_a_plan_names_checklist_items_to_look_at(
+    app: Flask, client: FlaskClient, auth: AuthActions, world: dict[str, Any]
+) -> None:
+    auth.login("province")
+    form = client.get("/plans/new").get_data(as_text=True)
+    assert 'name="look_items" value="P10"' in form
+    # An item the checklist does not have is refused, and nothing is stored.
+    bad = _post(client, auth, "/plans/new", _plan_form(world, look_items=["P10", "ZZ9"]))
+    assert bad.status_code == 422 and "Hãy chọn mục kiểm tra trong danh sách" in bad.get_data(
+        as_text=True
+    )
+    with app.app_context():
+        assert _count() == 0
+    made = _post(client, auth, "/plans/new", _plan_form(world, look_items=["P10", "P2", "P10"]))
+    assert made.status_code == 303
+    with app.app_context():
+        plan = db.session.scalar(sa.select(VisitPlan))
+        assert plan is not None and plan.look_items == ["P2", "P10"]  # the checklist's order
+        plan_id = plan.id
+    page = client.get(f"/plans/{plan_id}").get_data(as_text=True)
+    listed = page.split('id="plan-look-items"')[1].split("</ul>")[0]
+    assert "P2" in listed and "P10" in listed
+    # Re-planned, the new plan asks for the same items.
+    replanned = _post(
+        client,
+        auth,
+        f"/plans/{plan_id}/replan",
+        {
+            "start_date": (TODAY + timedelta(days=5)).isoformat(),
+            "end_date": (TODAY + timedelta(days=5)).isoformat(),
+            "reason": "Mưa bão",
+        },
+    )
+    assert replanned.status_code in (302, 303)
+    with app.app_context():
+        new = db.session.scalar(sa.select(VisitPlan).where(VisitPlan.replaces_id == plan_id))
+        assert new is not None and new.look_items == ["P2", "P10"]

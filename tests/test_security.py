@@ -27,7 +27,7 @@ from coso.users.words import password_problems
 from tests.admin_support import csv_bytes, post, upload
 from tests.builders import PASSWORD, small_province
 from tests.conftest import AuthActions
-from tests.test_authz_matrix import RULES, build_world
+from tests.test_authz_matrix import FIXED_ARGS, RULES, build_world
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -144,7 +144,7 @@ def test_the_inline_detector_catches_what_it_should() -> None:
 def _get_urls(sides: dict[str, dict[str, int]]) -> list[str]:
     """Every GET route, with the arguments of objects inside everyone's area."""
     urls = []
-    values = {**sides["in"], "fmt": "csv", "filename": "css/coso.css"}
+    values = {**sides["in"], **FIXED_ARGS}
     for endpoint, rules in sorted(RULES.items()):
         if endpoint == "static":
             continue

@@ -138,12 +138,26 @@ def test_units_are_a_realistic_tree(app: Flask, seeded: str) -> None:
                 assert unit.code.startswith(parent.code + "-")
                 assert unit.name.startswith("Chi đoàn ")
                 assert 10 <= (unit.member_count or 0) <= 40
-                assert unit.secretary_name and unit.secretary_since
-                assert unit.secretary_party_member is not None
+                if unit.secretary_name:  # a few branches wait for a new secretary
+                    assert unit.secretary_since and unit.secretary_party_member is not None
+                else:
+                    assert unit.secretary_since is None and unit.secretary_party_member is None
         terms = db.session.scalars(sa.select(SecretaryTerm)).all()
-        current = [term for term in terms if term.ended_on is None]
-        assert len(current) == BRANCHES
+        secretaries = [term for term in terms if term.role == "secretary"]
+        current = {term.branch_id: term for term in secretaries if term.ended_on is None}
+        vacant = [u for u in units if u.kind == "branch" and not u.secretary_name]
+        assert len(current) + len(vacant) == BRANCHES
+        assert not {u.id for u in vacant} & set(current)
+        for branch_id, term in current.items():  # the branch row and its open term agree
+            unit = by_id[branch_id]
+            assert (unit.secretary_name, unit.secretary_party_member) == (
+                term.name,
+                term.party_member,
+            )
+            assert (term.guided_to_party is None) == term.party_member
         assert any(term.ended_on and term.ended_on > TODAY - timedelta(days=365) for term in terms)
+        deputies = [term for term in terms if term.role == "deputy" and term.ended_on is None]
+        assert BRANCHES // 3 < len(deputies) <= BRANCHES
         # Keys assigned by the seed leave the sequences usable.
         make_unit("NEW", "branch", provinces[0])
         db.session.commit()
@@ -478,3 +492,25 @@ def test_demo_is_outside_the_request_path(tmp_path: Path) -> None:
         [sys.executable, "-c", script], capture_output=True, text=True, env=env, check=True
     )
     assert done.stdout.strip().splitlines()[-1] == "[]"
+
+
+def test_demo_has_secretaries_followed_and_practices_spread(
+    app: Flask, client: FlaskClient, auth: AuthActions, seeded: str
+) -> None:
+    """Issue 19, items 4 and 5: deputies and guided secretaries; practices spread and not."""
+    from coso.models import Practice, PracticeRead
+
+    with app.app_context():
+        practices = db.session.scalars(sa.select(Practice)).all()
+        spread = [p for p in practices if p.spread_at is not None]
+        assert len(practices) >= 3 and 0 < len(spread) < len(practices)
+        assert {p.source for p in practices} >= {"visit"}
+        assert db.session.scalar(sa.select(sa.func.count()).select_from(PracticeRead)) == 1
+        guided = db.session.scalars(
+            sa.select(SecretaryTerm).where(SecretaryTerm.guided_to_party.is_(True))
+        ).all()
+        assert guided
+    assert auth.login("secretary", demo.DEMO_PASSWORD).status_code == 302
+    page = client.get("/practices").get_data(as_text=True)
+    assert page.count('data-new="1"') == len(spread) - 1
+    assert client.get("/api/v1/field-pack").get_json()["practices"]

@@ -91,3 +91,49 @@ def test_ledger_row_applies_the_pace(days: int, target: int, year: int, today: d
     row.days.total = days
     assert row.expected == rules.expected_days(target, year, today)
     assert row.behind is rules.is_behind(days, target, year, today)
+
+
+# ------------------------------------------------ reports due, and synced report versions
+
+
+@pytest.mark.parametrize(
+    ("form", "report", "reported_on", "end", "today", "days", "expected"),
+    [
+        ("meeting", None, None, date(2026, 6, 1), date(2026, 7, 1), 10, None),
+        ("inspection", "x", date(2026, 6, 11), date(2026, 6, 1), date(2026, 7, 1), 10, "on_time"),
+        ("inspection", "x", date(2026, 6, 12), date(2026, 6, 1), date(2026, 7, 1), 10, "late"),
+        ("inspection", "x", date(2026, 6, 12), date(2026, 6, 1), date(2026, 7, 1), 11, "on_time"),
+        ("coorganise", "  ", None, date(2026, 6, 1), date(2026, 6, 11), 10, "due"),
+        ("coorganise", None, None, date(2026, 6, 1), date(2026, 6, 12), 10, "missing"),
+        ("research", "x", None, date(2026, 6, 1), date(2026, 6, 30), 10, "on_time"),
+    ],
+)
+def test_report_state(
+    form: str,
+    report: str | None,
+    reported_on: date | None,
+    end: date,
+    today: date,
+    days: int,
+    expected: str | None,
+) -> None:
+    assert rules.report_state(form, report, reported_on, end, today, days) == expected
+
+
+@pytest.mark.parametrize(
+    ("stored", "sent", "expected"),
+    [
+        ((None, None, None), ("d1", 1, "h1"), "store"),  # the first version
+        (("d1", 1, "h1"), ("d1", 1, "h1"), "same"),  # sent again
+        (("d1", 1, "h1"), ("d1", 1, "h2"), "conflict"),  # the same version, other text
+        (("d1", 1, "h1"), ("d1", 2, "h2"), "store"),  # a later version replaces it
+        (("d1", 3, "h3"), ("d1", 2, "h2"), "conflict"),  # an older version arriving late
+        (("d1", 1, "h1"), ("d2", 5, "h5"), "conflict"),  # another draft of the same visit
+        ((None, 1, None), ("d1", 1, "h1"), "conflict"),  # written on the web: not later
+        ((None, 1, None), ("d1", 2, "h1"), "store"),
+    ],
+)
+def test_report_step(
+    stored: tuple[str | None, int | None, str | None], sent: tuple[str, int, str], expected: str
+) -> None:
+    assert rules.report_step(*stored, *sent) == expected

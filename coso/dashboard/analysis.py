@@ -27,6 +27,7 @@ from coso.judging import flags
 from coso.judging.queries import Thresholds
 from coso.models import BranchStatus, Evaluation, EvaluationAnswer, SecretaryTerm, Unit, User
 from coso.models.evaluations import FAILING_ANSWER
+from coso.models.units import SECRETARY_ROLE
 from coso.web import Page, paginate
 
 PRACTICES_PAGE = 25
@@ -340,7 +341,10 @@ def child_summaries(
         .select_from(SecretaryTerm)
         .join(Unit, Unit.id == SecretaryTerm.branch_id)
         .where(
-            _branches_in(unit), SecretaryTerm.ended_on > year_ago, SecretaryTerm.ended_on <= today
+            _branches_in(unit),
+            SecretaryTerm.role == SECRETARY_ROLE,  # a deputy leaving is not turnover
+            SecretaryTerm.ended_on > year_ago,
+            SecretaryTerm.ended_on <= today,
         )
         .group_by(bucket)
     ).all()

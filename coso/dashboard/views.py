@@ -36,6 +36,7 @@ from coso.feedback.rules import Alerts
 from coso.i18n import gettext as _
 from coso.judging.queries import Thresholds, count_states, thresholds
 from coso.models import BranchStatus, ChecklistTemplate, Unit
+from coso.practices.views import editor_page
 from coso.web import choice_arg, page_arg, render_page, unit_arg, unit_choices
 
 bp = Blueprint("dashboard", __name__)
@@ -300,19 +301,8 @@ def export_rates(fmt: str) -> ResponseReturnValue:
 @bp.get("/dashboard/practices")
 @login_required
 def practices() -> ResponseReturnValue:
-    """Good practices cadres recommended for spreading, newest first."""
-    scope.require(current_user, "evaluate_view")
-    errors: Errors = {}
-    unit = unit_arg(errors)
-    context = {
-        "unit": unit,
-        "result": analysis.good_practices(unit, page_arg()),
-        "units": unit_choices(unit),
-        "errors": errors,
-    }
-    return render_page(
-        "dashboard/practices.html", "dashboard/_practices.html", 422 if errors else 200, **context
-    )
+    """The editor's view of good practices (issue 19, item 4): coso.practices.views."""
+    return editor_page()
 
 
 # ----------------------------------------------------------- unit and branch
@@ -335,6 +325,10 @@ def unit_page(unit_id: int) -> ResponseReturnValue:
         "kind_label": kind_label,
         "can_dashboard": scope.can(current_user, "evaluate_view"),
         "can_evaluate": scope.may(current_user, "evaluate", unit),
+        # Party membership is sensitive: the province and secretaries only (issue 19, item 5).
+        "sees_party": scope.sees_party(current_user, unit),
+        "can_record_secretary": unit.is_branch
+        and scope.may(current_user, "record_secretary", unit),
     }
     if unit.is_branch:
         return _branch_page(unit, today, resolved, common)

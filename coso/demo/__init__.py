@@ -35,8 +35,11 @@ from coso.demo.calendar import build_calendar
 from coso.demo.evaluations import build_evaluations
 from coso.demo.feedback import build_responses
 from coso.demo.guidance import MONTHLY_GUIDANCE, build_guidance
+from coso.demo.notifications import build_notifications
 from coso.demo.people import build_users
 from coso.demo.plans import build_plans
+from coso.demo.practices import build_practices
+from coso.demo.reviews import build_reviews
 from coso.demo.units import build_units
 from coso.demo.visits import build_other_visits
 from coso.demo.world import (
@@ -119,9 +122,12 @@ def seed(
     )
     build_evaluations(ctx, template.items, guidance, months)
     build_other_visits(ctx, months)
+    build_reviews(ctx)
     build_plans(ctx)
     build_responses(ctx)
     build_calendar(ctx)
+    build_practices(ctx)
+    build_notifications(ctx)
     # The mark the pages read to say the data is a demo, and as of which day.
     audit.record(audit.DEMO_SEED, as_of=today.isoformat(), months=months)
     db.session.commit()

@@ -10,11 +10,17 @@ from coso.demo.texts import DEMO_NAMES, ascii_only, person
 from coso.demo.world import DEMO_PASSWORD, DEMO_USERS, Ctx
 from coso.extensions import db
 from coso.models import Unit, User
+from coso.models.units import DEPUTY_ROLE, SECRETARY_ROLE
 from coso.models.users import ADMIN, CADRE, PROVINCE, SECRETARY
 
 
-def secretary_terms(ctx: Ctx, unit: Unit) -> list[dict[str, Any]]:
-    """Fill a branch's profile; return its secretary terms (with turnover on some)."""
+def secretary_terms(ctx: Ctx, unit: Unit, may_be_vacant: bool = True) -> list[dict[str, Any]]:
+    """Fill a branch's profile; return its secretary and deputy terms (with turnover on some).
+
+    Deputies, guidance towards the Party and the few branches left without a secretary
+    draw from a generator of their own (seeded by the branch), so the rest of the demo
+    draws exactly what it drew before they existed.
+    """
     rng, today = ctx.rng, ctx.today
     unit.member_count = rng.randint(10, 40)
     name, _female = person(rng)
@@ -32,28 +38,51 @@ def secretary_terms(ctx: Ctx, unit: Unit) -> list[dict[str, Any]]:
         since = changed
     else:
         since = today - timedelta(days=rng.randint(120, 1500))
+    side = Random(unit.id * 7919 + today.toordinal())
+    current = _row(unit, SECRETARY_ROLE, name, party, since, None)
+    current["guided_to_party"] = None if party else side.random() < 0.55
+    terms.append(current)
     unit.secretary_name, unit.secretary_since, unit.secretary_party_member = name, since, party
-    terms.append(
-        {
-            "branch_id": unit.id,
-            "name": name,
-            "party_member": party,
-            "started_on": since,
-            "ended_on": None,
-        }
-    )
+    if may_be_vacant and side.random() < 0.04:  # the secretary left and nobody followed yet
+        current["ended_on"] = max(since, today - timedelta(days=side.randint(5, 80)))
+        unit.secretary_name = unit.secretary_since = unit.secretary_party_member = None
+    if side.random() < 0.7:  # most branches have a deputy
+        deputy_since = today - timedelta(days=side.randint(60, 1200))
+        if side.random() < 0.2:  # whose predecessor left
+            terms.append(
+                _row(
+                    unit,
+                    DEPUTY_ROLE,
+                    person(side)[0],
+                    side.random() < 0.3,
+                    deputy_since - timedelta(days=side.randint(150, 700)),
+                    deputy_since,
+                )
+            )
+        member = side.random() < 0.3
+        deputy = _row(unit, DEPUTY_ROLE, person(side)[0], member, deputy_since, None)
+        deputy["guided_to_party"] = None if member else side.random() < 0.4
+        terms.append(deputy)
     return terms
+
+
+def _row(
+    unit: Unit, role: str, name: str, party: bool, start: date, end: date | None
+) -> dict[str, Any]:
+    return {
+        "branch_id": unit.id,
+        "role": role,
+        "name": name,
+        "party_member": party,
+        "guided_to_party": None,
+        "started_on": start,
+        "ended_on": end,
+    }
 
 
 def _term(rng: Random, unit: Unit, start: date, end: date) -> dict[str, Any]:
     """An ended secretary term (those who leave early are less often Party members)."""
-    return {
-        "branch_id": unit.id,
-        "name": person(rng)[0],
-        "party_member": rng.random() < 0.35,
-        "started_on": start,
-        "ended_on": end,
-    }
+    return _row(unit, SECRETARY_ROLE, person(rng)[0], rng.random() < 0.35, start, end)
 
 
 def _username(display_name: str, taken: set[str]) -> str:

@@ -128,7 +128,8 @@ def build_units(ctx: Ctx, branches: int, communes: int | None) -> None:
             )
             next_id += 1
             place(unit, commune)
-            terms.extend(secretary_terms(ctx, unit))
+            # the first branch is the demo secretary's: it keeps its secretary
+            terms.extend(secretary_terms(ctx, unit, may_be_vacant=index > 0 or number > 1))
             units.append(unit)
             ctx.branches.append(
                 BranchPlan(

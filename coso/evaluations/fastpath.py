@@ -25,6 +25,7 @@ from coso.evaluations.rules import (
     MAX_ITEMS,
     MAX_MEMBERS,
     MAX_NOTE,
+    MAX_SEEN_DONE,
     MAX_TEXT,
     MAX_TOPICS,
 )
@@ -144,6 +145,15 @@ def quick_fields(item: dict[str, Any]) -> dict[str, Any] | None:
         and all(type(code) is str and len(code) <= MAX_CODE for code in topics)
     ):
         return None
+    seen_done = get("seen_done", _MISSING)  # optional (issue 18, item 4): old clients omit it
+    if seen_done is _MISSING or seen_done is None:
+        seen_done = []
+    elif not (
+        type(seen_done) is list
+        and len(seen_done) <= MAX_SEEN_DONE
+        and all(_quick_id(action_id) for action_id in seen_done)
+    ):
+        return None
     answers, errors = load_answers(raw_answers)
     if errors:
         return None
@@ -169,6 +179,7 @@ def quick_fields(item: dict[str, Any]) -> dict[str, Any] | None:
         members_present=members_present,
         answers=answers,
         topics_covered=list(topics),
+        seen_done=sorted(set(seen_done)),
         notes=get("notes"),
         good_practice=get("good_practice"),
         recommend_practice=recommend,

@@ -21,6 +21,7 @@ CLOCK_SKEW = timedelta(days=1)
 OLDEST_MEETING = timedelta(days=400)
 MAX_TOPICS = 50  # topics covered per evaluation
 MAX_CODE = 10  # the length of an item's or a topic's code
+MAX_SEEN_DONE = 50  # corrective actions ticked "seen done" in one evaluation
 
 
 def canonical_uuid(value: Any) -> str | None:

@@ -25,6 +25,7 @@ from coso.evaluations.rules import (
     MAX_ITEMS,
     MAX_MEMBERS,
     MAX_NOTE,
+    MAX_SEEN_DONE,
     MAX_TEXT,
     MAX_TOPICS,
     OLDEST_MEETING,
@@ -161,6 +162,19 @@ class EvaluationSchema(Schema):
         load_default=None,
         allow_none=True,
         error_messages=msgs(invalid_uuid=_l("Not a valid UUID.")),
+    )
+    #: Optional and additive (issue 18, item 4): the branch's open corrective actions the
+    #: cadre saw done at this meeting. Old clients leave it out; ids that are not an open
+    #: action of this branch are ignored when stored (an action closed meanwhile is no error).
+    seen_done = fields.List(
+        fields.Integer(strict=True, error_messages=msgs(), validate=_id_range()),
+        load_default=list,
+        allow_none=True,
+        error_messages=msgs(),
+        validate=validate.Length(
+            max=MAX_SEEN_DONE, error=_l("At most %(n)s actions.", n=MAX_SEEN_DONE)
+        ),
+        metadata={"description": "ids of the branch's open corrective actions seen done"},
     )
     started_at = Stamp(
         load_default=None, allow_none=True, default_timezone=UTC, error_messages=msgs()

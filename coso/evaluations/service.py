@@ -30,12 +30,14 @@ from coso.evaluations.rules import CONTENT_FIELDS as CONTENT_FIELDS  # re-export
 from coso.evaluations.rules import canonical_uuid, clean_text, content_hash
 from coso.evaluations.schema import EvaluationSchema
 from coso.extensions import db, reading_phase
+from coso.feedback.service import record_seen_done
 from coso.fields import plain_errors
 from coso.judging.queries import settings_for_paths
 from coso.judging.scoring import Outcome, Settings, score_evaluation
 from coso.judging.service import lock_rows, record_many
 from coso.models import AuditEvent, Evaluation, EvaluationAnswer, User
 from coso.models.evaluations import OUTCOME_FIELDS
+from coso.notifications import service as notify
 from coso.visits.service import record_meetings
 
 CREATED, DUPLICATE, CONFLICT, REJECTED = "created", "duplicate", "conflict", "rejected"
@@ -50,15 +52,21 @@ class Result:
     id: int | None = None  # the stored evaluation (created, duplicate, own conflict)
     outcome: dict[str, Any] | None = None
     errors: dict[str, Any] | None = None
+    #: The item's kind when it is not an evaluation (issue 18, item 5); an evaluation's
+    #: result keeps the shape it always had.
+    kind: str | None = None
 
     def as_dict(self) -> dict[str, Any]:
-        return {
+        answer = {
             "uuid": self.uuid,
             "status": self.status,
             "id": self.id,
             "errors": self.errors,
             "outcome": self.outcome,
         }
+        if self.kind is not None:
+            answer["kind"] = self.kind
+        return answer
 
 
 @dataclass
@@ -353,6 +361,12 @@ def _store(batch: list[_New], user: User, now: datetime) -> dict[str, Evaluation
     )
     record_many([new.row for new in stored if new.row is not None])
     _audit(stored, user, now)
+    record_seen_done(
+        [(new.row, new.data.get("seen_done") or []) for new in stored if new.row is not None],
+        user,
+        now,
+    )
+    notify.evaluations_stored([new.row for new in stored if new.row is not None])
     return lost
 
 

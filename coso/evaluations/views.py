@@ -23,6 +23,7 @@ from flask_login import current_user, login_required
 from werkzeug.datastructures import MultiDict
 
 from coso import clock, scope
+from coso.brief.queries import brief_of
 from coso.checklists.queries import current_template
 from coso.evaluations import service, twins, words
 from coso.evaluations.queries import evaluation_or_403
@@ -32,8 +33,10 @@ from coso.fields import parse_day
 from coso.guidance.queries import guidance_for
 from coso.guidance.rules import period_of
 from coso.judging.queries import Thresholds, settings_for_path, thresholds
+from coso.meetings import queries as meetings
 from coso.models import BranchStatus, ChecklistTemplate, Evaluation, Guidance, Unit
 from coso.models.evaluations import MEETING_TYPES, MODES
+from coso.photos import queries as photo_queries
 from coso.units.queries import matching
 from coso.web import page_arg, wants_fragment
 
@@ -177,6 +180,9 @@ def _render_form(
     guidance = guidance_for(branch, period_of(meeting))
     last = _last_result(branch)
     settings = settings_for_path(branch.path)
+    today = clock.today()
+    brief = brief_of(branch, last, current_user.id, today)
+    coming = meetings.next_by_branch(meetings.upcoming([branch.id], today))
     context = {
         "branch": branch,
         "template": template,
@@ -189,7 +195,10 @@ def _render_form(
         "settings": settings,
         "last": last,
         "correcting": correcting,
-        "today": clock.today(),
+        "today": today,
+        "brief": brief,
+        "failed_last": set(brief.get("failed", ())),
+        "declared_meeting": coming.get(branch.id),
         "earlier": _earlier(branch, meeting, values.get("supersedes"), settings.correction_hours),
     }
     if wants_fragment() and request.method == "POST":
@@ -263,6 +272,7 @@ def result(evaluation_id: int) -> ResponseReturnValue:
         value_label=words.value_label,
         can_correct=_correctable(evaluation),
         branch_status=db.session.get(BranchStatus, evaluation.branch_id),
+        photos=photo_queries.of_evaluation(evaluation),
     )
 
 
@@ -338,6 +348,7 @@ def payload_from_form(
         "members_present": _int_or_text(form.get("members_present")),
         "answers": answers,
         "topics_covered": form.getlist("topics"),
+        "seen_done": [n for text in form.getlist("seen_done") if (n := _int(text)) is not None],
         "notes": form.get("notes") or None,
         "good_practice": form.get("good_practice") or None,
         "recommend_practice": bool(form.get("recommend_practice")),

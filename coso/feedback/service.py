@@ -9,18 +9,20 @@ through :mod:`coso.scope`; what the data must look like by
 
 from __future__ import annotations
 
-from datetime import date
+from datetime import date, datetime
 from typing import Any
 
 import sqlalchemy as sa
+from flask import has_request_context, request
 from sqlalchemy.exc import IntegrityError
 
 from coso import audit
 from coso.extensions import db
 from coso.feedback import rules
 from coso.feedback.rules import DECLINED, DONE, OPEN, PROPOSED
-from coso.models import CorrectiveAction, Evaluation, Feedback, User
+from coso.models import AuditEvent, CorrectiveAction, Evaluation, Feedback, User
 from coso.models.types import utcnow
+from coso.notifications import service as notify
 
 
 def _feedback(evaluation_id: int) -> Feedback | None:
@@ -70,6 +72,7 @@ def reply(evaluation: Evaluation, user: User, text: str) -> Feedback:
         user=user,
         evaluation_id=evaluation.id,
     )
+    notify.reply_changed(feedback, evaluation)
     return feedback
 
 
@@ -207,3 +210,47 @@ def close(action: CorrectiveAction, user: User, note: str, today: date) -> None:
     action.closed_at = utcnow()
     action.close_note = note
     audit.record("action.close", obj=action, unit_id=action.branch_id, user=user, late=was_overdue)
+
+
+def record_seen_done(
+    stored: list[tuple[dict[str, Any], list[int]]], user: User, now: datetime
+) -> None:
+    """The open actions the cadre saw done at the meeting (issue 18, item 4), each audited.
+
+    Only open actions of the evaluated branch not yet seen done are marked; any other id (an
+    action closed meanwhile, another branch's) is skipped, never an error: the evaluation
+    itself must not be lost over it. The action's status is the secretary's to change.
+    """
+    table = CorrectiveAction.__table__
+    connection = db.session.connection()
+    address = request.remote_addr if has_request_context() else None
+    events = []
+    for row, ids in stored:
+        if not ids:
+            continue
+        marked = connection.execute(
+            sa.update(table)
+            .where(
+                table.c.id.in_(ids),
+                table.c.branch_id == row["branch_id"],
+                table.c.status == OPEN,
+                table.c.seen_done_at.is_(None),
+            )
+            .values(seen_done_at=now, seen_done_by_id=user.id, seen_done_evaluation_id=row["id"])
+            .returning(table.c.id)
+        ).scalars()
+        events += [
+            {
+                "at": now,
+                "action": "action.seen_done",
+                "user_id": user.id,
+                "object_type": "CorrectiveAction",
+                "object_id": str(action_id),
+                "unit_id": row["branch_id"],
+                "remote_addr": address,
+                "details": {"evaluation_id": row["id"], "uuid": row["uuid"]},
+            }
+            for action_id in sorted(marked)
+        ]
+    if events:
+        connection.execute(sa.insert(AuditEvent.__table__), events)

@@ -41,6 +41,7 @@ from coso.fields import plain_errors
 from coso.judging.queries import thresholds
 from coso.judging.scoring import FAIL, PARTIAL
 from coso.models import BranchStatus, Evaluation, Unit
+from coso.photos import queries as photo_queries
 from coso.redirects import safe_next
 from coso.web import (
     choice_arg,
@@ -199,6 +200,7 @@ def page_context(evaluation: Evaluation, **extra: Any) -> dict[str, Any]:
         "values": MultiDict(),
         "form": "",
         "next": url_for("feedback.show", evaluation_id=evaluation.id),
+        "photos": photo_queries.of_evaluation(evaluation),
     }
     context.update(extra)
     return context

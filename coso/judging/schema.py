@@ -57,6 +57,7 @@ class SettingsSchema(Schema):
     correction_hours = _days(0, 720)
     unack_days = _days(1, 365)
     visit_target = _days(0, 366)
+    report_days = _days(1, 365)
 
     @validates_schema(skip_on_field_errors=True)
     def check_order(self, data: dict[str, Any], **kwargs: Any) -> None:

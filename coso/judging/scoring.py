@@ -56,6 +56,7 @@ class Settings:
     correction_hours: int = 48
     unack_days: int = 7
     visit_target: int = 60
+    report_days: int = 10  # a visit's written report is due this many days after it
 
     def __post_init__(self) -> None:
         """Reject settings that would make the rules contradict themselves."""

@@ -52,9 +52,18 @@ class CorrectiveAction(db.Model):
     closed_by_id: Mapped[int | None] = mapped_column(sa.ForeignKey("user.id"))
     closed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     close_note: Mapped[str | None] = mapped_column(sa.String(1000))
+    #: A cadre saw it done at a meeting (ticked on the checklist, issue 18 item 4): a fact
+    #: for the secretary to close on, not a change of status.
+    seen_done_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    seen_done_by_id: Mapped[int | None] = mapped_column(sa.ForeignKey("user.id"))
+    seen_done_evaluation_id: Mapped[int | None] = mapped_column(sa.ForeignKey("evaluation.id"))
 
-    evaluation: Mapped[Evaluation | None] = relationship()
+    evaluation: Mapped[Evaluation | None] = relationship(foreign_keys=[evaluation_id])
     created_by: Mapped[User] = relationship(foreign_keys=[created_by_id])
+    seen_done_by: Mapped[User | None] = relationship(foreign_keys=[seen_done_by_id])
+    seen_done_evaluation: Mapped[Evaluation | None] = relationship(
+        foreign_keys=[seen_done_evaluation_id]
+    )
 
     def is_overdue(self, today: date) -> bool:
         """Open and past its due date (:func:`coso.feedback.rules.is_overdue`)."""

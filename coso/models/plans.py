@@ -8,7 +8,7 @@ import sqlalchemy as sa
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from coso.extensions import db
-from coso.models.types import UTCDateTime, utcnow
+from coso.models.types import JSONType, UTCDateTime, utcnow
 from coso.models.units import Unit
 from coso.models.users import User
 
@@ -30,6 +30,10 @@ class VisitPlan(db.Model):
     end_date: Mapped[date]
     day_before: Mapped[bool] = mapped_column(default=False)
     focus: Mapped[str | None] = mapped_column(sa.Text)
+    #: Checklist items the plan asks the cadre to look at (codes of the unit's checklist).
+    look_items: Mapped[list[str]] = mapped_column(
+        JSONType, default=list, server_default=sa.text("'[]'")
+    )
     status: Mapped[str] = mapped_column(sa.String(10), default="planned")
     created_by_id: Mapped[int] = mapped_column(sa.ForeignKey("user.id"))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)

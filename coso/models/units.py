@@ -103,12 +103,26 @@ def place(unit: Unit, parent: Unit | None) -> None:
     unit.depth = parent.depth + 1 if parent else 0
 
 
+#: The posts a term is held in (coso.secretaries.rules.ROLES says the same).
+SECRETARY_ROLE, DEPUTY_ROLE = "secretary", "deputy"
+
+
 class SecretaryTerm(db.Model):
-    """One secretary's term at a branch, so turnover can be counted."""
+    """One secretary's (or deputy's) term at a branch, so turnover can be counted.
+
+    An open term (``ended_on`` is None) is the post's current holder; recording someone
+    else closes it. ``guided_to_party`` is asked of a non-member only (None for a member).
+    """
 
     id: Mapped[int] = mapped_column(primary_key=True)
     branch_id: Mapped[int] = mapped_column(sa.ForeignKey("unit.id"), index=True)
+    role: Mapped[str] = mapped_column(
+        sa.String(10), default=SECRETARY_ROLE, server_default=SECRETARY_ROLE
+    )
     name: Mapped[str] = mapped_column(sa.String(120))
     party_member: Mapped[bool] = mapped_column(default=False)
+    guided_to_party: Mapped[bool | None]
     started_on: Mapped[date | None]
     ended_on: Mapped[date | None]
+    recorded_by_id: Mapped[int | None] = mapped_column(sa.ForeignKey("user.id"))
+    recorded_at: Mapped[datetime | None] = mapped_column(UTCDateTime)

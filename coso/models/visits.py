@@ -32,6 +32,15 @@ class Visit(db.Model):
     reported_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     evaluation_id: Mapped[int | None] = mapped_column(sa.ForeignKey("evaluation.id"), unique=True)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    #: Sent through the sync API (issue 18, item 5): the phone's UUID of the visit and the
+    #: digest of its content (a replay with other content is a conflict), the UUID of its
+    #: report draft, the version last stored (a later version replaces the text) and the
+    #: digest of that version. All null for visits logged on the web form.
+    uuid: Mapped[str | None] = mapped_column(sa.String(36), unique=True)
+    content_hash: Mapped[str | None] = mapped_column(sa.String(64))
+    report_uuid: Mapped[str | None] = mapped_column(sa.String(36))
+    report_version: Mapped[int | None]
+    report_hash: Mapped[str | None] = mapped_column(sa.String(64))
 
     user: Mapped[User] = relationship()
     unit: Mapped[Unit] = relationship()

@@ -19,7 +19,8 @@ from sqlalchemy.orm import selectinload
 from coso.dashboard import flagged
 from coso.extensions import db
 from coso.judging.queries import path_ids, thresholds
-from coso.models import PlanCadre, Unit, User, Visit, VisitPlan
+from coso.meetings import queries as meetings
+from coso.models import Meeting, PlanCadre, Unit, User, Visit, VisitPlan
 from coso.plans import rules
 from coso.plans.rules import PlanFacts, VisitFacts
 
@@ -275,3 +276,25 @@ def units(unit_ids: Iterable[Any]) -> dict[int, Unit]:
     if not ids:
         return {}
     return {u.id: u for u in db.session.scalars(sa.select(Unit).where(Unit.id.in_(ids)))}
+
+
+def declared_meetings(plans: Sequence[VisitPlan], today: date) -> dict[int, Meeting]:
+    """For each plan, its unit's declared meeting to go to (issue 18, item 2: "my next visits").
+
+    The first meeting not cancelled within the plan's days (from today on); else the unit's
+    next meeting after today, if one is declared in the coming weeks. One query for all plans.
+    """
+    if not plans:
+        return {}
+    last = max(plan.end_date for plan in plans)
+    horizon = max(last - today + timedelta(days=1), meetings.PACK_DAYS)
+    coming = meetings.upcoming({p.unit_id for p in plans}, today, horizon)
+    out: dict[int, Meeting] = {}
+    for plan in plans:
+        mine = [m for m in coming if m.branch_id == plan.unit_id and not m.cancelled]
+        start = max(plan.start_date, today)
+        within = next((m for m in mine if start <= m.day <= plan.end_date), None)
+        chosen = within or next(iter(mine), None)
+        if chosen is not None:
+            out[plan.id] = chosen
+    return out

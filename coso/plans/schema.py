@@ -10,6 +10,7 @@ from flask_babel import lazy_gettext as _l
 from marshmallow import EXCLUDE, Schema, ValidationError, fields, validate, validates_schema
 
 from coso import scope
+from coso.checklists.queries import current_template
 from coso.extensions import db
 from coso.fields import Day, msgs, text
 from coso.models import Unit, User
@@ -65,6 +66,11 @@ class PlanSchema(Schema):
     end_date = _day()
     day_before = fields.Boolean(load_default=False)
     focus = text(MAX_FOCUS)
+    look_items = fields.List(
+        fields.String(error_messages=msgs(), validate=validate.Length(max=10)),
+        load_default=list,
+        error_messages=msgs(invalid=_l("Choose checklist items from the list.")),
+    )
     cadre_ids = fields.List(
         fields.Integer(
             strict=False, error_messages=msgs(invalid=_l("Choose cadres from the list."))
@@ -95,6 +101,7 @@ class PlanSchema(Schema):
                 errors["unit_code"] = [str(_l("Choose a unit in your area."))]
             else:
                 data["unit"] = unit
+                data["look_items"] = _items(unit, data.get("look_items") or [], errors)
         if not self.propose:
             data["cadres"] = self._cadres(data.get("cadre_ids") or [], errors)
         _dates(data, self.today, errors)
@@ -158,3 +165,14 @@ class ReasonSchema(Schema):
     def _check(self, data: dict[str, Any], **kwargs: Any) -> None:
         if not (data.get("reason") or "").strip():
             raise ValidationError({"reason": [str(_l("Say why the proposal is declined."))]})
+
+
+def _items(unit: Unit, codes: list[str], errors: Errors) -> list[str]:
+    """The checklist items to look at: codes of the unit's checklist, each once, in its order."""
+    template = current_template(unit)
+    known = [item.code for item in template.items] if template else []
+    chosen = set(codes)
+    if chosen - set(known):
+        errors["look_items"] = [str(_l("Choose checklist items from the list."))]
+        return []
+    return [code for code in known if code in chosen]

@@ -11,6 +11,7 @@ from typing import Any
 from coso import audit
 from coso.extensions import db
 from coso.models import PlanCadre, User, Visit, VisitPlan
+from coso.notifications import service as notify
 from coso.plans.rules import DECLINED, PLANNED, PROPOSED, REPLANNED
 
 
@@ -22,6 +23,7 @@ def _plan(author: User, data: dict[str, Any], cadres: list[User], status: str) -
         end_date=data["end_date"],
         day_before=bool(data.get("day_before")),
         focus=(data.get("focus") or "").strip() or None,
+        look_items=list(data.get("look_items") or []),
         status=status,
         created_by_id=author.id,
     )
@@ -38,6 +40,7 @@ def _details(plan: VisitPlan) -> dict[str, Any]:
         "end": plan.end_date.isoformat(),
         "day_before": plan.day_before,
         "cadres": [c.user_id for c in plan.cadres],
+        "look_items": list(plan.look_items or []),
     }
 
 
@@ -46,6 +49,7 @@ def create(author: User, data: dict[str, Any]) -> VisitPlan:
     plan = _plan(author, data, data["cadres"], PLANNED)
     plan.decided_by_id, plan.decided_at = author.id, datetime.now(UTC)
     audit.record("plan.create", obj=plan, unit_id=plan.unit_id, user=author, **_details(plan))
+    notify.plan_assigned(plan, author)
     return plan
 
 
@@ -81,6 +85,7 @@ def replan(plan: VisitPlan, planner: User, data: dict[str, Any]) -> VisitPlan:
         end_date=data["end_date"],
         day_before=plan.day_before,
         focus=plan.focus,
+        look_items=list(plan.look_items or []),
         status=PLANNED,
         created_by_id=planner.id,
         decided_by_id=planner.id,
@@ -102,6 +107,7 @@ def replan(plan: VisitPlan, planner: User, data: dict[str, Any]) -> VisitPlan:
         after={"start": new.start_date.isoformat(), "end": new.end_date.isoformat()},
         new_plan=new.id,
     )
+    notify.plan_assigned(new, planner)
     return new
 
 

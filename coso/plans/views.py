@@ -8,11 +8,13 @@ from typing import Any
 import sqlalchemy as sa
 from flask import Blueprint, Flask, Response, abort, flash, redirect, request, url_for
 from flask.typing import ResponseReturnValue
+from flask_babel import get_locale
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
 from marshmallow import ValidationError
 
 from coso import clock, scope
+from coso.checklists.queries import current_template
 from coso.dashboard import rules as periods
 from coso.extensions import db
 from coso.fields import plain_errors
@@ -21,7 +23,9 @@ from coso.models.visits import VISIT_FORMS
 from coso.plans import queries, rules, service
 from coso.plans.schema import PlanSchema, ReasonSchema, ReplanSchema
 from coso.plans.words import state_label
+from coso.visits import queries as visit_queries
 from coso.visits.queries import cadres_under
+from coso.visits.rules import report_due
 from coso.web import (
     choice_arg,
     page_arg,
@@ -122,6 +126,7 @@ def _values() -> dict[str, Any]:
             values[name] = value
     values["day_before"] = request.form.get("day_before") in ("1", "on", "true")
     values["cadre_ids"] = [v for v in request.form.getlist("cadre_ids") if v.strip()]
+    values["look_items"] = [v.strip() for v in request.form.getlist("look_items") if v.strip()]
     return values
 
 
@@ -168,6 +173,9 @@ def _render_form(
         "errors": errors,
         "forms": VISIT_FORMS,
         "cadres": [] if propose else cadres_under(current_user.unit),
+        # The checklist's items, to choose what to look at (the planner's own checklist).
+        "items": _checklist_items(),
+        "look": set(values.get("look_items", [])),
         "today": today,
         "max_days": rules.MAX_DAYS,
     }
@@ -249,10 +257,20 @@ def _render_show(
             )
             if v.id not in used
         ]
+    # A visit other than a branch meeting owes a written report: on time, late, missing or due.
+    reports: dict[int, tuple[str | None, date]] = {}
+    for share, visit in shares:
+        if visit is not None and visit.form != "meeting":
+            days = visit_queries.report_days_for(share.user)
+            reports[visit.id] = (
+                visit_queries.report_state_of(visit, today, days),
+                report_due(visit.end_date, days),
+            )
     context = {
         "plan": plan,
         "state": state,
         "shares": shares,
+        "reports": reports,
         "decider": decider,
         "linkable": linkable,
         "errors": errors,
@@ -260,6 +278,9 @@ def _render_show(
         "today": today,
         "eve": rules.window(queries.plan_facts([plan])[0])[0],
         "replaced": db.session.scalar(sa.select(VisitPlan).where(VisitPlan.replaces_id == plan.id)),
+        # The branch's declared meeting to go to, as "my next visits" shows it.
+        "meeting": queries.declared_meetings([plan], today).get(plan.id),
+        "look_texts": dict(_checklist_items()),
     }
     return render_page("plans/show.html", "plans/show.html", status, **context)
 
@@ -361,3 +382,10 @@ def init_app(app: Flask) -> None:
     app.register_blueprint(bp)
     app.jinja_env.globals["plan_state_label"] = state_label
     app.jinja_env.globals["can_plan"] = lambda: scope.can_plan(current_user)
+
+
+def _checklist_items() -> list[tuple[str, str]]:
+    """(code, text) of the checklist in force at the user's unit, in its order."""
+    template = current_template(current_user.unit)
+    locale = str(get_locale())
+    return [(item.code, item.text(locale)) for item in template.items] if template else []

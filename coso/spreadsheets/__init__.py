@@ -13,15 +13,16 @@ Vietnamese, whatever language the exporting user reads); the title line above th
 
 from __future__ import annotations
 
+import tempfile
 import unicodedata
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 from urllib.parse import quote
 from zoneinfo import ZoneInfo
 
-from flask import Response, abort, current_app, request
+from flask import Response, abort, current_app, request, stream_with_context
 from itsdangerous import BadSignature, URLSafeTimedSerializer
 
 from coso import clock
@@ -34,10 +35,12 @@ from coso.spreadsheets.writing import (
     VIETNAMESE,
     Column,
     CsvStyle,
+    csv_chunks,
     headers,
     listed,
     to_csv,
     to_xlsx,
+    xlsx_to_file,
 )
 
 __all__ = [
@@ -60,6 +63,7 @@ __all__ = [
     "response",
     "safe_text",
     "sign_rows",
+    "streamed_response",
     "to_csv",
     "to_xlsx",
     "unquote",
@@ -152,6 +156,58 @@ def response(
     else:
         body, mimetype = to_csv(columns, rows, csv_style(), title), "text/csv; charset=utf-8"
     result = Response(body, mimetype=mimetype)
+    result.headers["Content-Disposition"] = attachment(f"{filename}.{fmt}")
+    result.headers["Cache-Control"] = "private, no-store"
+    return result
+
+
+#: Bytes read per chunk when a finished XLSX file is streamed out.
+FILE_CHUNK = 64 * 1024
+
+
+def streamed_response(
+    fmt: str,
+    columns: Sequence[Column],
+    rows: Iterable[Any],
+    filename: str,
+    sheet_name: str,
+    heading: Heading | None = None,
+) -> Response:
+    """Like :func:`response`, for files too large to hold: ``rows`` is read lazily, once.
+
+    CSV is written while it is sent (a streaming response; ``rows`` is consumed inside
+    the request's context, after the view returned). XLSX cannot be sent before it is
+    finished (a zip file's directory comes last): it is written by openpyxl's write-only
+    mode to an anonymous temporary file, then streamed from it and the file closed (and
+    so deleted). Either way memory holds one chunk of rows, never the file.
+    """
+    title = heading.line(made_at()) if heading is not None else ""
+    if fmt == "xlsx":
+        spool = tempfile.TemporaryFile(prefix="coso-export-")  # noqa: SIM115 (closed once sent)
+        try:
+            xlsx_to_file(columns, rows, sheet_name, title, spool)
+            size = spool.tell()
+            spool.seek(0)
+        except BaseException:
+            spool.close()
+            raise
+
+        def read() -> Iterator[bytes]:
+            try:
+                while chunk := spool.read(FILE_CHUNK):
+                    yield chunk
+            finally:
+                spool.close()
+
+        result = Response(read(), mimetype=XLSX_MIMETYPE, direct_passthrough=True)
+        result.call_on_close(spool.close)
+        result.content_length = size
+    else:
+        style = csv_style()
+        result = Response(
+            stream_with_context(csv_chunks(columns, rows, style, title)),
+            mimetype="text/csv; charset=utf-8",
+        )
     result.headers["Content-Disposition"] = attachment(f"{filename}.{fmt}")
     result.headers["Cache-Control"] = "private, no-store"
     return result

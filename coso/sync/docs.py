@@ -15,6 +15,7 @@ from coso.sync.schema import (
     SyncRequestSchema,
     SyncResponseSchema,
 )
+from coso.visits.schema import EVALUATION, KINDS, MAX_REPORT, ReportItemSchema, VisitItemSchema
 
 
 def _error(description: str) -> dict[str, Any]:
@@ -24,13 +25,15 @@ def _error(description: str) -> dict[str, Any]:
 def build_spec(max_body: int) -> dict[str, Any]:
     """The OpenAPI 3 document as a dict."""
     spec = APISpec(
-        title="coso sync API",
+        title="coso API: sync and read",
         version="1.0.0",
         openapi_version="3.0.3",
         plugins=[MarshmallowPlugin()],
         info={
             "description": "Authentication is the browser session opened at /login. Every POST "
-            "sends the CSRF token from GET /api/v1/session in the X-CSRFToken header."
+            "sends the CSRF token from GET /api/v1/session in the X-CSRFToken header. The "
+            "read endpoints (tag read) also take a personal access token from /account/tokens "
+            "as Authorization: Bearer coso_pat_...; it reads exactly what its user may see."
         },
         components={
             "securitySchemes": {
@@ -44,6 +47,8 @@ def build_spec(max_body: int) -> dict[str, Any]:
         ("Error", ErrorSchema),
         ("Answer", AnswerSchema),
         ("Evaluation", EvaluationSchema()),
+        ("VisitItem", VisitItemSchema()),
+        ("VisitReportItem", ReportItemSchema()),
         ("SyncRequest", SyncRequestSchema),
         ("SyncResponse", SyncResponseSchema),
         ("Session", SessionSchema),
@@ -95,7 +100,19 @@ def build_spec(max_body: int) -> dict[str, Any]:
         path="/api/v1/sync",
         operations={
             "post": {
-                "summary": "Store 1 to 100 queued evaluations; one result per item, in order.",
+                "summary": "Store 1 to 100 queued items; one result per item, in order.",
+                "description": (
+                    "The batch's `evaluations` list holds items of three kinds, told apart"
+                    " by `kind`: an evaluation (no `kind`, or `evaluation`: every batch"
+                    " sent before kinds existed), a visit other than a branch meeting"
+                    " (`visit`) and one version of a visit's written report"
+                    " (`visit_report`). A visit is stored once per UUID; a report version"
+                    " is stored when it is later than the one stored for the same draft"
+                    " (`uuid`) of the same visit (`visit_uuid`), a duplicate when it is"
+                    " that version again, a conflict otherwise. A report names a visit"
+                    " sent before it (earlier in the same batch counts). Results of visits"
+                    " and reports carry their `kind`; an evaluation's result is unchanged."
+                ),
                 "security": [{"session": [], "csrf": []}],
                 "requestBody": {
                     "required": True,
@@ -125,4 +142,41 @@ def build_spec(max_body: int) -> dict[str, Any]:
             }
         },
     )
-    return spec.to_dict()
+    from coso.read_api.docs import add_paths
+
+    add_paths(spec)  # the read API (issue 21, item 5), beside the sync API
+    from coso.photos.docs import add_paths as add_photo_paths
+
+    add_photo_paths(spec)  # photo evidence (issue 20)
+    document = spec.to_dict()
+    _describe_kinds(document["components"]["schemas"])
+    return document
+
+
+def _describe_kinds(schemas: dict[str, Any]) -> None:
+    """The batch's items are one of the three kinds (marshmallow has no "one of" field)."""
+    schemas["Evaluation"]["properties"]["kind"] = {
+        "type": "string",
+        "enum": [EVALUATION],
+        "default": EVALUATION,
+        "description": "Optional: an item without `kind` is an evaluation.",
+    }
+    for name, kind in (("VisitItem", "visit"), ("VisitReportItem", "visit_report")):
+        schemas[name]["properties"]["kind"] = {"type": "string", "enum": [kind]}
+    for name in ("VisitItem", "VisitReportItem"):
+        schemas[name]["properties"]["report"]["maxLength"] = MAX_REPORT
+    schemas["VisitItem"]["properties"]["unit_id"].update(minimum=1, maximum=2**31 - 1)
+    batch = schemas["SyncRequest"]["properties"]["evaluations"]
+    batch["items"] = {
+        "oneOf": [
+            {"$ref": "#/components/schemas/Evaluation"},
+            {"$ref": "#/components/schemas/VisitItem"},
+            {"$ref": "#/components/schemas/VisitReportItem"},
+        ]
+    }
+    result = schemas["SyncResult"]["properties"]
+    result["kind"] = {
+        "type": "string",
+        "enum": [kind for kind in KINDS if kind != EVALUATION],
+        "description": "Only on the result of a visit or a report version.",
+    }

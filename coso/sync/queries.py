@@ -17,6 +17,7 @@ import sqlalchemy as sa
 from flask_babel import get_locale
 
 from coso import clock, scope
+from coso.brief.queries import briefs
 from coso.evaluations.twins import Earlier, recent_by_branch
 from coso.extensions import db
 from coso.feedback.rules import OPEN
@@ -34,6 +35,7 @@ from coso.models import (
     User,
 )
 from coso.models.checklists import PUBLISHED
+from coso.practices import queries as practices
 
 #: How far back a branch's meetings are listed in the pack (``recent_evaluations``).
 RECENT_DAYS = timedelta(days=93)
@@ -54,6 +56,7 @@ def field_pack(user: User) -> dict[str, Any]:
     recent = recent_by_branch([b.id for b, *_ in branches], today - RECENT_DAYS)
     coming = meetings.upcoming([b.id for b, *_ in branches], today)
     next_meeting = meetings.next_by_branch(coming)
+    brief = briefs([(b, latest) for b, _p, _s, latest in branches], user.id, today, resolved)
     by_unit_period = {(g.unit_id, g.period): g for g in guidance}
     template_by_unit: dict[int, ChecklistTemplate] = {}
     for template in templates:  # newest version per issuing unit
@@ -97,6 +100,8 @@ def field_pack(user: User) -> dict[str, Any]:
                 "next_meeting": (
                     _meeting_dict(next_meeting[branch.id]) if branch.id in next_meeting else None
                 ),
+                # The brief before leaving (issue 18, item 4); empty parts are left out.
+                "brief": brief[branch.id],
             }
         )
     return {
@@ -108,6 +113,8 @@ def field_pack(user: User) -> dict[str, Any]:
         "settings": resolved.base.as_dict(),  # in force at the user's own unit
         # The declared meetings of the coming weeks, cancelled ones too (issue 18, item 1).
         "meetings": [_meeting_dict(m) for m in coming],
+        # Good practices spread to the user's area, new ones flagged (issue 19, item 4).
+        "practices": practices.for_pack(user),
     }
 
 
@@ -241,5 +248,6 @@ def _guidance_dict(guidance: Guidance) -> dict[str, Any]:
         "period": guidance.period,
         "title": guidance.title,
         "link": guidance.link,
+        "material": guidance.material,
         "topics": [{"code": t.code, "title": t.title} for t in guidance.topics],
     }

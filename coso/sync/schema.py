@@ -101,6 +101,49 @@ class PackMeetingSchema(Schema):
     cancel_reason = fields.String(required=True, allow_none=True)
 
 
+class BriefActionSchema(Schema):
+    """An open corrective action of the branch, as the brief lists it."""
+
+    id = fields.Integer(required=True)
+    text = fields.String(required=True)
+    owner = fields.String(required=True)
+    due = fields.Date(required=True)
+    item = fields.String(metadata={"description": "the checklist item it corrects"})
+    overdue = fields.Boolean(metadata={"description": "present (true) when past its due date"})
+    seen = fields.Boolean(metadata={"description": "present (true) when a cadre saw it done"})
+
+
+class BriefSecretarySchema(Schema):
+    name = fields.String(required=True, allow_none=True)
+    since = fields.Date()
+    party = fields.Boolean(metadata={"description": "Party member; absent when not known"})
+
+
+class BriefPlanSchema(Schema):
+    """One of the user's own plans of the branch that is not over: what to look at."""
+
+    id = fields.Integer(required=True)
+    start = fields.Date(required=True)
+    end = fields.Date(required=True)
+    form = fields.String(required=True)
+    form_label = fields.String(required=True)
+    focus = fields.String()
+    day_before = fields.Boolean()
+    proposed = fields.Boolean(metadata={"description": "present (true) while awaiting approval"})
+
+
+class PackBriefSchema(Schema):
+    """The brief before leaving (issue 18, item 4). Every key is optional: an empty part is
+    left out to keep the pack small. ``failed`` and ``notes`` are of ``last_evaluation``."""
+
+    failed = fields.List(fields.String())
+    notes = fields.String()
+    actions = fields.List(fields.Nested(BriefActionSchema))
+    unanswered = fields.Integer(metadata={"description": "evaluations not acknowledged yet"})
+    secretary = fields.Nested(BriefSecretarySchema)
+    plans = fields.List(fields.Nested(BriefPlanSchema))
+
+
 class PackBranchSchema(Schema):
     id = fields.Integer(required=True)
     code = fields.String(required=True)
@@ -120,6 +163,8 @@ class PackBranchSchema(Schema):
     #: Optional and additive: the branch's next declared meeting that is not cancelled, in
     #: the coming weeks, or null (issue 18, item 1).
     next_meeting = fields.Nested(PackMeetingSchema, allow_none=True)
+    #: Optional and additive: the brief before leaving (issue 18, item 4).
+    brief = fields.Nested(PackBriefSchema)
 
 
 class PackItemSchema(Schema):
@@ -151,7 +196,21 @@ class PackGuidanceSchema(Schema):
     period = fields.String(required=True)
     title = fields.String(required=True)
     link = fields.String(required=True, allow_none=True)
+    #: Optional and additive: the month's material as text (issue 18, item 4).
+    material = fields.String(allow_none=True)
     topics = fields.List(fields.Nested(TopicSchema), required=True)
+
+
+class PackPracticeSchema(Schema):
+    """A good practice spread to the user's area, for reading offline (issue 19, item 4)."""
+
+    id = fields.Integer(required=True)
+    title = fields.String(required=True)
+    description = fields.String(required=True)
+    unit_name = fields.String(required=True)
+    source = fields.String(required=True, metadata={"enum": ["evaluation", "visit", "own"]})
+    spread_on = fields.Date(required=True, allow_none=True)
+    new = fields.Boolean(required=True, metadata={"description": "not opened by the user yet"})
 
 
 class FieldPackSchema(Schema):
@@ -165,3 +224,5 @@ class FieldPackSchema(Schema):
     #: Optional and additive: the declared meetings of the area's branches in the coming
     #: weeks, cancelled ones too, by branch and date (issue 18, item 1).
     meetings = fields.List(fields.Nested(PackMeetingSchema))
+    #: Optional and additive: good practices spread to the user's area (issue 19, item 4).
+    practices = fields.List(fields.Nested(PackPracticeSchema))

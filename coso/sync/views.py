@@ -6,6 +6,7 @@ The blueprint keeps the name ``api`` so its endpoints (``api.sync`` ...) read as
 from __future__ import annotations
 
 import json
+from datetime import UTC, datetime
 from typing import Any
 
 from flask import Blueprint, current_app, jsonify, request
@@ -14,11 +15,13 @@ from flask_babel import gettext as _
 from flask_login import current_user
 from flask_wtf.csrf import generate_csrf
 
-from coso import scope
+from coso import metrics, scope
 from coso.evaluations import service
 from coso.extensions import csrf, db, limiter, login_manager, read_first
 from coso.fields import is_storable
 from coso.sync import queries
+from coso.visits import service as visit_service
+from coso.visits.schema import EVALUATION, KINDS, VISIT, VISIT_REPORT
 from coso.web import user_now
 
 MAX_BATCH = 100
@@ -90,8 +93,13 @@ def _user_key() -> str:
 @bp.post("/sync")
 @limiter.limit(lambda: current_app.config["SYNC_LIMIT"], key_func=_user_key)
 def sync() -> ResponseReturnValue:
-    """Store a batch of queued evaluations; one result per item, in order."""
-    if not scope.can(current_user, "evaluate"):
+    """Store a batch of queued items; one result per item, in order.
+
+    Items are evaluations unless their ``kind`` says ``visit`` or ``visit_report``
+    (issue 18, item 5): a batch an older phone sends, evaluations without ``kind``, is
+    answered exactly as before.
+    """
+    if not (scope.can(current_user, "evaluate") or scope.goes_out(current_user)):
         return jsonify(error="forbidden", message=_("Your role may not submit evaluations.")), 403
     body = read_json()
     if not isinstance(body, dict):
@@ -104,9 +112,46 @@ def sync() -> ResponseReturnValue:
         not isinstance(device_id, str) or len(device_id) > 100 or not is_storable(device_id)
     ):
         return bad_request(_("device_id must be a string of at most 100 characters."))
-    results = service.submit_batch(items, user_now(), device_id=device_id)
-    # Read the answers before committing: afterwards every evaluation would be expired and
-    # reloaded one by one, in a second transaction (on SQLite, a second wait for the lock).
-    answers = [result.as_dict() for result in results]
+    kinds = [kind_of(item) for item in items]
+    if EVALUATION in kinds and not scope.can(current_user, "evaluate"):
+        return jsonify(error="forbidden", message=_("Your role may not submit evaluations.")), 403
+    user = user_now()
+    answers: list[dict[str, Any] | None] = [None] * len(items)
+    evaluations = [i for i, kind in enumerate(kinds) if kind == EVALUATION]
+    if evaluations:
+        stored = service.submit_batch([items[i] for i in evaluations], user, device_id=device_id)
+        # Read the answers before committing: afterwards every evaluation would be expired
+        # and reloaded one by one, in a second transaction (on SQLite, a second wait).
+        for i, result in zip(evaluations, stored, strict=True):
+            answers[i] = result.as_dict()
+    others = [(i, items[i]) for i, kind in enumerate(kinds) if kind in (VISIT, VISIT_REPORT)]
+    if others:
+        for (i, _item), result in zip(
+            others, visit_service.submit_items(others, user, service_now()), strict=True
+        ):
+            answers[i] = result.as_dict()
+    for i, kind in enumerate(kinds):
+        if kind is None:
+            raw = items[i].get("uuid") if isinstance(items[i], dict) else None
+            answers[i] = service.Result(
+                raw.strip().lower()[:36].replace("\x00", "") if isinstance(raw, str) else "",
+                service.REJECTED,
+                errors={"kind": [_("Unknown kind of item.")]},
+            ).as_dict()
     db.session.commit()
+    metrics.count_sync(answer["status"] for answer in answers)
     return jsonify(results=answers)
+
+
+def kind_of(item: Any) -> str | None:
+    """An item's kind: ``evaluation`` when it names none (every batch before kinds existed),
+    None when it names one this server does not know."""
+    if not isinstance(item, dict) or "kind" not in item:
+        return EVALUATION
+    kind = item["kind"]
+    return kind if isinstance(kind, str) and kind in KINDS else None
+
+
+def service_now() -> datetime:
+    """The server's time of receipt (the visits' clock, as the evaluations' own)."""
+    return datetime.now(UTC)

@@ -10,7 +10,7 @@ from flask_babel import gettext as _
 from coso import scope
 from coso.extensions import db
 from coso.models import Evaluation, Unit, User
-from coso.models.units import SecretaryTerm
+from coso.models.units import SECRETARY_ROLE, SecretaryTerm
 from coso.search_keys import search_key
 
 #: At most this many units are listed under a unit on its page.
@@ -151,9 +151,11 @@ def evaluated(branch_ids: list[int]) -> set[int]:
 
 
 def current_term(unit: Unit) -> SecretaryTerm | None:
-    """The branch's open secretary term, if any."""
+    """The branch's open secretary term, if any (a deputy's term is not one)."""
     return db.session.scalar(
         sa.select(SecretaryTerm).where(
-            SecretaryTerm.branch_id == unit.id, SecretaryTerm.ended_on.is_(None)
+            SecretaryTerm.branch_id == unit.id,
+            SecretaryTerm.role == SECRETARY_ROLE,
+            SecretaryTerm.ended_on.is_(None),
         )
     )

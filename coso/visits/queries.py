@@ -11,23 +11,28 @@ from __future__ import annotations
 from collections import defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass, field
-from datetime import date, timedelta
-from typing import NamedTuple, Protocol
+from datetime import date, datetime, timedelta
+from typing import Any, NamedTuple, Protocol
 
 import sqlalchemy as sa
 
 from coso.extensions import db
 from coso.judging.queries import settings_for_path
+from coso.judging.scoring import Settings
 from coso.models import Unit, User, Visit
 from coso.visits.rules import (
     GOING_ROLES,
     GOING_SECRETARY,
+    LATE,
+    MISSING,
+    ON_TIME,
+    REPORT_DAYS,
     VisitDays,
     count_visit_days,
     expected_days,
     goes_out,
     is_behind,
-    report_missing,
+    report_state,
 )
 
 #: How far before 1 January a visit may start and still reach into the year.
@@ -41,6 +46,7 @@ class Span(NamedTuple):
     start_date: date
     end_date: date
     report: str | None
+    reported_at: datetime | None = None
 
 
 class VisitLike(Protocol):
@@ -48,6 +54,7 @@ class VisitLike(Protocol):
     start_date: date
     end_date: date
     report: str | None
+    reported_at: datetime | None
 
 
 @dataclass
@@ -60,8 +67,12 @@ class LedgerRow:
     today: date
     days: VisitDays = field(default_factory=VisitDays)
     missing_reports: int = 0
+    late_reports: int = 0  # reports that came after the due day (``Settings.report_days``)
+    on_time_reports: int = 0
     visits: int = 0
     planned: int = 0  # planned days of the year (coso.plans), filled by the ledger's page
+    #: review quality (coso.reviews.rules.quality), filled by the ledger's page
+    quality: dict[str, Any] = field(default_factory=dict)
 
     @property
     def expected(self) -> float:
@@ -124,34 +135,53 @@ def year_spans(user_ids: list[int], year: int) -> dict[int, list[Span]]:
     out: dict[int, list[Span]] = defaultdict(list)
     reported = sa.case((Visit.report.is_(None), sa.null()), else_=sa.literal("x"))
     for start in range(0, len(user_ids), 500):
-        for user_id, form, first, last, report in db.session.execute(
-            sa.select(Visit.user_id, Visit.form, Visit.start_date, Visit.end_date, reported).where(
-                _touching(user_ids[start : start + 500], year)
-            )
+        for user_id, form, first, last, report, reported_at in db.session.execute(
+            sa.select(
+                Visit.user_id,
+                Visit.form,
+                Visit.start_date,
+                Visit.end_date,
+                reported,
+                Visit.reported_at,
+            ).where(_touching(user_ids[start : start + 500], year))
         ):
-            out[user_id].append(Span(form, first, last, report))
+            out[user_id].append(Span(form, first, last, report, reported_at))
     return out
 
 
-def _target_for(user: User, cache: dict[str, int]) -> int:
+def _settings_for(user: User, cache: dict[str, Settings]) -> Settings:
     path = user.unit.path
     if path not in cache:
-        cache[path] = settings_for_path(path).visit_target
+        cache[path] = settings_for_path(path)
     return cache[path]
 
 
+def report_state_of(visit: VisitLike, today: date, due_days: int = REPORT_DAYS) -> str | None:
+    """:func:`coso.visits.rules.report_state` of a stored visit."""
+    reported_on = visit.reported_at.date() if visit.reported_at is not None else None
+    return report_state(visit.form, visit.report, reported_on, visit.end_date, today, due_days)
+
+
 def row_for(
-    user: User, visits: Iterable[VisitLike], year: int, today: date, target: int
+    user: User,
+    visits: Iterable[VisitLike],
+    year: int,
+    today: date,
+    target: int,
+    report_days: int = REPORT_DAYS,
 ) -> LedgerRow:
     """One cadre's ledger line from their visits touching ``year``."""
     visits = list(visits)
+    states = [report_state_of(v, today, report_days) for v in visits]
     return LedgerRow(
         user=user,
         year=year,
         target=target,
         today=today,
         days=count_visit_days(((v.form, v.start_date, v.end_date) for v in visits), year),
-        missing_reports=sum(report_missing(v.form, v.report, v.end_date, today) for v in visits),
+        missing_reports=states.count(MISSING),
+        late_reports=states.count(LATE),
+        on_time_reports=states.count(ON_TIME),
         visits=len(visits),
     )
 
@@ -160,11 +190,20 @@ def ledger(unit: Unit, year: int, today: date, behind_only: bool = False) -> lis
     """Every cadre under ``unit`` with their days in ``year``: those behind the pace first."""
     users = cadres_under(unit)
     visits = year_spans([user.id for user in users], year)
-    targets: dict[str, int] = {}
-    rows = [
-        row_for(user, visits.get(user.id, []), year, today, _target_for(user, targets))
-        for user in users
-    ]
+    cache: dict[str, Settings] = {}
+    rows = []
+    for user in users:
+        settings = _settings_for(user, cache)
+        rows.append(
+            row_for(
+                user,
+                visits.get(user.id, []),
+                year,
+                today,
+                settings.visit_target,
+                settings.report_days,
+            )
+        )
     if behind_only:
         rows = [row for row in rows if row.behind]
     rows.sort(key=lambda r: (not r.behind, r.days.total, r.user.display_name, r.user.id))
@@ -173,4 +212,9 @@ def ledger(unit: Unit, year: int, today: date, behind_only: bool = False) -> lis
 
 def target_for(user: User) -> int:
     """The yearly visit-day target that applies to ``user`` (a setting, 60 by default)."""
-    return _target_for(user, {})
+    return _settings_for(user, {}).visit_target
+
+
+def report_days_for(user: User) -> int:
+    """Days after a visit within which its report is due, as set for ``user``'s unit."""
+    return _settings_for(user, {}).report_days

@@ -31,8 +31,10 @@ from coso.fields import plain_errors
 from coso.models import Unit, User, Visit
 from coso.models.visits import VISIT_FORMS
 from coso.plans import queries as plan_queries
+from coso.reviews import queries as review_queries
+from coso.reviews import service as review_service
 from coso.visits import queries, service
-from coso.visits.rules import report_missing
+from coso.visits.rules import report_due, report_missing
 from coso.visits.schema import LOGGED_FORMS, ReportSchema, VisitSchema
 from coso.web import (
     int_arg,
@@ -87,7 +89,9 @@ def mine() -> ResponseReturnValue:
     errors: Errors = {}
     year = _year(errors, today)
     visits = queries.year_visits([user.id], year).get(user.id, [])
-    row = queries.row_for(user, visits, year, today, queries.target_for(user))
+    row = queries.row_for(
+        user, visits, year, today, queries.target_for(user), queries.report_days_for(user)
+    )
     newest = sorted(visits, key=lambda v: (v.start_date, v.id), reverse=True)
     result = page_of(newest, page_arg(), PAGE_SIZE)
     context = {
@@ -100,8 +104,11 @@ def mine() -> ResponseReturnValue:
         "today": today,
         "errors": errors,
         "forms": VISIT_FORMS,
-        "report_missing": report_missing,
+        "report_state_of": queries.report_state_of,
+        "report_due": report_due,
+        "report_days": queries.report_days_for(user),
         "units": _unit_names({v.unit_id for v in result.rows}),
+        "reviews": review_queries.latest_of([v.id for v in result.rows]),
     }
     return render_page("visits/mine.html", "visits/_mine.html", 422 if errors else 200, **context)
 
@@ -171,8 +178,23 @@ def _render_form(
         "forms": LOGGED_FORMS,
         "today": today,
         "max_days": 31,
+        "report_days": queries.report_days_for(user_now()),
     }
     return render_page("visits/new.html", "visits/_form.html", status, **context)
+
+
+@bp.get("/drafts")
+@login_required
+def drafts() -> ResponseReturnValue:
+    """The visits kept on this phone and their report drafts (issue 18, item 5).
+
+    The list lives in IndexedDB and is drawn by static/js/visit-offline.js, so the page
+    works with no signal; the server only sends the frame and the words.
+    """
+    scope.require_goes_out(current_user)
+    return render_template(
+        "visits/drafts.html", report_days=queries.report_days_for(user_now()), today=clock.today()
+    )
 
 
 @bp.route("/<int:visit_id>/report", methods=["GET", "POST"])
@@ -195,16 +217,20 @@ def report(visit_id: int) -> ResponseReturnValue:
             errors = plain_errors(exc.messages)
         else:
             service.write_report(visit, data["report"])
+            review_service.amended(visit, user_now())
             db.session.commit()
             flash(_("The report was saved."), "info")
             return redirect(url_for("visits.mine"), code=303)
+    due_days = queries.report_days_for(visit.user)
     page = render_template(
         "visits/report.html",
         visit=visit,
         text=text,
         errors=errors,
         today=today,
-        missing=report_missing(visit.form, visit.report, visit.end_date, today),
+        missing=report_missing(visit.form, visit.report, visit.end_date, today, due_days),
+        review=review_queries.latest_of([visit.id]).get(visit.id),
+        due=report_due(visit.end_date, due_days),
     )
     return page, 422 if errors else 200
 
@@ -220,8 +246,10 @@ def _ledger_context() -> tuple[dict[str, Any], Errors]:
     behind_only = request.args.get("behind", "") in ("1", "on", "true")
     rows = queries.ledger(unit, year, today, behind_only=behind_only)
     planned = plan_queries.planned_days([row.user.id for row in rows], year)
+    quality = review_queries.quality_by_user([row.user.id for row in rows], year)
     for row in rows:
         row.planned = planned.get(row.user.id, 0)
+        row.quality = quality[row.user.id]
     context = {
         "unit": unit,
         "year": year,
@@ -261,6 +289,10 @@ def _ledger_columns(year: int, today: date) -> list[exports.Column]:
         exports.Column(_l("Expected by now"), lambda r: r.expected, "number"),
         exports.Column(_l("Behind the pace"), lambda r: r.behind),
         exports.Column(_l("Reports missing"), lambda r: r.missing_reports, "int"),
+        exports.Column(_l("Reports late"), lambda r: r.late_reports, "int"),
+        exports.Column(_l("Reports reviewed"), lambda r: r.quality["reviewed"], "int"),
+        exports.Column(_l("Reports approved"), lambda r: r.quality["approved"], "int"),
+        exports.Column(_l("Mean review score (%)"), lambda r: r.quality["mean"], "number"),
         exports.Column(_l("Year"), lambda r: year, "int"),
         exports.Column(_l("As of"), lambda r: today, "date"),
     ]

@@ -225,8 +225,10 @@
     try {
       if (navigator.storage && navigator.storage.persist) await navigator.storage.persist();
       const stored = await refreshPack(true);
-      await precachePages();
+      const pagesKept = await precachePages();
       describePack(stored);
+      // The pack alone does not open a checklist offline: say so when the pages were not kept.
+      if (!pagesKept && out) out.textContent += " " + t("pagesNotKept");
     } catch (e) {
       if (out) out.textContent = t("prepareFailed");
     } finally {

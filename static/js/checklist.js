@@ -68,6 +68,7 @@
     new FormData(form).forEach((value, key) => {
       if (key === "csrf_token") return;
       if (key === "topics") (data.topics = data.topics || []).push(value);
+      else if (key === "seen_done") (data.seen_done = data.seen_done || []).push(value);
       else data[key] = value;
     });
     return data;
@@ -78,7 +79,9 @@
       if (!el.name || el.name === "csrf_token") return;
       if (el.type === "radio") el.checked = data[el.name] === el.value;
       else if (el.type === "checkbox") {
-        el.checked = el.name === "topics" ? (data.topics || []).indexOf(el.value) >= 0 : !!data[el.name];
+        if (el.name === "topics") el.checked = (data.topics || []).indexOf(el.value) >= 0;
+        else if (el.name === "seen_done") el.checked = (data.seen_done || []).indexOf(el.value) >= 0;
+        else el.checked = !!data[el.name];
       } else if (el.name in data) el.value = data[el.name];
     });
     update();
@@ -87,6 +90,15 @@
   const intOrText = (v) => (v === undefined || v === "" ? null : /^-?\d+$/.test(v.trim()) ? parseInt(v, 10) : v);
 
   function payload(data) {
+    const item = basePayload(data);
+    // Optional (issue 18, item 4): sent only when an action was ticked, so an evaluation without
+    // one goes out exactly as before.
+    const seen = (data.seen_done || []).map((v) => parseInt(v, 10)).filter((n) => n > 0);
+    if (seen.length) item.seen_done = seen;
+    return item;
+  }
+
+  function basePayload(data) {
     const answers = [];
     form.querySelectorAll("fieldset.item[id^=item-]").forEach((fs) => {
       const code = fs.id.slice(5);
@@ -330,7 +342,7 @@
       members_present: p.members_present == null ? "" : String(p.members_present),
       topics: p.topics_covered || [], notes: p.notes || "", good_practice: p.good_practice || "",
       recommend_practice: p.recommend_practice ? "1" : "", supersedes: p.supersedes || "",
-      started_at: p.started_at || "",
+      started_at: p.started_at || "", seen_done: (p.seen_done || []).map(String),
     };
     (p.answers || []).forEach((a) => { data["answer-" + a.item] = a.value; if (a.note) data["note-" + a.item] = a.note; });
     return data;
@@ -372,6 +384,133 @@
     if (String(tpl.id) !== form.dataset.templateId) renderItems(tpl);
     showLast(branch.last_evaluation);
     renderTopics(pack, branch);
+    renderBrief(pack, branch);
+  }
+
+  // ---- the brief before leaving (issue 18, item 4), from the field pack ----
+  /** Fill the page's brief (evaluations/_brief.html, rendered empty with its labels) and mark
+   * last time's failed items, as the server does online. A page cached before the brief
+   * existed has no #brief: nothing to do. */
+  function renderBrief(pack, branch) {
+    const box = document.getElementById("brief");
+    if (!box) return;
+    const brief = branch.brief || {};
+    const show = (id, on) => { const el = document.getElementById(id); if (el) el.hidden = !on; return el; };
+    const text = (id, value) => { const el = document.getElementById(id); if (el) el.textContent = value; return el; };
+    let any = false;
+    // What the cadre's own plan asks to look at.
+    const plans = brief.plans || [];
+    const planTpl = (pack.templates || []).find((x) => x.id === branch.template_id);
+    const planItemText = (code) => {
+      const item = planTpl && planTpl.items.find((i) => i.code === code);
+      return item ? (vi() ? item.text_vi : item.text_en) || item.text : "";
+    };
+    const planList = document.getElementById("brief-plan-list");
+    planList.textContent = "";
+    plans.forEach((p) => {
+      const li = document.createElement("li");
+      const strong = document.createElement("strong"); strong.textContent = p.form_label;
+      li.appendChild(strong);
+      li.appendChild(document.createTextNode(" · " + fmtDay(p.start) + (p.end !== p.start ? "–" + fmtDay(p.end) : "")));
+      if (p.focus) {
+        li.appendChild(document.createElement("br"));
+        const span = document.createElement("span"); span.className = "brief-text"; span.textContent = p.focus;
+        li.appendChild(span);
+      }
+      if (p.items && p.items.length) {  // the checklist items the plan asks to look at
+        li.appendChild(document.createElement("br"));
+        const items = document.createElement("span"); items.className = "brief-items";
+        p.items.forEach((code, i) => {
+          const c = document.createElement("span"); c.className = "code"; c.textContent = code;
+          items.appendChild(c);
+          items.appendChild(document.createTextNode(" " + planItemText(code) + (i < p.items.length - 1 ? "; " : "")));
+        });
+        li.appendChild(items);
+      }
+      planList.appendChild(li);
+    });
+    any = show("brief-plans", plans.length) && plans.length ? true : any;
+    // The month's guidance that applies to this branch, with its material and link.
+    const period = (form.elements.meeting_date.value || "").slice(0, 7) || pack.period;
+    const g = (pack.guidance || []).find((x) => x.id === branch.guidance_id && x.period === period) ||
+      (pack.guidance || []).find((x) => x.id === branch.guidance_id);
+    if (g) {
+      text("brief-guidance-title", g.title);
+      show("brief-material", !!g.material); text("brief-material", g.material || "");
+      show("brief-link-line", !!g.link);
+      if (g.link && /^https?:\/\//i.test(g.link)) document.getElementById("brief-link").href = g.link;
+      any = true;
+    }
+    show("brief-guidance", !!g);
+    // The secretary: name, since when, Party member or not.
+    const sec = brief.secretary;
+    const secBox = show("brief-secretary", !!sec);
+    if (sec) {
+      const parts = [sec.name || "—"];
+      if (sec.since) parts.push(secBox.dataset.since.replace("%(date)s", fmtDay(sec.since)));
+      if (sec.party === true) parts.push(secBox.dataset.party);
+      else if (sec.party === false) parts.push(secBox.dataset.notParty);
+      text("brief-secretary-text", parts.join(" · "));
+      any = true;
+    }
+    // The declared meeting.
+    show("brief-meeting", !!branch.next_meeting);
+    if (branch.next_meeting) { text("brief-meeting-text", window.CosoFormat.meeting(branch.next_meeting)); any = true; }
+    // Last time's failed items and the cadre's comments.
+    const failed = brief.failed || [];
+    const tpl = (pack.templates || []).find((x) => x.id === branch.template_id);
+    const itemText = (code) => {
+      const item = tpl && tpl.items.find((i) => i.code === code);
+      return item ? (vi() ? item.text_vi : item.text_en) || item.text : "";
+    };
+    const failedList = document.getElementById("brief-failed");
+    failedList.textContent = "";
+    failed.forEach((code) => {
+      const li = document.createElement("li");
+      const span = document.createElement("span"); span.className = "code"; span.textContent = code;
+      li.appendChild(span); li.appendChild(document.createTextNode(" " + itemText(code)));
+      failedList.appendChild(li);
+    });
+    const label = document.getElementById("brief-notes-label");
+    show("brief-notes", !!brief.notes);
+    text("brief-notes", brief.notes ? (label ? label.textContent.trim() + ": " : "") + brief.notes : "");
+    if (show("brief-last", failed.length || brief.notes) && (failed.length || brief.notes)) any = true;
+    markFailed(failed, box.dataset.failedLabel);
+    // The open actions, each with its "seen done" box.
+    const actions = brief.actions || [];
+    const list = document.getElementById("brief-action-list");
+    const proto = document.getElementById("brief-action-proto");
+    list.textContent = "";
+    actions.forEach((a) => {
+      const li = proto.content.firstElementChild.cloneNode(true);
+      li.dataset.actionId = String(a.id);
+      const box2 = li.querySelector("input"); box2.value = String(a.id);
+      li.querySelector(".brief-action-text").textContent = (a.item ? a.item + " · " : "") + a.text;
+      const meta = li.querySelector(".brief-action-meta");
+      meta.textContent = a.owner + " · " + meta.dataset.due + ": " + fmtDay(a.due);
+      li.querySelector(".fb-late").hidden = !a.overdue;
+      li.querySelector(".brief-seen").hidden = !a.seen;
+      list.appendChild(li);
+    });
+    if (show("brief-actions", actions.length) && actions.length) any = true;
+    const un = document.getElementById("brief-unanswered");
+    un.hidden = !brief.unanswered;
+    un.textContent = brief.unanswered ? un.dataset.text.replace("%(n)s", brief.unanswered) : "";
+    if (brief.unanswered) any = true;
+    box.hidden = !any;
+  }
+
+  /** Mark the items the branch failed at its last evaluation (the server's markup online). */
+  function markFailed(codes, label) {
+    codes.forEach((code) => {
+      const fs = document.getElementById("item-" + code);
+      if (!fs || fs.classList.contains("failed-last")) return;
+      fs.classList.add("failed-last");
+      const head = fs.querySelector("legend") || fs.querySelector("p");
+      if (!head) return;
+      const tag = document.createElement("span"); tag.className = "tag last-failed"; tag.textContent = label;
+      head.appendChild(document.createTextNode(" ")); head.appendChild(tag);
+    });
   }
 
   function note(text, cls) {
@@ -572,6 +711,42 @@
     if (queued.errors) showErrors(queued.errors);
   }
 
+  /** Offline, "correct the earlier one" (issue 16, item 3): the server would fill the form from
+   * the stored evaluation; without signal the phone fills it from what it sent (the "sent" list
+   * keeps each payload) and marks the new one as superseding it, as the server's form does. */
+  async function loadCorrection(uuid) {
+    const id = parseInt(form.dataset.branchId, 10);
+    const sent = await O.get("sent", uuid);
+    const stored = await O.get("meta", "fieldpack");
+    const branch = stored && stored.value.branches.find((b) => b.id === id);
+    const known = ((branch && branch.recent_evaluations) || []).find((e) => e.uuid === uuid);
+    const earlier = sent && sent.branch_id === id && sent.payload ? sent.payload : null;
+    const day = earlier ? earlier.meeting_date : (sent && sent.branch_id === id && sent.meeting_date) || (known && known.meeting_date);
+    if (!day) return; // not an evaluation of this branch this phone knows of: a new one
+    let field = form.elements.supersedes;
+    if (!field) {
+      field = document.createElement("input");
+      field.type = "hidden"; field.name = "supersedes";
+      form.insertBefore(field, form.firstChild);
+    }
+    field.value = uuid;
+    form.elements.meeting_date.value = day;
+    await topicsFromPack(); // the topics of that meeting's month
+    if (earlier) {
+      const data = dataFromPayload(earlier);
+      delete data.template_id; // the branch's checklist as the pack has it now
+      Object.assign(data, { uuid: form.elements.uuid.value, supersedes: uuid, started_at: new Date().toISOString() });
+      fill(data);
+      touched = true;
+      update();
+    }
+    const head = document.getElementById("branch-meta");
+    const msg = note(t("correcting").replace("%(date)s", fmtDay(day)), "flash");
+    msg.id = "correcting"; msg.setAttribute("role", "status");
+    head.insertAdjacentElement("afterend", msg);
+    if (!earlier) msg.insertAdjacentElement("afterend", note(t("correctNotHere"), "flash flash-warn"));
+  }
+
   async function init() {
     form = document.getElementById("checklist");
     if (!form) return;
@@ -588,7 +763,10 @@
     if (!form.elements.uuid.value) form.elements.uuid.value = O.newUuid();
     const params = new URLSearchParams(location.search);
     if (params.get("outbox")) await loadFromOutbox(params.get("outbox"));
-    else await offerDraft();
+    else {
+      if (params.get("correct") && form.dataset.generic && !form.hidden) await loadCorrection(params.get("correct"));
+      await offerDraft();
+    }
     // Offline, the topics for another month come from the pack instead of the server.
     form.elements.meeting_date.addEventListener("change", async () => {
       await checkDuplicates();

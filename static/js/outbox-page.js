@@ -22,6 +22,13 @@
     return b;
   }
 
+  // Visits and their reports (issue 18, item 5) say what they are: "Visit · unit", "Report v2 · unit".
+  const words = (document.getElementById("outbox-list") || { dataset: {} }).dataset;
+  function label(item) {
+    const what = item.payload.kind === "visit" ? words.visit : (words.report || "").replace("%(n)s", item.payload.version);
+    return what + " · " + (item.unit_name || ("#" + (item.payload.unit_id || "")));
+  }
+
   const render = O.serial(draw);
 
   async function draw() {
@@ -36,8 +43,12 @@
       const li = document.createElement("li");
       li.className = "outbox-item state-" + item.state;
       li.dataset.uuid = item.uuid;
-      const name = document.createElement("strong"); name.textContent = item.branch_name || ("#" + item.branch_id);
-      const meta = document.createElement("span"); meta.className = "muted"; meta.textContent = window.CosoFormat.date(item.payload.meeting_date);
+      const kind = item.payload.kind || "evaluation";
+      li.dataset.kind = kind;
+      const name = document.createElement("strong");
+      name.textContent = kind === "evaluation" ? (item.branch_name || ("#" + item.branch_id)) : label(item);
+      const meta = document.createElement("span"); meta.className = "muted";
+      meta.textContent = window.CosoFormat.date(kind === "evaluation" ? item.payload.meeting_date : item.start_date);
       const state = document.createElement("span");
       state.className = "state " + (item.state === "attention" ? "state-flagged" : "state-overdue");
       state.textContent = item.state === "attention" ? t("attention") : item.state === "sending" ? t("stateSending") : t("waiting");
@@ -61,8 +72,15 @@
     }
     sent.forEach((s) => {
       const li = document.createElement("li");
-      const a = document.createElement("a"); a.href = "/evaluations/" + s.id; a.textContent = s.branch_name || ("#" + s.branch_id);
-      const meta = document.createElement("span"); meta.className = "muted"; meta.textContent = window.CosoFormat.date(s.meeting_date);
+      const a = document.createElement("a");
+      if (s.kind === "visit" || s.kind === "visit_report") {
+        a.href = "/visits/" + s.id + "/report";
+        a.textContent = label({ payload: { kind: s.kind, version: s.version }, unit_name: s.unit_name });
+      } else {
+        a.href = "/evaluations/" + s.id; a.textContent = s.branch_name || ("#" + s.branch_id);
+      }
+      const meta = document.createElement("span"); meta.className = "muted";
+      meta.textContent = window.CosoFormat.date(s.kind ? s.start_date : s.meeting_date);
       const state = document.createElement("span"); state.className = "state state-ok"; state.textContent = t("stateSent");
       li.append(a, meta, state);
       sentList.appendChild(li);
@@ -74,7 +92,11 @@
     if (b) {
       const item = await O.get("outbox", b.dataset.uuid);
       if (!item) return render();
-      if (b.dataset.action === "fix") {
+      if (b.dataset.action === "fix" && item.payload.kind === "visit") {
+        location.href = "/visits/new?outbox=" + encodeURIComponent(item.uuid);
+      } else if (b.dataset.action === "fix" && item.payload.kind === "visit_report") {
+        location.href = "/visits/drafts?visit=" + encodeURIComponent(item.payload.visit_uuid);
+      } else if (b.dataset.action === "fix") {
         location.href = "/evaluate/" + item.branch_id + "?outbox=" + encodeURIComponent(item.uuid);
       } else if (b.dataset.action === "discard" && window.confirm(t("confirmDiscard"))) {
         await O.remove(item.uuid);

@@ -183,18 +183,48 @@
     for (const item of batch) {
       const r = byUuid[item.uuid];
       if (!r) continue;
+      const kind = item.payload.kind || "evaluation";
       if (r.status === "created" || r.status === "duplicate") {
-        await put("sent", {
-          uuid: item.uuid, id: r.id, branch_id: item.branch_id, branch_name: item.branch_name,
-          meeting_date: item.payload.meeting_date, outcome: r.outcome, sent_at: Date.now(),
-          user_id: item.user_id, supersedes: item.payload.supersedes || null, // the duplicate check
-        });
+        if (kind === "evaluation") {
+          await put("sent", {
+            uuid: item.uuid, id: r.id, branch_id: item.branch_id, branch_name: item.branch_name,
+            meeting_date: item.payload.meeting_date, outcome: r.outcome, sent_at: Date.now(),
+            user_id: item.user_id, supersedes: item.payload.supersedes || null, // the duplicate check
+            payload: item.payload, // so it can be corrected from this phone without signal
+          });
+        } else { // a visit or a version of its report (issue 18, item 5)
+          await put("sent", {
+            uuid: item.uuid, id: r.id, kind: kind, unit_name: item.unit_name, sent_at: Date.now(),
+            start_date: item.start_date, version: item.payload.version || null, user_id: item.user_id,
+          });
+          await markVisitSent(item);
+        }
+        // A report's later version saved while this one was on its way keeps its place.
+        const fresh = await get("outbox", item.uuid);
+        if (fresh && kind === "visit_report" && fresh.payload.version !== item.payload.version) continue;
         await del("outbox", item.uuid); // only now, after the server confirmed it
       } else {
+        const fresh = await get("outbox", item.uuid);
+        if (fresh && kind === "visit_report" && fresh.payload.version !== item.payload.version) continue;
+        // A report that reached the server before its visit (the visit still on this phone):
+        // it waits for the visit rather than asking the cadre to fix anything.
+        const visit = kind === "visit_report" && r.errors && r.errors.visit_uuid ?
+          await get("outbox", item.payload.visit_uuid) : null;
+        if (visit && visit.state !== "attention") { await backoff([item]); continue; }
         await setStates([item], "attention", () => ({ status: r.status, errors: r.errors }));
       }
     }
     await trimSent();
+  }
+
+  // The visit's record on this phone (visit-offline.js) learns what the server confirmed.
+  async function markVisitSent(item) {
+    const key = "visit:" + (item.payload.kind === "visit" ? item.uuid : item.payload.visit_uuid);
+    const record = await get("drafts", key);
+    if (!record) return;
+    if (item.payload.kind === "visit") record.sent = true;
+    else record.report_sent = Math.max(record.report_sent || 0, item.payload.version);
+    await put("drafts", record);
   }
 
   async function trimSent() {
@@ -209,9 +239,19 @@
   async function run(options) {
     const force = !!(options && options.force);
     const now = Date.now();
-    let items = (await all("outbox")).filter((i) =>
+    const queued = await all("outbox");
+    let items = queued.filter((i) =>
       (i.state === "waiting" && ((i.next_attempt_at || 0) <= now || (force && !i.held_by_server))) ||
       (i.state === "sending" && now - (i.updated_at || 0) > STALE_SENDING));
+    // A report goes with its visit when the visit is still waiting here (each backs off on
+    // its own, so the report could otherwise reach the server first and be refused). The
+    // sync is idempotent: a visit sent twice is a duplicate, never a second visit.
+    const visits = new Map(queued.filter((i) => i.payload && i.payload.kind === "visit" &&
+      i.state !== "attention").map((i) => [i.uuid, i]));
+    items.slice().forEach((i) => {
+      const visit = i.payload && i.payload.kind === "visit_report" && visits.get(i.payload.visit_uuid);
+      if (visit && items.indexOf(visit) < 0) items.push(visit);
+    });
     if (!items.length) return { sent: 0, left: 0 };
     let me;
     try {

@@ -87,6 +87,13 @@ async function tellOfflineCopy(clientId) {
   }
 }
 
+async function inPack(id) {
+  try {
+    const stored = await CosoOutbox.get("meta", "fieldpack");
+    return !!(stored && stored.value && stored.value.branches.some((b) => b.id === id));
+  } catch (e) { return false; }
+}
+
 async function navigate(request, event) {
   const url = new URL(request.url);
   const key = url.pathname + url.search;
@@ -101,9 +108,17 @@ async function navigate(request, event) {
   } catch (e) {
     if (event) event.waitUntil(tellOfflineCopy(event.resultingClientId));
     const cache = await caches.open(PAGES);
+    // A branch's checklist: the generic page, drawn from the field pack, whenever the pack
+    // holds the branch. A copy of the page kept from an earlier visit is a snapshot of then
+    // (its warnings, its last result) and cannot take a "?correct=" the server never saw.
+    const branch = /^\/evaluate\/(\d+)$/.exec(url.pathname);
+    if (branch && (await inPack(parseInt(branch[1], 10)))) {
+      const shell = await cache.match("/evaluate/form");
+      if (shell) return shell;
+    }
     const hit = (await cache.match(key)) || (await cache.match(url.pathname));
     if (hit) return hit;
-    if (/^\/evaluate\/\d+$/.test(url.pathname)) {
+    if (branch) {
       const shell = await cache.match("/evaluate/form");
       if (shell) return shell;
     }

@@ -74,6 +74,11 @@ def prepare(page) -> None:  # type: ignore[no-untyped-def]
     ready = page.locator("#field-ready").inner_text()
     assert re.search(r"\d{2}/\d{2}/\d{4} \d{2}:\d{2}", ready), ready
     assert not re.search(r"\d{4}-\d{2}", ready), ready
+    # The text says the pack is in; the checklist page a branch opens offline must be in the
+    # worker's cache too (the home page's own pack refresh can write "ready" a moment earlier).
+    page.wait_for_function(
+        "caches.open('coso-pages').then((c) => c.match('/evaluate/form')).then(Boolean)"
+    )
 
 
 def assert_worker_offline(context) -> None:  # type: ignore[no-untyped-def]
@@ -197,11 +202,7 @@ def test_server_errors_back_off_then_sync(context, live_server: LiveServer) -> N
 
 def test_invalid_item_needs_attention_and_can_be_fixed(context, live_server: LiveServer) -> None:  # type: ignore[no-untyped-def]
     page = context.new_page()
-    login(page, "cadre")
-    page.goto("/")
-    page.wait_for_function("navigator.serviceWorker.controller !== null")
-    page.click("#prepare-field")
-    page.wait_for_function("/v\\d/.test(document.getElementById('field-ready').textContent)")
+    prepare(page)
     first, second, third = branch_ids(live_server, 3)
     context.set_offline(True)
     assert_worker_offline(context)
@@ -233,11 +234,7 @@ def test_invalid_item_needs_attention_and_can_be_fixed(context, live_server: Liv
 
 def test_session_expires_while_offline(context, live_server: LiveServer) -> None:  # type: ignore[no-untyped-def]
     page = context.new_page()
-    login(page, "cadre")
-    page.goto("/")
-    page.wait_for_function("navigator.serviceWorker.controller !== null")
-    page.click("#prepare-field")
-    page.wait_for_function("/v\\d/.test(document.getElementById('field-ready').textContent)")
+    prepare(page)
     context.set_offline(True)
     assert_worker_offline(context)
     page.goto(f"/evaluate/{branch_ids(live_server, 1)[0]}")

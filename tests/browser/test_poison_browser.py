@@ -10,24 +10,21 @@ from __future__ import annotations
 
 import json
 
-from tests.browser.conftest import LiveServer, login
+from tests.browser.conftest import LiveServer
 from tests.browser.test_offline_browser import (
     assert_worker_offline,
     badge,
     branch_ids,
     fill,
     outbox_count,
+    prepare,
     stored,
 )
 
 
 def test_a_poison_item_is_isolated_and_the_rest_drain(context, live_server: LiveServer) -> None:  # type: ignore[no-untyped-def]
     page = context.new_page()
-    login(page, "cadre")
-    page.goto("/")
-    page.wait_for_function("navigator.serviceWorker.controller !== null")
-    page.click("#prepare-field")
-    page.wait_for_function("/v\\d/.test(document.getElementById('field-ready').textContent)")
+    prepare(page)
     branches = branch_ids(live_server, 4)
     context.set_offline(True)
     assert_worker_offline(context)
@@ -89,11 +86,7 @@ def test_a_server_that_fails_everything_is_not_blamed_on_one_item(
 ) -> None:  # type: ignore[no-untyped-def]
     """Every batch fails: nothing goes through, so no item is called poison; they all wait."""
     page = context.new_page()
-    login(page, "cadre")
-    page.goto("/")
-    page.wait_for_function("navigator.serviceWorker.controller !== null")
-    page.click("#prepare-field")
-    page.wait_for_function("/v\\d/.test(document.getElementById('field-ready').textContent)")
+    prepare(page)
     context.set_offline(True)
     assert_worker_offline(context)
     uuids = []

@@ -324,3 +324,125 @@ def test_offline_the_branch_gets_its_own_checklist_last_result_and_warnings(
     finally:
         helper.close()
         ctx.close()
+
+
+def test_offline_the_cadre_corrects_an_evaluation_sent_from_this_phone(
+    browser, live_server: LiveServer
+) -> None:  # type: ignore[no-untyped-def]
+    """Without signal, "correct the earlier one" brings the form back filled from what the
+    phone sent, marked as a correction; once online the server stores it as one."""
+    _, _, path = _cadre_unit(live_server)
+    branch = live_server.sql(
+        "SELECT id FROM unit WHERE kind = 'branch' AND active"
+        f" AND path LIKE '{path}%' ORDER BY id DESC"
+    )[1][0]
+    day = _free_day(live_server, branch, start=4)
+    ctx = browser.new_context(viewport=PHONE, base_url=live_server.url, locale="vi-VN")
+    ctx.set_default_timeout(20_000)
+    try:
+        page = ctx.new_page()
+        prepare(page)
+        # Sent online from this phone, with one item failed and a note on it.
+        page.goto(f"/evaluate/{branch}")
+        _fill(page, day)
+        page.click("#item-P2 label.v-fail")
+        page.locator("#item-P2 details").evaluate("d => d.open = true")
+        page.fill("#note-P2", "Thiếu biên bản tháng trước")
+        first = page.input_value("input[name=uuid]")
+        page.click("#checklist button[type=submit]")
+        page.wait_for_url("**/evaluations/*")
+
+        ctx.set_offline(True)
+        assert_worker_offline(ctx)
+        page.goto(f"/evaluate/{branch}")
+        page.wait_for_selector("#checklist:not([hidden])")
+        assert page.get_attribute("#checklist", "data-generic") == "1"
+        page.fill("#meeting_date", day)
+        link = page.locator("#duplicate-warning a.correct-earlier")
+        link.wait_for()
+        assert f"correct={first}" in (link.get_attribute("href") or "")
+        link.click()
+        page.wait_for_url("**correct=*")
+        page.locator("#correcting").wait_for()
+        assert "Bạn đang sửa phiếu đánh giá" in page.inner_text("#correcting")
+        assert page.locator(".flash-warn", has_text="không có trên điện thoại").count() == 0
+        # Filled as it was sent: the correction starts from the earlier answers.
+        assert page.input_value("input[name=supersedes]") == first
+        assert page.input_value("#meeting_date") == day
+        assert page.input_value("#members_present") == "16"
+        assert page.is_checked("#item-P2 input[value=fail]")
+        assert page.is_checked("#item-P1 input[value=pass]")
+        assert page.input_value("#note-P2") == "Thiếu biên bản tháng trước"
+        corrected = page.input_value("input[name=uuid]")
+        assert corrected and corrected != first
+        # The one being corrected is not a duplicate of itself.
+        assert page.locator("#duplicate-warning a.correct-earlier").count() == 0
+        page.click("#item-P2 label.v-pass")
+        page.click("#checklist button[type=submit]")
+        page.wait_for_selector("#saved-panel:not([hidden])")
+
+        ctx.set_offline(False)
+        page.goto("/outbox")
+        drained = "document.getElementById('outbox-count').textContent === '0'"
+        for _ in range(4):
+            if page.locator("#outbox-count").inner_text() == "0":
+                break
+            page.click("#send-now")
+            with contextlib.suppress(PlaywrightTimeout):
+                page.wait_for_function(drained, timeout=20_000)
+                break
+        page.wait_for_function(drained, timeout=5_000)
+        rows = live_server.sql(
+            "SELECT n.uuid, o.uuid FROM evaluation n JOIN evaluation o ON n.supersedes_id = o.id"
+            f" WHERE n.branch_id = {branch} AND n.meeting_date = '{day}'"
+        )
+        assert [(str(a), str(b)) for a, b in rows] == [(corrected, first)]
+        answers = live_server.sql(
+            "SELECT a.value FROM evaluation_answer a JOIN evaluation e ON a.evaluation_id = e.id"
+            f" WHERE e.uuid = '{corrected}' AND a.item_code = 'P2'"
+        )
+        assert answers == [("pass",)]
+    finally:
+        ctx.close()
+
+
+def test_offline_a_correction_not_sent_from_this_phone_is_filled_again(
+    browser, live_server: LiveServer
+) -> None:  # type: ignore[no-untyped-def]
+    """The field pack knows the cadre's own evaluation sent from elsewhere, but not its
+    answers: the correction opens, says so, and starts blank."""
+    _, _, path = _cadre_unit(live_server)
+    branch = live_server.sql(
+        "SELECT id FROM unit WHERE kind = 'branch' AND active"
+        f" AND path LIKE '{path}%' ORDER BY id DESC"
+    )[2][0]
+    day = _free_day(live_server, branch, start=5)
+    template = live_server.sql(
+        "SELECT id FROM checklist_template WHERE status = 'published' ORDER BY id LIMIT 1"
+    )[0][0]
+    codes = [
+        r[0]
+        for r in live_server.sql(
+            f"SELECT code FROM checklist_item WHERE template_id = {template} AND kind = 'choice'"
+        )
+    ]
+    helper = browser.new_context(viewport=PHONE, base_url=live_server.url, locale="vi-VN")
+    ctx = browser.new_context(viewport=PHONE, base_url=live_server.url, locale="vi-VN")
+    ctx.set_default_timeout(20_000)
+    try:
+        login(helper.new_page(), "cadre")
+        item = _item(branch, template, codes, day)
+        _send(helper, item)  # from another device
+        page = ctx.new_page()
+        prepare(page)  # the pack now holds it among the branch's recent evaluations
+        ctx.set_offline(True)
+        assert_worker_offline(ctx)
+        page.goto(f"/evaluate/{branch}?correct={item['uuid']}")
+        page.locator("#correcting").wait_for()
+        assert "không có trên điện thoại" in page.inner_text("header.branch-head")
+        assert page.input_value("input[name=supersedes]") == item["uuid"]
+        assert page.input_value("#meeting_date") == day
+        assert not page.is_checked("#item-P1 input[value=pass]")
+    finally:
+        helper.close()
+        ctx.close()

@@ -21,13 +21,23 @@ from tests.browser.test_security_browser import WATCH
 
 #: Every role's main pages, walked with swaps.
 WALK = {
-    "cadre": ["/", "/evaluate", "/evaluate/{branch}", "/evaluate/form", "/outbox", "/visits"],
-    "secretary": ["/", "/feedback", "/feedback/actions"],
+    "cadre": [
+        "/",
+        "/evaluate",
+        "/evaluate/{branch}",
+        "/evaluate/form",
+        "/outbox",
+        "/visits",
+        "/practices",
+    ],
+    "secretary": ["/", "/feedback", "/feedback/actions", "/practices"],
     "province": [
         "/",
         "/dashboard",
         "/dashboard/where",
         "/dashboard/practices",
+        "/secretaries",
+        "/secretaries/branch/{branch}",
         "/visits/ledger",
     ],
     "admin": ["/admin/", "/admin/users", "/admin/units", "/admin/templates", "/admin/audit"],

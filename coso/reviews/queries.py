@@ -1,0 +1,139 @@
+"""Reads: a visit's review history, the reviewer's queue, a cadre's reviews and quality."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass
+from datetime import date
+from typing import Any
+
+import sqlalchemy as sa
+
+from coso.extensions import db
+from coso.judging.queries import path_ids
+from coso.models import ReviewRubric, Unit, User, Visit, VisitReview
+from coso.models.units import subtree_of
+from coso.reviews import rules
+
+
+@dataclass
+class Item:
+    """A visit in the queue with its current state."""
+
+    visit: Visit
+    state: str
+    latest: VisitReview | None
+
+
+def history(visit: Visit) -> list[VisitReview]:
+    """Every review row of ``visit``, oldest first."""
+    return list(
+        db.session.scalars(
+            sa.select(VisitReview).where(VisitReview.visit_id == visit.id).order_by(VisitReview.id)
+        )
+    )
+
+
+def state_of(visit: Visit) -> str:
+    return rules.current_state([r.state for r in history(visit)])
+
+
+def rubric_for(unit: Unit) -> tuple[dict[str, Any], ...]:
+    """The rubric of the deepest unit above (or at) ``unit`` that has one, else the default."""
+    ids = path_ids(unit.path)
+    rows = {
+        r.unit_id: r
+        for r in db.session.scalars(sa.select(ReviewRubric).where(ReviewRubric.unit_id.in_(ids)))
+    }
+    for uid in reversed(ids):
+        if uid in rows:
+            return rules.rubric_of(rows[uid].criteria)
+    return rules.DEFAULT_RUBRIC
+
+
+def share_of(review: VisitReview) -> float | None:
+    """The review's rubric score as a share of its maximum (``None``: no scores)."""
+    scores = review.scores or {}
+    if not scores.get("rubric"):
+        return None
+    return rules.share(scores.get("values", {}), rules.rubric_of(scores["rubric"]))
+
+
+def latest_of(visit_ids: list[int]) -> dict[int, VisitReview]:
+    """The newest review row of each of the visits that have one."""
+    if not visit_ids:
+        return {}
+    newest = (
+        sa.select(sa.func.max(VisitReview.id))
+        .where(VisitReview.visit_id.in_(visit_ids))
+        .group_by(VisitReview.visit_id)
+    )
+    return {
+        r.visit_id: r
+        for r in db.session.scalars(sa.select(VisitReview).where(VisitReview.id.in_(newest)))
+    }
+
+
+def _reviewable() -> sa.ColumnElement[bool]:
+    """A visit has something to review: a written report, or (a meeting) its evaluation."""
+    return sa.or_(Visit.report.is_not(None), Visit.form == "meeting")
+
+
+def queue(reviewer: User, state: str | None, since: date, limit: int = 200) -> list[Item]:
+    """Visits of the cadres in the reviewer's area since ``since``, newest first, with their
+    current state (optionally only those in ``state``)."""
+    visits = list(
+        db.session.scalars(
+            sa.select(Visit)
+            .join(User, User.id == Visit.user_id)
+            .join(Unit, Unit.id == User.unit_id)
+            .where(subtree_of(reviewer.unit.path), _reviewable(), Visit.end_date >= since)
+            .where(Visit.user_id != reviewer.id)
+            .order_by(Visit.end_date.desc(), Visit.id.desc())
+        )
+    )
+    latest = latest_of([v.id for v in visits])
+    items = []
+    for v in visits:
+        row = latest.get(v.id)
+        current = row.state if row else rules.RECEIVED
+        if state is None or current == state:
+            items.append(Item(v, current, row))
+    return items[:limit]
+
+
+def mine(user: User) -> list[VisitReview]:
+    """Every review of the user's visits, newest first (their own amendments left out)."""
+    return list(
+        db.session.scalars(
+            sa.select(VisitReview)
+            .join(Visit, Visit.id == VisitReview.visit_id)
+            .where(Visit.user_id == user.id, VisitReview.state != rules.RECEIVED)
+            .order_by(VisitReview.id.desc())
+            .limit(200)
+        )
+    )
+
+
+def quality_by_user(user_ids: Iterable[int], year: int) -> dict[int, dict[str, Any]]:
+    """:func:`rules.quality` of each cadre's visits that ended in ``year``."""
+    ids = list(user_ids)
+    out: dict[int, dict[str, Any]] = {uid: rules.quality([]) for uid in ids}
+    if not ids:
+        return out
+    visits = db.session.execute(
+        sa.select(Visit.id, Visit.user_id).where(
+            Visit.user_id.in_(ids),
+            Visit.end_date >= date(year, 1, 1),
+            Visit.end_date <= date(year, 12, 31),
+        )
+    ).all()
+    latest = latest_of([v.id for v in visits])
+    per_user: dict[int, list[tuple[str, float | None]]] = {}
+    for visit_id, user_id in visits:
+        row = latest.get(visit_id)
+        if row is not None:
+            per_user.setdefault(user_id, []).append((row.state, share_of(row)))
+    for uid, pairs in per_user.items():
+        out[uid] = rules.quality(pairs)
+    return out
