@@ -23,6 +23,7 @@ from werkzeug.datastructures import MultiDict
 from coso import clock, scope
 from coso.assets import asset_url
 from coso.checklists.queries import current_template
+from coso.difficulties import service as difficulty_service
 from coso.judging.queries import settings_for_path
 from coso.models.evaluations import MEETING_TYPES, MODES
 
@@ -40,6 +41,7 @@ SHELL_ASSETS = (
     "js/outbox-page.js",
     "js/search.js",
     "js/visit-offline.js",
+    "js/difficulty-offline.js",
     "icons/icon.svg",
     "icons/icon-192.png",
     "icons/icon-512.png",
@@ -51,6 +53,8 @@ CADRE_PAGES = ("/evaluate", "/evaluate/form", "/outbox")
 #: Pages for everyone who goes to the grassroots, whatever their roles: logging a visit and
 #: drafting its report with no signal (issue 18, item 5).
 VISIT_PAGES = ("/visits/new", "/visits/drafts", "/outbox")
+#: Pages for everyone who raises difficulties, a cadre or a secretary (issue 19, item 1).
+DIFFICULTY_PAGES = ("/difficulties/new", "/difficulties/", "/outbox")
 
 
 def shell_pages() -> tuple[str, ...]:
@@ -69,6 +73,8 @@ def shell_pages() -> tuple[str, ...]:
         pages += CADRE_PAGES
     if scope.goes_out(current_user):
         pages += [page for page in VISIT_PAGES if page not in pages]
+    if difficulty_service.may_send(current_user):
+        pages += [page for page in DIFFICULTY_PAGES if page not in pages]
     return (*pages, *SHELL_PAGES[1:])
 
 

@@ -158,7 +158,9 @@ ACCESS: dict[str, Access] = {
     "evaluations.checklist": CADRES,
     "evaluations.topics": CADRES,
     "offline.checklist_shell": Access((CADRE,), denied=302),  # others are sent home
-    "api.sync": GOERS,  # evaluations need a cadre; visits anyone who goes out (issue 18, item 5)
+    # Evaluations need a cadre; visits anyone who goes out (issue 18, item 5); difficulties a
+    # cadre or a secretary (issue 19, item 1), so a branch secretary passes the gate too.
+    "api.sync": Access((PROVINCE, COMMUNE, SECRETARY, CADRE)),
     # Everyone who goes to the grassroots logs their own visits (issue 18, item 6): cadres,
     # the province, a commune secretary; not an administrator alone nor a branch secretary.
     "visits.mine": GOERS,

@@ -58,14 +58,18 @@ def test_shell_and_outbox_pages(client: FlaskClient, auth: AuthActions, world: N
     assert client.get("/offline").status_code == 200
 
 
-def test_every_page_carries_the_badge_for_cadres(
-    client: FlaskClient, auth: AuthActions, world: None
+@pytest.mark.parametrize(
+    ("username", "badge"),
+    # Whoever's work may wait on the phone sees what waits: a cadre's evaluations, the
+    # visits of the province and the commune (issue 18), a secretary's difficulties (issue
+    # 19); an administrator alone queues nothing.
+    [("cadre", True), ("province", True), ("commune", True), ("secretary", True), ("admin", False)],
+)
+def test_every_page_carries_the_badge_for_whoever_queues(
+    client: FlaskClient, auth: AuthActions, world: None, username: str, badge: bool
 ) -> None:
-    auth.login("cadre")
-    assert 'id="outbox-count"' in client.get("/").get_data(as_text=True)
-    auth.logout()
-    auth.login("province")
-    assert 'id="outbox-count"' not in client.get("/").get_data(as_text=True)
+    auth.login(username)
+    assert ('id="outbox-count"' in client.get("/").get_data(as_text=True)) is badge
 
 
 def test_secretaries_do_not_get_the_checklist_shell(
@@ -93,6 +97,10 @@ def test_worker_precaches_only_pages_the_user_may_open(
     # Everyone who goes out logs visits and drafts reports offline (issue 18, item 5).
     goes_out = username in ("cadre", "province", "commune")
     assert ("/visits/new" in pages) == goes_out and ("/visits/drafts" in pages) == goes_out
+    # Cadres and secretaries raise difficulties offline (issue 19, item 1).
+    raises = username in ("cadre", "secretary", "commune")
+    assert ("/difficulties/new" in pages) == raises and ("/difficulties/" in pages) == raises
+    assert ("/outbox" in pages) == (username != "admin")
     for path in pages:
         response = client.get(path)
         assert response.status_code in (200, 302), (path, response.status_code)

@@ -514,3 +514,39 @@ def test_demo_has_secretaries_followed_and_practices_spread(
     page = client.get("/practices").get_data(as_text=True)
     assert page.count('data-new="1"') == len(spread) - 1
     assert client.get("/api/v1/field-pack").get_json()["practices"]
+
+
+def test_difficulties_in_every_state_for_the_demo_users(
+    app: Flask, client: FlaskClient, auth: AuthActions, seeded: str
+) -> None:
+    """Issue 19, item 1: the demo shows the whole loop — raised, answered, owned, overdue,
+    passed up, closed — and the demo users each find theirs."""
+    from coso.difficulties import rules as difficulty_rules
+    from coso.models import Difficulty, DifficultyPass
+
+    with app.app_context():
+        rows = db.session.scalars(sa.select(Difficulty)).all()
+        assert {d.state for d in rows} == set(difficulty_rules.STATES)
+        province = db.session.scalar(sa.select(Unit).where(Unit.kind == "province"))
+        passed = db.session.scalars(sa.select(DifficultyPass)).all()
+        assert passed and all(p.to_unit_id == province.id for p in passed)
+        today = TODAY
+        overdue = [d for d in rows if difficulty_rules.is_overdue(d.state, d.due, today)]
+        assert overdue
+        secretary = db.session.scalar(sa.select(User).where(User.username == "secretary"))
+        own = [d for d in rows if d.raised_by_id == secretary.id]
+        assert {d.state for d in own} == {"closed", "open"}
+        for d in rows:  # the figures' order of events holds
+            assert d.answered_at is None or d.raised_at <= d.answered_at
+            assert d.closed_at is None or (d.answered_at and d.answered_at <= d.closed_at)
+            assert d.raised_at.date() <= today
+    auth.login("secretary", demo.DEMO_PASSWORD)
+    page = client.get("/difficulties/").get_data(as_text=True)
+    assert page.count("data-difficulty-uuid=") == 2
+    auth.logout()
+    auth.login("province", demo.DEMO_PASSWORD)
+    assert "Vượt khả năng giải quyết" in client.get(
+        f"/difficulties/{passed[0].difficulty_id}"
+    ).get_data(as_text=True)
+    overview = client.get("/difficulties/overview")
+    assert overview.status_code == 200

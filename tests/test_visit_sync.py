@@ -482,6 +482,7 @@ def test_the_contract_describes_the_kinds_and_holds_real_answers(
         "Evaluation",
         "VisitItem",
         "VisitReportItem",
+        "DifficultyItem",
     ]
     assert schemas["Evaluation"]["properties"]["kind"]["default"] == "evaluation"
     assert "kind" not in schemas["Evaluation"].get("required", [])

@@ -32,6 +32,7 @@ from coso import audit
 from coso.checklists.service import create_default_template
 from coso.dashboard.rules import TREND_MONTHS
 from coso.demo.calendar import build_calendar
+from coso.demo.difficulties import build_difficulties
 from coso.demo.evaluations import build_evaluations
 from coso.demo.feedback import build_responses
 from coso.demo.guidance import MONTHLY_GUIDANCE, build_guidance
@@ -127,6 +128,7 @@ def seed(
     build_responses(ctx)
     build_calendar(ctx)
     build_practices(ctx)
+    build_difficulties(ctx)
     build_notifications(ctx)
     # The mark the pages read to say the data is a demo, and as of which day.
     audit.record(audit.DEMO_SEED, as_of=today.isoformat(), months=months)

@@ -1,15 +1,33 @@
 """Writes: raise (idempotent on the client's uuid), answer, assign, pass up, close — each
 with its audit event (``difficulty.*``). The caller checks who may act (rules.may_*) and
-commits."""
+commits.
+
+Difficulties raised on a phone, offline too, come through the sync API's outbox
+(:func:`submit_items`, kind ``difficulty``) and are answered like the other kinds
+(design.md, "The sync API"): ``created`` stored now, ``duplicate`` the same UUID from the
+same person with the same unit, category and text (nothing changes: a resend after a lost
+answer is never a second difficulty), ``conflict`` the UUID stored with other content or by
+someone else (nothing changes), ``rejected`` invalid or not the sender's to raise (nothing
+stored). The unique UUID decides a race between two requests.
+"""
 
 from __future__ import annotations
 
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 from typing import Any
 
-from coso import audit
+from flask import current_app, g, has_app_context
+from flask_babel import gettext as _
+from marshmallow import ValidationError
+from sqlalchemy.exc import IntegrityError
+
+from coso import audit, scope
 from coso.difficulties import queries, rules
-from coso.extensions import db
+from coso.difficulties.schema import DifficultyItemSchema
+from coso.difficulties.words import problem_text
+from coso.evaluations.rules import canonical_uuid
+from coso.extensions import db, reading_phase
+from coso.fields import plain_errors
 from coso.models import Difficulty, DifficultyPass, Unit, User
 from coso.models.types import utcnow
 
@@ -163,4 +181,100 @@ def close(difficulty: Difficulty, resolution: str, user: User, now: datetime | N
         unit_id=difficulty.unit_id,
         user=user,
         resolution=difficulty.resolution,
+    )
+
+
+# ------------------------------------------------ raised on a phone, through the sync API
+CREATED, DUPLICATE, CONFLICT, REJECTED = "created", "duplicate", "conflict", "rejected"
+#: The earliest a phone may date a difficulty, before the moment it reaches the server.
+OLDEST = timedelta(days=90)
+Answer = tuple[str, int | None, dict[str, Any] | None]
+
+
+def may_send(user: User) -> bool:
+    """May ``user`` send difficulties at all (a cadre or a secretary; the unit decides later)."""
+    return user.active and bool(rules.CADRE_ROLES & set(user.role_list))
+
+
+def submit_items(items: list[dict[str, Any]], user: User, now: datetime) -> list[Any]:
+    """Store the batch's difficulties, in batch order; one result each."""
+    from coso.evaluations.service import Result  # that module imports the visits' service
+
+    if has_app_context() and g.get("coso_reading"):
+        with reading_phase():  # end the sync's read-only start before the first write
+            pass
+    results = []
+    for item in items:
+        uuid_text = _uuid_text(item.get("uuid"))
+        try:
+            status, stored_id, errors = _item(item, uuid_text, user, now)
+        except ValidationError as exc:
+            status, stored_id, errors = REJECTED, None, plain_errors(exc.messages)
+        except (ValueError, TypeError, OverflowError, ArithmeticError, UnicodeError) as exc:
+            current_app.logger.warning("sync difficulty rejected by an unexpected error: %r", exc)
+            status, stored_id, errors = (
+                REJECTED,
+                None,
+                {"_schema": [_("This item holds a value that cannot be stored.")]},
+            )
+        results.append(Result(uuid_text, status, stored_id, None, errors, kind="difficulty"))
+    return results
+
+
+def _uuid_text(raw: Any) -> str:
+    canonical = canonical_uuid(raw)
+    if canonical:
+        return canonical
+    return raw.strip().lower()[:36].replace("\x00", "") if isinstance(raw, str) else ""
+
+
+def _replay(known: Difficulty, data: dict[str, Any], user: User) -> Answer:
+    """The UUID is stored already: the same content from the same person is a duplicate."""
+    if known.raised_by_id != user.id:
+        return CONFLICT, None, {"uuid": [_("This identifier is already in use.")]}
+    same = (
+        known.unit_id == data["unit_id"]
+        and known.category == data["category"]
+        and known.text == data["text"].strip()
+    )
+    if same:
+        return DUPLICATE, known.id, None
+    return (
+        CONFLICT,
+        known.id,
+        {"uuid": [_("A difficulty with this identifier was stored with other content.")]},
+    )
+
+
+def _item(item: dict[str, Any], uuid_text: str, user: User, now: datetime) -> Answer:
+    data = DifficultyItemSchema().load(item)
+    data["uuid"] = uuid_text
+    known = queries.by_uuid(uuid_text)
+    if known is not None:
+        return _replay(known, data, user)
+    unit = db.session.get(Unit, data["unit_id"])
+    if unit is None or not unit.active or not may_raise_about(user, unit):
+        return REJECTED, None, {"unit_id": [_("Choose a unit from the list.")]}
+    raised = data.get("raised_at")
+    # When the phone wrote it: never later than the server's clock, nor so long ago that a
+    # phone's wrong clock would make the level's answer look a year late.
+    data["raised_at"] = now if raised is None or raised > now else max(raised, now - OLDEST)
+    try:
+        with db.session.begin_nested():
+            difficulty, _created = raise_difficulty(unit, data, user)
+    except Refused as exc:
+        field = "category" if exc.problem == "unknown_category" else "text"
+        return REJECTED, None, {field: [problem_text(exc.problem)]}
+    except IntegrityError:
+        known = queries.by_uuid(uuid_text)  # stored meanwhile by another request
+        if known is None:
+            raise
+        return _replay(known, data, user)
+    return CREATED, difficulty.id, None
+
+
+def may_raise_about(user: User, unit: Unit) -> bool:
+    """May ``user`` raise a difficulty about ``unit`` (rules.may_raise, with the user's area)?"""
+    return rules.may_raise(
+        user.role_list, unit.kind, unit.id == user.unit_id, scope.in_scope(user, unit)
     )

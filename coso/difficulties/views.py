@@ -40,14 +40,8 @@ def _raisable_units(user: User) -> list[Unit]:
         .order_by(Unit.path)
         .limit(RAISE_LIMIT)
     ).all()
-    units += [u for u in branches if _may_raise(user, u)]
+    units += [u for u in branches if service.may_raise_about(user, u)]
     return units
-
-
-def _may_raise(user: User, unit: Unit) -> bool:
-    return rules.may_raise(
-        user.role_list, unit.kind, unit.id == user.unit_id, scope.in_scope(user, unit)
-    )
 
 
 def _require_raiser(user: User) -> None:
@@ -88,9 +82,9 @@ def create() -> ResponseReturnValue:
     values = {k: request.form.get(k, "").strip() for k in ("uuid", "unit_id", "category", "text")}
     errors: Errors = {}
     unit = db.session.get(Unit, int(values["unit_id"])) if values["unit_id"].isdigit() else None
-    if unit is None:
+    if unit is None or not unit.active:
         errors["unit_id"] = [_("Choose a unit from the list.")]
-    elif not _may_raise(user, unit):
+    elif not service.may_raise_about(user, unit):
         abort(403)
     try:
         uuidlib.UUID(values["uuid"])
@@ -185,6 +179,7 @@ def _show_page(difficulty: Difficulty, errors: Errors, status: int = 200) -> Res
         "d": difficulty,
         "users": users,
         "owners": owners if handles else [],
+        "handles": handles,
         "labels": dict(_labels(difficulty.unit)),
         "may_answer": rules.may_answer(difficulty.state, handles),
         "may_pass_up": rules.may_pass_up(difficulty.state, handles, receiver.id == province.id),

@@ -7,6 +7,8 @@ from typing import Any
 from apispec import APISpec
 from apispec.ext.marshmallow import MarshmallowPlugin
 
+from coso.difficulties.rules import TEXT_MAX
+from coso.difficulties.schema import DIFFICULTY, DifficultyItemSchema
 from coso.evaluations.schema import AnswerSchema, EvaluationSchema
 from coso.sync.schema import (
     ErrorSchema,
@@ -49,6 +51,7 @@ def build_spec(max_body: int) -> dict[str, Any]:
         ("Evaluation", EvaluationSchema()),
         ("VisitItem", VisitItemSchema()),
         ("VisitReportItem", ReportItemSchema()),
+        ("DifficultyItem", DifficultyItemSchema()),
         ("SyncRequest", SyncRequestSchema),
         ("SyncResponse", SyncResponseSchema),
         ("Session", SessionSchema),
@@ -102,16 +105,20 @@ def build_spec(max_body: int) -> dict[str, Any]:
             "post": {
                 "summary": "Store 1 to 100 queued items; one result per item, in order.",
                 "description": (
-                    "The batch's `evaluations` list holds items of three kinds, told apart"
+                    "The batch's `evaluations` list holds items of four kinds, told apart"
                     " by `kind`: an evaluation (no `kind`, or `evaluation`: every batch"
                     " sent before kinds existed), a visit other than a branch meeting"
-                    " (`visit`) and one version of a visit's written report"
-                    " (`visit_report`). A visit is stored once per UUID; a report version"
-                    " is stored when it is later than the one stored for the same draft"
-                    " (`uuid`) of the same visit (`visit_uuid`), a duplicate when it is"
-                    " that version again, a conflict otherwise. A report names a visit"
-                    " sent before it (earlier in the same batch counts). Results of visits"
-                    " and reports carry their `kind`; an evaluation's result is unchanged."
+                    " (`visit`), one version of a visit's written report"
+                    " (`visit_report`) and a difficulty or proposal (`difficulty`). A visit"
+                    " is stored once per UUID; a report version is stored when it is later"
+                    " than the one stored for the same draft (`uuid`) of the same visit"
+                    " (`visit_uuid`), a duplicate when it is that version again, a conflict"
+                    " otherwise. A report names a visit sent before it (earlier in the same"
+                    " batch counts). A difficulty is stored once per UUID, about a unit the"
+                    " sender may raise one for, in one of its province's categories; a"
+                    " secretary who does not evaluate may send difficulties alone. Results"
+                    " of visits, reports and difficulties carry their `kind`; an"
+                    " evaluation's result is unchanged."
                 ),
                 "security": [{"session": [], "csrf": []}],
                 "requestBody": {
@@ -154,15 +161,20 @@ def build_spec(max_body: int) -> dict[str, Any]:
 
 
 def _describe_kinds(schemas: dict[str, Any]) -> None:
-    """The batch's items are one of the three kinds (marshmallow has no "one of" field)."""
+    """The batch's items are one of the four kinds (marshmallow has no "one of" field)."""
     schemas["Evaluation"]["properties"]["kind"] = {
         "type": "string",
         "enum": [EVALUATION],
         "default": EVALUATION,
         "description": "Optional: an item without `kind` is an evaluation.",
     }
-    for name, kind in (("VisitItem", "visit"), ("VisitReportItem", "visit_report")):
+    for name, kind in (
+        ("VisitItem", "visit"),
+        ("VisitReportItem", "visit_report"),
+        ("DifficultyItem", DIFFICULTY),
+    ):
         schemas[name]["properties"]["kind"] = {"type": "string", "enum": [kind]}
+    schemas["DifficultyItem"]["properties"]["text"]["maxLength"] = TEXT_MAX
     for name in ("VisitItem", "VisitReportItem"):
         schemas[name]["properties"]["report"]["maxLength"] = MAX_REPORT
     schemas["VisitItem"]["properties"]["unit_id"].update(minimum=1, maximum=2**31 - 1)
@@ -172,11 +184,12 @@ def _describe_kinds(schemas: dict[str, Any]) -> None:
             {"$ref": "#/components/schemas/Evaluation"},
             {"$ref": "#/components/schemas/VisitItem"},
             {"$ref": "#/components/schemas/VisitReportItem"},
+            {"$ref": "#/components/schemas/DifficultyItem"},
         ]
     }
     result = schemas["SyncResult"]["properties"]
     result["kind"] = {
         "type": "string",
         "enum": [kind for kind in KINDS if kind != EVALUATION],
-        "description": "Only on the result of a visit or a report version.",
+        "description": "Only on the result of a visit, a report version or a difficulty.",
     }

@@ -16,6 +16,8 @@ from flask_login import current_user
 from flask_wtf.csrf import generate_csrf
 
 from coso import metrics, scope
+from coso.difficulties import service as difficulty_service
+from coso.difficulties.schema import DIFFICULTY
 from coso.evaluations import service
 from coso.extensions import csrf, db, limiter, login_manager, read_first
 from coso.fields import is_storable
@@ -96,10 +98,15 @@ def sync() -> ResponseReturnValue:
     """Store a batch of queued items; one result per item, in order.
 
     Items are evaluations unless their ``kind`` says ``visit`` or ``visit_report``
-    (issue 18, item 5): a batch an older phone sends, evaluations without ``kind``, is
-    answered exactly as before.
+    (issue 18, item 5) or ``difficulty`` (issue 19, item 1): a batch an older phone sends,
+    evaluations without ``kind``, is answered exactly as before. A secretary who does not
+    evaluate may send difficulties alone.
     """
-    if not (scope.can(current_user, "evaluate") or scope.goes_out(current_user)):
+    if not (
+        scope.can(current_user, "evaluate")
+        or scope.goes_out(current_user)
+        or difficulty_service.may_send(current_user)
+    ):
         return jsonify(error="forbidden", message=_("Your role may not submit evaluations.")), 403
     body = read_json()
     if not isinstance(body, dict):
@@ -115,6 +122,10 @@ def sync() -> ResponseReturnValue:
     kinds = [kind_of(item) for item in items]
     if EVALUATION in kinds and not scope.can(current_user, "evaluate"):
         return jsonify(error="forbidden", message=_("Your role may not submit evaluations.")), 403
+    if {VISIT, VISIT_REPORT} & set(kinds) and not scope.goes_out(current_user):
+        return jsonify(error="forbidden", message=_("Your role may not log visits.")), 403
+    if DIFFICULTY in kinds and not difficulty_service.may_send(current_user):
+        return jsonify(error="forbidden", message=_("Your role may not raise difficulties.")), 403
     user = user_now()
     answers: list[dict[str, Any] | None] = [None] * len(items)
     evaluations = [i for i, kind in enumerate(kinds) if kind == EVALUATION]
@@ -128,6 +139,14 @@ def sync() -> ResponseReturnValue:
     if others:
         for (i, _item), result in zip(
             others, visit_service.submit_items(others, user, service_now()), strict=True
+        ):
+            answers[i] = result.as_dict()
+    raised = [i for i, kind in enumerate(kinds) if kind == DIFFICULTY]
+    if raised:
+        for i, result in zip(
+            raised,
+            difficulty_service.submit_items([items[i] for i in raised], user, service_now()),
+            strict=True,
         ):
             answers[i] = result.as_dict()
     for i, kind in enumerate(kinds):

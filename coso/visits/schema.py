@@ -9,6 +9,7 @@ from flask_babel import lazy_gettext as _l
 from marshmallow import EXCLUDE, Schema, ValidationError, fields, validate, validates_schema
 
 from coso import scope
+from coso.difficulties.schema import DIFFICULTY
 from coso.extensions import db
 from coso.fields import Day, Stamp, msgs, storable
 from coso.models import Unit, User
@@ -109,10 +110,10 @@ class ReportSchema(Schema):
 
 
 # ------------------------------------------------------- the sync API's item kinds
-#: The kinds of item a sync batch holds (issue 18, item 5); an item without ``kind`` is an
-#: evaluation, as every batch was before kinds existed.
+#: The kinds of item a sync batch holds (issue 18, item 5; a difficulty, issue 19 item 1); an
+#: item without ``kind`` is an evaluation, as every batch was before kinds existed.
 EVALUATION, VISIT, VISIT_REPORT = "evaluation", "visit", "visit_report"
-KINDS = (EVALUATION, VISIT, VISIT_REPORT)
+KINDS = (EVALUATION, VISIT, VISIT_REPORT, DIFFICULTY)
 MAX_VERSION = 1_000_000
 
 

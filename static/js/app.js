@@ -247,7 +247,24 @@
     if (!signedIn) return;
     drain();
     if (document.getElementById("prepare-field")) afterLoad(showPack);
+    else if (document.getElementById("keep-offline")) afterLoad(keepPages);
   });
+
+  // A secretary has no "prepare for the field": the pages they may need without signal (the
+  // difficulty form, the outbox) are kept on this phone from their home page, again when the
+  // copies are older than half a day.
+  async function keepPages() {
+    const out = document.getElementById("keep-offline");
+    let kept = null;
+    try { kept = O ? await O.get("meta", "pages") : null; } catch (e) { /* no IndexedDB */ }
+    let ok = !!kept && Date.now() - kept.kept_at < 12 * 60 * 60 * 1000;
+    if (!ok && navigator.onLine) {
+      ok = await precachePages();
+      if (ok) try { await O.put("meta", { key: "pages", kept_at: Date.now() }); } catch (e) { /* next visit */ }
+    }
+    out.textContent = ok ? t("pagesKept") : t("pagesNotKeptHere");
+    out.dataset.kept = ok ? "yes" : "no";
+  }
 
   // The home page's field line: the pack refreshed when older than an hour (offline: the one
   // kept), or a line saying the phone is not prepared. The server drew the line's place with a

@@ -22,10 +22,13 @@
     return b;
   }
 
-  // Visits and their reports (issue 18, item 5) say what they are: "Visit · unit", "Report v2 · unit".
+  // Visits and their reports (issue 18, item 5) and difficulties (issue 19, item 1) say what
+  // they are: "Visit · unit", "Report v2 · unit", "Difficulty · unit".
   const words = (document.getElementById("outbox-list") || { dataset: {} }).dataset;
   function label(item) {
-    const what = item.payload.kind === "visit" ? words.visit : (words.report || "").replace("%(n)s", item.payload.version);
+    const kind = item.payload.kind;
+    const what = kind === "visit" ? words.visit : kind === "difficulty" ? words.difficulty :
+      (words.report || "").replace("%(n)s", item.payload.version);
     return what + " · " + (item.unit_name || ("#" + (item.payload.unit_id || "")));
   }
 
@@ -73,7 +76,10 @@
     sent.forEach((s) => {
       const li = document.createElement("li");
       const a = document.createElement("a");
-      if (s.kind === "visit" || s.kind === "visit_report") {
+      if (s.kind === "difficulty") {
+        a.href = "/difficulties/" + s.id;
+        a.textContent = label({ payload: { kind: s.kind }, unit_name: s.unit_name });
+      } else if (s.kind === "visit" || s.kind === "visit_report") {
         a.href = "/visits/" + s.id + "/report";
         a.textContent = label({ payload: { kind: s.kind, version: s.version }, unit_name: s.unit_name });
       } else {
@@ -94,6 +100,8 @@
       if (!item) return render();
       if (b.dataset.action === "fix" && item.payload.kind === "visit") {
         location.href = "/visits/new?outbox=" + encodeURIComponent(item.uuid);
+      } else if (b.dataset.action === "fix" && item.payload.kind === "difficulty") {
+        location.href = "/difficulties/new?outbox=" + encodeURIComponent(item.uuid);
       } else if (b.dataset.action === "fix" && item.payload.kind === "visit_report") {
         location.href = "/visits/drafts?visit=" + encodeURIComponent(item.payload.visit_uuid);
       } else if (b.dataset.action === "fix") {

@@ -192,12 +192,12 @@
             user_id: item.user_id, supersedes: item.payload.supersedes || null, // the duplicate check
             payload: item.payload, // so it can be corrected from this phone without signal
           });
-        } else { // a visit or a version of its report (issue 18, item 5)
+        } else { // a visit, a version of its report (issue 18, item 5) or a difficulty (19, 1)
           await put("sent", {
             uuid: item.uuid, id: r.id, kind: kind, unit_name: item.unit_name, sent_at: Date.now(),
             start_date: item.start_date, version: item.payload.version || null, user_id: item.user_id,
           });
-          await markVisitSent(item);
+          if (kind !== "difficulty") await markVisitSent(item);
         }
         // A report's later version saved while this one was on its way keeps its place.
         const fresh = await get("outbox", item.uuid);

@@ -76,9 +76,18 @@ def prepare(page) -> None:  # type: ignore[no-untyped-def]
     assert not re.search(r"\d{4}-\d{2}", ready), ready
     # The text says the pack is in; the checklist page a branch opens offline must be in the
     # worker's cache too (the home page's own pack refresh can write "ready" a moment earlier).
-    page.wait_for_function(
-        "caches.open('coso-pages').then((c) => c.match('/evaluate/form')).then(Boolean)"
-    )
+    wait_cached(page, "/evaluate/form")
+
+
+def wait_cached(page, path: str, timeout_ms: int = 20_000) -> None:  # type: ignore[no-untyped-def]
+    """Wait until the worker's page cache holds ``path``. page.evaluate awaits the promise;
+    wait_for_function would take the promise itself for a truthy answer at the first poll."""
+    script = f"caches.open('coso-pages').then((c) => c.match({path!r})).then(Boolean)"
+    for _ in range(timeout_ms // 100):
+        if page.evaluate(script):
+            return
+        page.wait_for_timeout(100)
+    raise AssertionError(f"{path} never reached the worker's page cache")
 
 
 def assert_worker_offline(context) -> None:  # type: ignore[no-untyped-def]
