@@ -239,6 +239,10 @@ ACCESS: dict[str, Access] = {
     "difficulties.inbox": Access(HANDLERS),
     "difficulties.overview": PUBLISH,
     "difficulties.export": PUBLISH,
+    # The province's own list of categories: its publishers (the matrix's admin and province
+    # users sit at the province).
+    "difficulties.categories": PUBLISH,
+    "difficulties.save_categories": PUBLISH,
     "dashboard.export_flagged": PUBLISH,
     "dashboard.export_rates": PUBLISH,
     "visits.ledger_page": PUBLISH,

@@ -101,6 +101,7 @@ EVENT_NAMES: dict[str, Any] = {
     "difficulty.assign": _l("Difficulty assigned"),
     "difficulty.pass_up": _l("Difficulty passed up"),
     "difficulty.close": _l("Difficulty closed"),
+    "difficulty.categories": _l("Difficulty categories changed"),
 }
 
 FIELD_NAMES: dict[str, Any] = {

@@ -7,6 +7,7 @@ from flask import Flask
 
 def init_app(app: Flask) -> None:
     """Register the difficulties' pages."""
-    from coso.difficulties import views
+    from coso.difficulties import categories, views
 
     views.init_app(app)
+    assert categories.bp is views.bp  # the editor's routes are on the same blueprint

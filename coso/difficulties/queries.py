@@ -26,6 +26,24 @@ def province_of(unit: Unit) -> Unit:
     return chain_of(unit)[0]
 
 
+def category_rows(province: Unit) -> list[DifficultyCategory]:
+    """The province's own list, retired ones included, in its order (empty: the defaults)."""
+    return list(
+        db.session.scalars(
+            sa.select(DifficultyCategory)
+            .where(DifficultyCategory.province_id == province.id)
+            .order_by(DifficultyCategory.position, DifficultyCategory.id)
+        )
+    )
+
+
+def every_label(province: Unit) -> list[tuple[str, str]]:
+    """Every category the province ever had (code, label): what a difficulty raised under a
+    category since retired is shown with."""
+    rows = category_rows(province)
+    return [(row.code, row.label) for row in rows] if rows else list(rules.DEFAULT_CATEGORIES)
+
+
 def categories(province: Unit) -> list[tuple[str, str]]:
     """The province's active categories (code, label); its defaults when it has no list."""
     rows = db.session.scalars(

@@ -15,11 +15,13 @@ month of the closing — so a month's figures no longer move once it is over.
 from __future__ import annotations
 
 import math
+import re
 from collections import defaultdict
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
 
+from coso.search_keys import search_key
 from coso.users.rules import ADMIN, CADRE, PROVINCE, SECRETARY
 
 OPEN, ANSWERED, CLOSED = "open", "answered", "closed"
@@ -243,4 +245,31 @@ def text_problem(text: str | None) -> str | None:
         return "required"
     if len(cleaned) > TEXT_MAX:
         return "too_long"
+    return None
+
+
+# ------------------------------------------------- the province's list of categories
+LABEL_MAX = 120
+POSITION_MAX = 999
+
+
+def category_code(label: str, taken: Iterable[str]) -> str:
+    """A new category's code, made from its label: ``"Thiếu sân bãi"`` -> ``thieu_san_bai``,
+    with ``_2``, ``_3`` … when the province has that code already (codes are never reused
+    for another meaning: difficulties keep the code they were raised with)."""
+    base = re.sub(r"[^a-z0-9]+", "_", search_key(label)).strip("_")[:32] or "category"
+    used = set(taken)
+    code, n = base, 2
+    while code in used:
+        code, n = f"{base}_{n}", n + 1
+    return code
+
+
+def label_problem(label: str | None) -> str | None:
+    """Why a category's label cannot be taken, or None."""
+    cleaned = (label or "").strip()
+    if not cleaned:
+        return "label_required"
+    if len(cleaned) > LABEL_MAX:
+        return "label_too_long"
     return None

@@ -28,7 +28,7 @@ from coso.difficulties.words import problem_text
 from coso.evaluations.rules import canonical_uuid
 from coso.extensions import db, reading_phase
 from coso.fields import plain_errors
-from coso.models import Difficulty, DifficultyPass, Unit, User
+from coso.models import Difficulty, DifficultyCategory, DifficultyPass, Unit, User
 from coso.models.types import utcnow
 
 
@@ -182,6 +182,57 @@ def close(difficulty: Difficulty, resolution: str, user: User, now: datetime | N
         user=user,
         resolution=difficulty.resolution,
     )
+
+
+# ------------------------------------------------------ the province's list of categories
+def save_categories(
+    province: Unit, changes: list[dict[str, Any]], new_label: str | None, user: User
+) -> DifficultyCategory | None:
+    """Change the province's categories (label, position, active, by code) and add one.
+
+    The first change makes the default list the province's own rows. A category is never
+    deleted, only retired: difficulties keep the code they were raised with. At least one
+    must stay active. Returns the category added, if any.
+    """
+    rows = queries.category_rows(province)
+    if not rows:
+        rows = [
+            DifficultyCategory(province_id=province.id, code=code, label=label, position=i)
+            for i, (code, label) in enumerate(rules.DEFAULT_CATEGORIES, 1)
+        ]
+        db.session.add_all(rows)
+    before = [[r.code, r.label, r.position, r.active] for r in rows]
+    by_code = {row.code: row for row in rows}
+    for change in changes:
+        row = by_code.get(change["code"])
+        if row is None:
+            continue
+        if rules.label_problem(change["label"]):
+            raise Refused(str(rules.label_problem(change["label"])))
+        row.label = change["label"].strip()
+        row.position = change["position"]
+        row.active = change["active"]
+    added = None
+    if (new_label or "").strip():
+        if rules.label_problem(new_label):
+            raise Refused(str(rules.label_problem(new_label)))
+        added = DifficultyCategory(
+            province_id=province.id,
+            code=rules.category_code(str(new_label), by_code),
+            label=str(new_label).strip(),
+            position=max((r.position for r in rows), default=0) + 1,
+        )
+        db.session.add(added)
+        rows.append(added)
+    if not any(row.active for row in rows):
+        raise Refused("no_active_category")
+    db.session.flush()
+    after = [[r.code, r.label, r.position, r.active] for r in rows]
+    if after != before:
+        audit.record(
+            "difficulty.categories", unit_id=province.id, user=user, before=before, after=after
+        )
+    return added
 
 
 # ------------------------------------------------ raised on a phone, through the sync API

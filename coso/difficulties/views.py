@@ -49,16 +49,19 @@ def _require_raiser(user: User) -> None:
         abort(403)
 
 
-def _labels(unit: Unit) -> list[tuple[str, str]]:
+def _labels(unit: Unit, every: bool = True) -> list[tuple[str, str]]:
+    """The province's categories in words: those in use (``every`` False, what one raises
+    under), or every one it ever had (what raised difficulties are shown with)."""
     province = queries.province_of(unit)
-    return [(code, category_label(code, label)) for code, label in queries.categories(province)]
+    read = queries.every_label if every else queries.categories
+    return [(code, category_label(code, label)) for code, label in read(province)]
 
 
 def _new_page(values: dict[str, str], errors: Errors, status: int = 200) -> ResponseReturnValue:
     user = user_now()
     context = {
         "units": _raisable_units(user),
-        "categories": _labels(user.unit),
+        "categories": _labels(user.unit, every=False),
         "values": values,
         "errors": errors,
     }

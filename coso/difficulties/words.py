@@ -36,6 +36,9 @@ PROBLEMS: dict[str, Any] = {
     "cannot_pass_up": _l("This difficulty cannot be passed up."),
     "resolution_required": _l("Write what was done."),
     "resolution_too_long": _l("The text is too long."),
+    "label_required": _l("Write the category's name."),
+    "label_too_long": _l("At most %(n)s characters.", n=120),
+    "no_active_category": _l("Keep at least one category in use."),
 }
 
 
