@@ -268,6 +268,8 @@ ACCESS: dict[str, Access] = {
     "training.index": Access(PLANNERS),
     "training.export": Access(PLANNERS),
     "training.evidence": Access(PLANNERS, ok=404),
+    "training.export_difficulties": Access(PLANNERS),
+    "training.difficulty_evidence": Access(PLANNERS, ok=404),
     # Every answer exportable (issue 21, item 4; coso.scope.can_export): the province and
     # administrators for their area, a commune secretary for the commune's.
     "answers.index": Access(PLANNERS),

@@ -230,6 +230,7 @@ DOWNLOADS = {
     "secretaries.export": ["/secretaries/export.csv", "/secretaries/export.xlsx"],
     "difficulties.export": ["/difficulties/export.csv", "/difficulties/export.xlsx"],
     "training.export": ["/training.csv", "/training.xlsx", "/training.csv?sep=semicolon"],
+    "training.export_difficulties": ["/training/difficulties.csv", "/training/difficulties.xlsx"],
     # Issue 21: every answer (streamed) and the report document; ``{province}`` is filled in.
     "answers.download": [
         "/exports/{province}/answers.csv",

@@ -29,8 +29,8 @@ ROOMS = {
 #: Modules a package may hold beyond the common rooms, each for a reason named here.
 EXTRA_ROOMS = {
     "admin": {"audit_log", "blueprint", "forms"},  # the index's own page and its filter form
-    "dashboard": {"analysis", "flagged", "timeline"},
-    "difficulties": {"categories"},  # the province's editor of its list, beside the loop's pages  # the three reads the pages are built on
+    "dashboard": {"analysis", "flagged", "timeline"},  # the three reads the pages are built on
+    "difficulties": {"categories"},  # the province's editor of its list of categories
     "evaluations": {"fastpath", "twins"},  # the checked fast loader; one meeting evaluated twice
     "feedback": {"actions", "alerts", "counts"},  # actions' views; alert reads; live counts
     "judging": {"flags", "scoring", "rejudge"},  # the pure rules by name; re-judging writes

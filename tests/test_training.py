@@ -160,3 +160,68 @@ def test_evidence_of_no_such_item_is_a_404(
         400,
         404,
     )
+
+
+def _raise(app: Flask, world: dict[str, Any]) -> None:
+    """XA-A's branch raises two about funds, XA-B's commune one about venue; one long ago."""
+    from datetime import UTC, datetime
+
+    from coso.difficulties import service as difficulties
+    from coso.models import Unit, User
+
+    with app.app_context():
+        secretary = db.session.query(User).filter_by(username="secretary").one()
+        commune = db.session.query(User).filter_by(username="commune").one()
+        branch = db.session.get(Unit, world["branch"])
+        b_commune = db.session.get(Unit, world["commune_b"])
+        when = datetime.combine(DAY, datetime.min.time(), tzinfo=UTC)
+        cases = [
+            (branch, "funds", secretary, when),
+            (branch, "funds", secretary, when),
+            (b_commune, "venue", commune, when),
+            (branch, "venue", secretary, when - timedelta(days=400)),  # outside the period
+        ]
+        for i, (unit, category, user, raised) in enumerate(cases):
+            data = {"uuid": f"00000000-0000-4000-8000-00000000000{i}", "category": category,
+                    "text": "Khó khăn", "raised_at": raised}  # fmt: skip
+            difficulties.raise_difficulty(unit, data, user)
+        db.session.commit()
+
+
+def test_difficulty_categories_ranked_with_each_units_and_their_evidence(
+    app: Flask, client: FlaskClient, auth: AuthActions
+) -> None:
+    world = _world(app)
+    _raise(app, world)
+    auth.login("province")
+    html = client.get(f"/training?{_args(world['province'])}").get_data(as_text=True)
+    table = html.split('id="categories-table"')[1].split("</table>")[0]
+    assert [chunk.split('"')[0] for chunk in table.split('data-category="')[1:]] == [
+        "funds",
+        "venue",
+    ]
+    assert ">2<" in table.split('data-category="funds"')[1].split("</tr>")[0]
+    by_unit = html.split('id="by-unit-table"')[1].split("</table>")[0]
+    b_row = by_unit.split(f'data-unit="{world["commune_b"]}"')[1].split("</tr>")[0]
+    assert "category=venue" in b_row  # a commune's own difficulty counts in its row
+    evidence = client.get(f"/training/difficulties?{_args(world['commune_a'])}&category=funds")
+    assert evidence.status_code == 200
+    listed = evidence.get_data(as_text=True).split('id="difficulty-evidence"')[1]
+    assert listed.split("</table>")[0].count('href="/difficulties/') == 2
+    none_here = client.get(f"/training/difficulties?{_args(world['commune_a'])}&category=venue")
+    assert 'id="difficulty-evidence"' not in none_here.get_data(as_text=True)  # 400 days ago
+    assert (
+        client.get(f"/training/difficulties?{_args(world['province'])}&category=x").status_code
+        == 404
+    )
+    sheet = openpyxl.load_workbook(
+        io.BytesIO(client.get(f"/training/difficulties.xlsx?{_args(world['province'])}").data)
+    ).active
+    rows = [[c.value for c in row] for row in sheet.iter_rows()]
+    assert [row[2] for row in rows[2:]] == [2, 1]
+    auth.logout()
+    auth.login("commune")  # the commune's secretary: not the other commune's
+    assert (
+        client.get(f"/training/difficulties?{_args(world['commune_b'])}&category=venue").status_code
+        == 403
+    )

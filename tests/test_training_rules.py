@@ -50,3 +50,19 @@ def test_a_child_without_evaluations_has_no_needs() -> None:
 
 def test_nothing_failed_is_an_empty_plan() -> None:
     assert rank({}, {1: 4}) == []
+
+
+def test_categories_rank_by_raised_then_reach_then_code() -> None:
+    from coso.training.rules import rank_categories, top_categories
+
+    total = {"funds": 3, "venue": 3, "other": 1, "members_away": 0}
+    by_child = {1: {"funds": 3}, 2: {"venue": 2}, 3: {"venue": 1, "other": 1}}
+    ranked = rank_categories(total, by_child)
+    # venue and funds tie on 3; venue reached two units, funds one; a zero is left out.
+    assert [(n.code, n.raised, dict(n.by_child)) for n in ranked] == [
+        ("venue", 3, {2: 2, 3: 1}),
+        ("funds", 3, {1: 3}),
+        ("other", 1, {3: 1}),
+    ]
+    assert top_categories({"venue": 1, "other": 1, "funds": 4, "x": 0}, 2) == ["funds", "other"]
+    assert rank_categories({}, {}) == [] and top_categories({}) == []

@@ -3,16 +3,19 @@ children of the unit looked at (as "where to act" does), and the evidence behind
 
 from __future__ import annotations
 
+from collections import defaultdict
 from dataclasses import dataclass, replace
-from datetime import date
+from datetime import date, datetime, time, timedelta
 from typing import Any
+from zoneinfo import ZoneInfo
 
 import sqlalchemy as sa
+from flask import current_app
 
 from coso.dashboard import analysis
 from coso.dashboard.rules import Period
 from coso.extensions import db
-from coso.models import Evaluation, EvaluationAnswer, Unit, User
+from coso.models import Difficulty, Evaluation, EvaluationAnswer, Unit, User
 from coso.models.evaluations import FAILING_ANSWER
 from coso.training.rules import Tally
 from coso.web import Page, paginate
@@ -97,3 +100,61 @@ def evidence(unit: Unit, code: str, period: Period, page: int) -> Page[Evidence]
     )
     result: Page[Any] = paginate(query, page)
     return replace(result, rows=[Evidence(*row) for row in result.rows])
+
+
+def _raised_in(unit: Unit, period: Period) -> Any:
+    """Difficulties about ``unit`` or a unit under it, raised in the period's local days."""
+    zone = ZoneInfo(current_app.config.get("BABEL_DEFAULT_TIMEZONE") or "UTC")
+    start = datetime.combine(period.start, time.min, tzinfo=zone)
+    end = datetime.combine(period.end + timedelta(days=1), time.min, tzinfo=zone)
+    return sa.and_(unit.subtree_clause(), Difficulty.raised_at >= start, Difficulty.raised_at < end)
+
+
+def difficulty_counts(
+    unit: Unit, period: Period
+) -> tuple[dict[str, int], dict[int, dict[str, int]]]:
+    """How many difficulties of each category were raised in the period: in the whole area,
+    and per child unit of ``unit`` (one grouped query, rolled up as the findings are)."""
+    bucket = analysis._bucket(unit)  # one expression: PostgreSQL groups by the same binds
+    rows = db.session.execute(
+        sa.select(bucket, Difficulty.category, sa.func.count())
+        .select_from(Difficulty)
+        .join(Unit, Unit.id == Difficulty.unit_id)
+        .where(_raised_in(unit, period))
+        .group_by(bucket, Difficulty.category)
+    ).all()
+    total: dict[str, int] = defaultdict(int)
+    for _bucket, category, count in rows:
+        total[category] += count
+    by_child: dict[int, dict[str, int]] = {}
+    for child_id, grouped in analysis._rolled(unit, [tuple(r) for r in rows]).items():
+        counts = by_child.setdefault(child_id, defaultdict(int))
+        for category, count in grouped:
+            counts[category] += count
+    # A difficulty about a child unit itself (a commune's own) is in that child's bucket; one
+    # about ``unit`` itself is in the area's total only.
+    return dict(total), {child: dict(c) for child, c in by_child.items()}
+
+
+@dataclass(frozen=True)
+class RaisedDifficulty:
+    id: int
+    unit: str
+    raised_at: datetime
+    text: str
+    state: str
+
+
+def difficulty_evidence(
+    unit: Unit, category: str, period: Period, page: int
+) -> Page[RaisedDifficulty]:
+    """The difficulties of one category raised in the period in ``unit``'s area."""
+    query = (
+        sa.select(Difficulty.id, Unit.name, Difficulty.raised_at, Difficulty.text, Difficulty.state)
+        .select_from(Difficulty)
+        .join(Unit, Unit.id == Difficulty.unit_id)
+        .where(_raised_in(unit, period), Difficulty.category == category)
+        .order_by(Difficulty.raised_at.desc(), Difficulty.id.desc())
+    )
+    result: Page[Any] = paginate(query, page)
+    return replace(result, rows=[RaisedDifficulty(*row) for row in result.rows])

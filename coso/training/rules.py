@@ -82,3 +82,37 @@ def top_for(child: int, needs: list[Need], evaluations: int, count: int = 3) -> 
     mine = [(t, c) for t, c in mine if t.weight > 0]
     mine.sort(key=lambda pair: (-pair[0].weight, pair[1]))
     return [code for _tally, code in mine[:count]] if evaluations else []
+
+
+# ------------------------------------------------ difficulties raised, by category
+@dataclass(frozen=True)
+class CategoryNeed:
+    """One difficulty category's place: how many were raised, and in which child units."""
+
+    code: str
+    raised: int
+    by_child: Mapping[int, int]
+
+
+def rank_categories(
+    total: Mapping[str, int], by_child: Mapping[int, Mapping[str, int]]
+) -> list[CategoryNeed]:
+    """The categories raised in a period, most raised first, then by how many child units
+    raised them, then by code (stable). ``total`` counts every difficulty of the area (the
+    area's own unit too), ``by_child`` those of each child unit."""
+    needs = [
+        CategoryNeed(
+            code,
+            raised,
+            {child: cats[code] for child, cats in by_child.items() if cats.get(code)},
+        )
+        for code, raised in total.items()
+        if raised
+    ]
+    return sorted(needs, key=lambda n: (-n.raised, -len(n.by_child), n.code))
+
+
+def top_categories(counts: Mapping[str, int], n: int = 3) -> list[str]:
+    """A child unit's most raised categories (at most ``n``), ties by code."""
+    ranked = sorted(((-count, code) for code, count in counts.items() if count))
+    return [code for _count, code in ranked[:n]]

@@ -16,6 +16,8 @@ from coso import clock, scope
 from coso import spreadsheets as exports
 from coso.checklists.queries import current_template
 from coso.dashboard import rules as periods
+from coso.difficulties import queries as difficulty_queries
+from coso.difficulties.words import category_label
 from coso.i18n import gettext as _
 from coso.models import Unit, User
 from coso.training import queries, rules
@@ -103,11 +105,18 @@ def _context() -> tuple[dict[str, Any], Errors]:
          rules.top_for(child.id, needs, found.evaluations.get(child.id, 0)))
         for child in found.children
     ]  # fmt: skip
+    raised, raised_by_child = queries.difficulty_counts(unit, period)
     context = {
         "unit": unit,
         "period": period,
         "errors": errors,
         "rows": rows,
+        "categories": rules.rank_categories(raised, raised_by_child),
+        "raised_top": {
+            child: rules.top_categories(counts) for child, counts in raised_by_child.items()
+        },
+        "category_labels": category_labels(unit),
+        "children_by_id": by_id,
         "shown": SHOWN,
         "children": children,
         "texts": texts,
@@ -168,6 +177,69 @@ def export(fmt: str) -> ResponseReturnValue:
     )
     rows = list(enumerate(context["rows"], start=1))
     return exports.response(fmt, _columns(period), rows, name, "Tập huấn", heading)
+
+
+def category_labels(unit: Unit) -> dict[str, str]:
+    """Every difficulty category of the unit's province, in words."""
+    province = difficulty_queries.province_of(unit)
+    return {
+        code: category_label(code, label)
+        for code, label in difficulty_queries.every_label(province)
+    }
+
+
+def _category_columns(period: periods.Period, labels: dict[str, str]) -> list[exports.Column]:
+    return [
+        exports.Column(_l("Rank"), lambda r: r[0], "int"),
+        exports.Column(_l("Category"), lambda r: labels.get(r[1].code, r[1].code)),
+        exports.Column(_l("Difficulties raised"), lambda r: r[1].raised, "int"),
+        exports.Column(_l("Units that raised it"), lambda r: len(r[1].by_child), "int"),
+        exports.Column(_l("From"), lambda r: period.start, "date"),
+        exports.Column(_l("To"), lambda r: period.end, "date"),
+    ]
+
+
+@bp.get("/training/difficulties.<any(csv, xlsx):fmt>")
+@login_required
+def export_difficulties(fmt: str) -> ResponseReturnValue:
+    """The difficulty categories raised in the period, most raised first."""
+    _require()
+    context, errors = _context()
+    if errors:
+        return render_template("training/index.html", **context), 422
+    period, unit = context["period"], context["unit"]
+    heading = exports.Heading(_("Difficulties raised, by category"), unit.name)
+    name = exports.file_name(
+        "training-difficulties", unit.code, period.start.isoformat(), period.end.isoformat()
+    )
+    rows = list(enumerate(context["categories"], start=1))
+    columns = _category_columns(period, context["category_labels"])
+    return exports.response(fmt, columns, rows, name, "Khó khăn", heading)
+
+
+@bp.get("/training/difficulties")
+@login_required
+def difficulty_evidence() -> ResponseReturnValue:
+    """The difficulties of one category raised in the period in one unit's area."""
+    _require()
+    errors: Errors = {}
+    unit = unit_arg(errors)
+    period = _period(errors)
+    code = request.args.get("category", "").strip()
+    labels = category_labels(unit)
+    if code not in labels:
+        abort(404, description=_("This category does not exist."))
+    result = queries.difficulty_evidence(unit, code, period, page_arg())
+    return render_template(
+        "training/difficulties.html",
+        unit=unit,
+        period=period,
+        label=labels[code],
+        result=result,
+        errors=errors,
+        args={"unit": unit.id, "category": code, "from": period.start.isoformat(),
+              "to": period.end.isoformat()},
+    ), 422 if errors else 200  # fmt: skip
 
 
 @bp.get("/training/evidence")
