@@ -224,3 +224,67 @@ def test_the_contract_documents_the_difficulty(client: FlaskClient, world: dict[
     one_of = schemas["SyncRequest"]["properties"]["evaluations"]["items"]["oneOf"]
     assert {"$ref": "#/components/schemas/DifficultyItem"} in one_of
     assert "difficulty" in schemas["SyncResult"]["properties"]["kind"]["enum"]
+
+
+def test_raised_from_an_evaluation_of_the_same_branch_only(
+    app: Flask, client: FlaskClient, auth: AuthActions, world: dict[str, Any]
+) -> None:
+    auth.login("cadre")
+    evaluation = payload(world["branches"][1], world["template"])
+    stored_evaluation = post(client, {"evaluations": [evaluation]}).get_json()["results"][0]
+    evaluation_id = stored_evaluation["id"]
+    # The result page links to the form, which carries the evaluation along.
+    result = client.get(f"/evaluations/{evaluation_id}").get_data(as_text=True)
+    assert f"/difficulties/new?unit_id={world['branches'][1]}&amp;evaluation={evaluation_id}" in (
+        result
+    )
+    form = client.get(
+        f"/difficulties/new?unit_id={world['branches'][1]}&evaluation={evaluation_id}"
+    )
+    assert f'name="evaluation_id" value="{evaluation_id}"' in form.get_data(as_text=True)
+    same = item(world["branches"][1], evaluation_id=evaluation_id)
+    other = item(world["branches"][0], evaluation_id=evaluation_id)  # not that branch's
+    results = post(client, {"evaluations": [same, other]}).get_json()["results"]
+    assert results[0]["status"] == "created"
+    assert results[1]["status"] == "rejected" and "evaluation_id" in results[1]["errors"]
+    (difficulty,) = stored(app)
+    assert difficulty.evaluation_id == evaluation_id
+    page = client.get(f"/difficulties/{difficulty.id}").get_data(as_text=True)
+    assert f'href="/evaluations/{evaluation_id}"' in page
+    # The web form without script: the same check.
+    token = auth.csrf_token()
+    response = client.post(
+        "/difficulties/new",
+        data={"csrf_token": token, "uuid": str(uuid.uuid4()), "unit_id": world["branches"][0],
+              "category": "funds", "text": "Khó khăn", "evaluation_id": evaluation_id},
+    )  # fmt: skip
+    assert response.status_code == 422 and len(stored(app)) == 1
+    response = client.post(
+        "/difficulties/new",
+        data={"csrf_token": token, "uuid": str(uuid.uuid4()), "unit_id": "9" * 30,
+              "category": "funds", "text": "Khó khăn"},
+    )  # fmt: skip
+    assert response.status_code == 422 and len(stored(app)) == 1
+
+
+def test_raised_from_ones_own_visit_report(
+    app: Flask, client: FlaskClient, auth: AuthActions, world: dict[str, Any]
+) -> None:
+    auth.login("cadre")
+    day = "2026-01-02"
+    visit = {"kind": "visit", "uuid": str(uuid.uuid4()), "unit_id": world["branches"][1],
+             "form": "coorganise", "start_date": day, "end_date": day}  # fmt: skip
+    visit_id = post(client, {"evaluations": [visit]}).get_json()["results"][0]["id"]
+    report = client.get(f"/visits/{visit_id}/report").get_data(as_text=True)
+    assert 'id="raise-from-visit"' in report
+    results = post(
+        client,
+        {"evaluations": [item(world["branches"][1], visit_id=visit_id),
+                         item(world["branches"][1], visit_id=visit_id + 1000)]},
+    ).get_json()["results"]  # fmt: skip
+    assert [r["status"] for r in results] == ["created", "rejected"]
+    assert [d.visit_id for d in stored(app)] == [visit_id]
+    auth.logout()
+    auth.login("cadre_b")  # another cadre may not name that visit
+    answer = post(client, {"evaluations": [item(world["branches"][2], visit_id=visit_id)]})
+    assert answer.get_json()["results"][0]["status"] == "rejected"

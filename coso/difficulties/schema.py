@@ -51,3 +51,18 @@ class DifficultyItemSchema(Schema):
         ],
     )
     raised_at = Stamp(load_default=None, allow_none=True, default_timezone=UTC)
+    #: Raised from an evaluation or a visit report of the same unit (optional).
+    evaluation_id = fields.Integer(
+        load_default=None,
+        allow_none=True,
+        strict=True,
+        error_messages=msgs(),
+        validate=validate.Range(min=1, max=MAX_UNIT_ID, error=_l("This value is not valid.")),
+    )
+    visit_id = fields.Integer(
+        load_default=None,
+        allow_none=True,
+        strict=True,
+        error_messages=msgs(),
+        validate=validate.Range(min=1, max=MAX_UNIT_ID, error=_l("This value is not valid.")),
+    )

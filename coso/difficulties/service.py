@@ -28,7 +28,15 @@ from coso.difficulties.words import problem_text
 from coso.evaluations.rules import canonical_uuid
 from coso.extensions import db, reading_phase
 from coso.fields import plain_errors
-from coso.models import Difficulty, DifficultyCategory, DifficultyPass, Unit, User
+from coso.models import (
+    Difficulty,
+    DifficultyCategory,
+    DifficultyPass,
+    Evaluation,
+    Unit,
+    User,
+    Visit,
+)
 from coso.models.types import utcnow
 
 
@@ -306,13 +314,18 @@ def _item(item: dict[str, Any], uuid_text: str, user: User, now: datetime) -> An
     unit = db.session.get(Unit, data["unit_id"])
     if unit is None or not unit.active or not may_raise_about(user, unit):
         return REJECTED, None, {"unit_id": [_("Choose a unit from the list.")]}
+    if source_problem(user, unit, data.get("evaluation_id"), data.get("visit_id")):
+        field = "evaluation_id" if data.get("evaluation_id") else "visit_id"
+        return REJECTED, None, {field: [problem_text("bad_source")]}
     raised = data.get("raised_at")
     # When the phone wrote it: never later than the server's clock, nor so long ago that a
     # phone's wrong clock would make the level's answer look a year late.
     data["raised_at"] = now if raised is None or raised > now else max(raised, now - OLDEST)
     try:
         with db.session.begin_nested():
-            difficulty, _created = raise_difficulty(unit, data, user)
+            difficulty, _created = raise_difficulty(
+                unit, data, user, evaluation_id=data["evaluation_id"], visit_id=data["visit_id"]
+            )
     except Refused as exc:
         field = "category" if exc.problem == "unknown_category" else "text"
         return REJECTED, None, {field: [problem_text(exc.problem)]}
@@ -322,6 +335,22 @@ def _item(item: dict[str, Any], uuid_text: str, user: User, now: datetime) -> An
             raise
         return _replay(known, data, user)
     return CREATED, difficulty.id, None
+
+
+def source_problem(
+    user: User, unit: Unit, evaluation_id: int | None, visit_id: int | None
+) -> str | None:
+    """Why the evaluation or visit report a difficulty is raised from cannot be named, or
+    None: it must exist and be of the same unit, a visit the user's own."""
+    if evaluation_id is not None:
+        evaluation = db.session.get(Evaluation, evaluation_id)
+        if evaluation is None or evaluation.branch_id != unit.id:
+            return "bad_source"
+    if visit_id is not None:
+        visit = db.session.get(Visit, visit_id)
+        if visit is None or visit.unit_id != unit.id or visit.user_id != user.id:
+            return "bad_source"
+    return None
 
 
 def may_raise_about(user: User, unit: Unit) -> bool:

@@ -73,8 +73,19 @@ def _new_page(values: dict[str, str], errors: Errors, status: int = 200) -> Resp
 def new() -> ResponseReturnValue:
     """The form to raise a difficulty (works offline: static/js/difficulty-offline.js)."""
     _require_raiser(user_now())
-    values = {"uuid": str(uuidlib.uuid4()), "unit_id": request.args.get("unit_id", "")}
+    values = {
+        "uuid": str(uuidlib.uuid4()),
+        "unit_id": request.args.get("unit_id", ""),
+        "evaluation_id": _small_id(request.args.get("evaluation")) or "",
+        "visit_id": _small_id(request.args.get("visit")) or "",
+    }
     return _new_page(values, {})
+
+
+def _small_id(raw: str | None) -> str | None:
+    """An id as the form carries it: digits of a value the database can hold, else None."""
+    raw = (raw or "").strip()
+    return raw if raw.isdigit() and 0 < int(raw) < 2**31 else None
 
 
 @bp.post("/new")
@@ -82,13 +93,18 @@ def new() -> ResponseReturnValue:
 def create() -> ResponseReturnValue:
     user = user_now()
     _require_raiser(user)
-    values = {k: request.form.get(k, "").strip() for k in ("uuid", "unit_id", "category", "text")}
+    fields = ("uuid", "unit_id", "category", "text", "evaluation_id", "visit_id")
+    values = {k: request.form.get(k, "").strip() for k in fields}
     errors: Errors = {}
-    unit = db.session.get(Unit, int(values["unit_id"])) if values["unit_id"].isdigit() else None
+    unit_id = _small_id(values["unit_id"])
+    unit = db.session.get(Unit, int(unit_id)) if unit_id else None
     if unit is None or not unit.active:
         errors["unit_id"] = [_("Choose a unit from the list.")]
     elif not service.may_raise_about(user, unit):
         abort(403)
+    source = {k: int(v) if (v := _small_id(values[k])) else None for k in fields[4:]}
+    if unit is not None and service.source_problem(user, unit, **source):
+        errors["unit_id"] = [problem_text("bad_source")]
     try:
         uuidlib.UUID(values["uuid"])
     except ValueError:
@@ -97,7 +113,7 @@ def create() -> ResponseReturnValue:
         return _new_page(values, errors, 422)
     assert unit is not None
     try:
-        difficulty, _created = service.raise_difficulty(unit, values, user)
+        difficulty, _created = service.raise_difficulty(unit, values, user, **source)
     except service.Refused as exc:
         db.session.rollback()
         field = "category" if exc.problem == "unknown_category" else "text"
@@ -369,4 +385,12 @@ def _overdue(unit_ids: list[int]) -> dict[int, int]:
 
 def init_app(app: Flask) -> None:
     app.register_blueprint(bp)
-    app.jinja_env.globals.update(difficulty_overdue=_overdue)
+    app.jinja_env.globals.update(
+        difficulty_overdue=_overdue, may_raise_difficulty=_may_raise_difficulty
+    )
+
+
+def _may_raise_difficulty(unit: Unit) -> bool:
+    """May the signed-in user raise a difficulty about ``unit`` (the pages' links)?"""
+    user = user_now()
+    return bool(rules.CADRE_ROLES & set(user.role_list)) and service.may_raise_about(user, unit)

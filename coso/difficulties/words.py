@@ -39,6 +39,7 @@ PROBLEMS: dict[str, Any] = {
     "label_required": _l("Write the category's name."),
     "label_too_long": _l("At most %(n)s characters.", n=120),
     "no_active_category": _l("Keep at least one category in use."),
+    "bad_source": _l("The evaluation or visit named is not one of this unit's."),
 }
 
 

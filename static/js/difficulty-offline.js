@@ -108,6 +108,11 @@
       category: f.elements.category.value, text: f.elements.text.value.trim(),
       raised_at: new Date().toISOString(),
     };
+    // Raised from an evaluation or a visit report (the page's link named it).
+    ["evaluation_id", "visit_id"].forEach((name) => {
+      const value = parseInt((f.elements[name] || {}).value, 10);
+      if (value > 0) payload[name] = value;
+    });
     const button = f.querySelector('button[type="submit"]');
     button.disabled = true;
     try {
