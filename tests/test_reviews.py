@@ -188,3 +188,42 @@ def test_the_province_sets_its_rubric(
         review = db.session.scalars(sa.select(VisitReview)).one()
         assert queries.share_of(review) == pytest.approx(2 / 3)
         assert "review.rubric" in db.session.scalars(sa.select(AuditEvent.action)).all()
+
+
+def test_the_queue_pages_and_filters_by_state_in_the_database(
+    app: Flask, client: FlaskClient, auth: AuthActions, world: dict[str, Any]
+) -> None:
+    """Every visit of the area is reachable (a pager, 50 a page) and a state's filter counts
+    them all, not the first 200 read."""
+    from datetime import timedelta
+
+    from coso.models import User
+    from coso.web import PAGE_SIZE
+
+    with app.app_context():
+        cadre = db.session.scalar(sa.select(User).where(User.username == "cadre"))
+        branch = db.session.get(Visit, world["visit"]).unit_id
+        extra = [
+            Visit(user_id=cadre.id, unit_id=branch, form="inspection", days=1,
+                  start_date=date(2026, 6, 1) + timedelta(days=i % 150),
+                  end_date=date(2026, 6, 1) + timedelta(days=i % 150), report=f"Báo cáo {i}")
+            for i in range(PAGE_SIZE * 5)
+        ]  # fmt: skip
+        db.session.add_all(extra)
+        db.session.flush()
+        approved = extra[-1]  # the oldest end date is on the last page
+        approved.end_date = approved.start_date = date(2026, 1, 5)
+        db.session.add(VisitReview(visit_id=approved.id, user_id=cadre.id, state="approved"))
+        db.session.commit()
+        approved_id = approved.id
+    auth.login("province")
+    first = client.get("/reviews").get_data(as_text=True)
+    total = PAGE_SIZE * 5 + 2
+    assert first.count("data-visit-id=") == PAGE_SIZE and 'rel="next"' in first
+    last = client.get(f"/reviews?page={-(-total // PAGE_SIZE)}").get_data(as_text=True)
+    assert f'data-visit-id="{approved_id}"' in last
+    only = client.get("/reviews?state=approved").get_data(as_text=True)
+    assert only.count("data-visit-id=") == 1 and f'data-visit-id="{approved_id}"' in only
+    received = client.get("/reviews?state=received&page=2").get_data(as_text=True)
+    assert f'data-visit-id="{approved_id}"' not in received
+    assert 'rel="prev"' in received

@@ -3,17 +3,19 @@
 from __future__ import annotations
 
 from collections.abc import Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import date
 from typing import Any
 
 import sqlalchemy as sa
+import sqlalchemy.orm
 
 from coso.extensions import db
 from coso.judging.queries import path_ids
 from coso.models import ReviewRubric, Unit, User, Visit, VisitReview
 from coso.models.units import subtree_of
 from coso.reviews import rules
+from coso.web import Page, paginate
 
 
 @dataclass
@@ -79,27 +81,35 @@ def _reviewable() -> sa.ColumnElement[bool]:
     return sa.or_(Visit.report.is_not(None), Visit.form == "meeting")
 
 
-def queue(reviewer: User, state: str | None, since: date, limit: int = 200) -> list[Item]:
+def queue(reviewer: User, state: str | None, since: date, page: int = 1) -> Page[Item]:
     """Visits of the cadres in the reviewer's area since ``since``, newest first, with their
-    current state (optionally only those in ``state``)."""
-    visits = list(
-        db.session.scalars(
-            sa.select(Visit)
-            .join(User, User.id == Visit.user_id)
-            .join(Unit, Unit.id == User.unit_id)
-            .where(subtree_of(reviewer.unit.path), _reviewable(), Visit.end_date >= since)
-            .where(Visit.user_id != reviewer.id)
-            .order_by(Visit.end_date.desc(), Visit.id.desc())
-        )
+    current state (optionally only those in ``state``), a page at a time.
+
+    The current state is the newest review row's, "received" without one; it is read in
+    the query (the newest row per visit joined in), so a state's filter and the count
+    hold however many visits a province has.
+    """
+    newest = (
+        sa.select(VisitReview.visit_id, sa.func.max(VisitReview.id).label("review_id"))
+        .group_by(VisitReview.visit_id)
+        .subquery()
     )
-    latest = latest_of([v.id for v in visits])
-    items = []
-    for v in visits:
-        row = latest.get(v.id)
-        current = row.state if row else rules.RECEIVED
-        if state is None or current == state:
-            items.append(Item(v, current, row))
-    return items[:limit]
+    latest = sa.orm.aliased(VisitReview)
+    current = sa.func.coalesce(latest.state, rules.RECEIVED)
+    query = (
+        sa.select(Visit, latest, current)
+        .join(User, User.id == Visit.user_id)
+        .join(Unit, Unit.id == User.unit_id)
+        .outerjoin(newest, newest.c.visit_id == Visit.id)
+        .outerjoin(latest, latest.id == newest.c.review_id)
+        .where(subtree_of(reviewer.unit.path), _reviewable(), Visit.end_date >= since)
+        .where(Visit.user_id != reviewer.id)
+        .order_by(Visit.end_date.desc(), Visit.id.desc())
+    )
+    if state is not None:
+        query = query.where(current == state)
+    result: Page[Any] = paginate(query, page)
+    return replace(result, rows=[Item(visit, now, row) for visit, row, now in result.rows])
 
 
 def mine(user: User) -> list[VisitReview]:

@@ -17,7 +17,7 @@ from coso.models import Visit
 from coso.reviews import queries, rules, service
 from coso.reviews.schema import ReviewSchema, scores_from
 from coso.reviews.words import criterion_label, problem_text, state_label
-from coso.web import render_page, user_now
+from coso.web import page_arg, render_page, user_now
 
 bp = Blueprint("reviews", __name__, url_prefix="/reviews")
 Errors = dict[str, list[str]]
@@ -35,12 +35,14 @@ def queue() -> ResponseReturnValue:
         errors["state"] = [_("Choose a state from the list.")]
         state = None
     since = clock.today() - timedelta(days=365)
-    items = queries.queue(user_now(), state, since)
+    result = queries.queue(user_now(), state, since, page_arg())
     return render_page(
         "reviews/queue.html",
         "reviews/_queue.html",
         422 if errors else 200,
-        items=items,
+        result=result,
+        items=result.rows,
+        args={"state": state} if state else {},
         state=state,
         states=rules.STATES,
         errors=errors,
