@@ -243,3 +243,29 @@ def test_an_overdue_difficulty_shows_beside_the_branch_flag(
     _as(auth, client, "province")
     page = client.get(f"/units/{world['communes'][0]}").get_data(as_text=True)
     assert 'data-difficulties-overdue="1"' in page and "1 khó khăn quá hạn" in page
+
+
+def test_the_inbox_pages_every_open_difficulty(
+    app: Flask, client: Any, auth: Any, world: dict[str, Any]
+) -> None:
+    """A province's inbox of many is paged (50 a page), oldest first, none out of reach."""
+    from datetime import UTC, datetime, timedelta
+
+    with app.app_context():
+        branch = db.session.get(Unit, world["branches"][0])
+        secretary = _user("secretary")
+        start = datetime(2026, 1, 1, tzinfo=UTC)
+        for i in range(120):
+            data = {"uuid": f"00000000-0000-4000-8000-{i:012d}", "category": "funds",
+                    "text": f"Khó khăn {i}", "raised_at": start + timedelta(hours=i)}  # fmt: skip
+            service.raise_difficulty(branch, data, secretary)
+        db.session.commit()
+        newest = queries.by_uuid(f"00000000-0000-4000-8000-{119:012d}")
+        assert newest is not None
+        newest_id = newest.id
+    _as(auth, client, "commune")
+    first = client.get("/difficulties/inbox").get_data(as_text=True)
+    assert first.count("data-difficulty-id=") == 50 and 'rel="next"' in first
+    last = client.get("/difficulties/inbox?page=3").get_data(as_text=True)
+    assert last.count("data-difficulty-id=") == 20
+    assert f'data-difficulty-id="{newest_id}"' in last

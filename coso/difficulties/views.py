@@ -21,7 +21,7 @@ from coso.difficulties import queries, rules, service
 from coso.difficulties.words import category_label, problem_text
 from coso.extensions import db
 from coso.models import Difficulty, Unit, User
-from coso.web import user_now
+from coso.web import page_arg, paginate, user_now
 
 bp = Blueprint("difficulties", __name__, url_prefix="/difficulties")
 Errors = dict[str, list[str]]
@@ -127,14 +127,18 @@ def create() -> ResponseReturnValue:
 @login_required
 def mine() -> ResponseReturnValue:
     """The difficulties the user raised, newest first, with their answers."""
-    rows = db.session.scalars(
+    query = (
         sa.select(Difficulty)
         .where(Difficulty.raised_by_id == current_user.id)
         .order_by(Difficulty.raised_at.desc(), Difficulty.id.desc())
-        .limit(200)
-    ).all()
+    )
+    result = paginate(query, page_arg(), scalars=True)
     return render_template(
-        "difficulties/mine.html", rows=rows, today=clock.today(), labels=_labels(user_now().unit)
+        "difficulties/mine.html",
+        result=result,
+        rows=result.rows,
+        today=clock.today(),
+        labels=_labels(user_now().unit),
     )
 
 
@@ -300,13 +304,14 @@ def inbox() -> ResponseReturnValue:
         query = query.where(Difficulty.routed_to_id == user.unit_id)
     else:
         abort(403)
-    rows = db.session.scalars(query.order_by(Difficulty.raised_at, Difficulty.id).limit(500)).all()
+    order = (Difficulty.raised_at, Difficulty.id)
+    result = paginate(query.order_by(*order), page_arg(), scalars=True)
     today = clock.today()
     return render_template(
         "difficulties/inbox.html",
-        rows=rows,
+        result=result,
         today=today,
-        overdue={d.id for d in rows if rules.is_overdue(d.state, d.due, today)},
+        overdue={d.id for d in result.rows if rules.is_overdue(d.state, d.due, today)},
         labels=dict(_labels(user.unit)),
     )
 
@@ -385,12 +390,9 @@ def _overdue(unit_ids: list[int]) -> dict[int, int]:
 
 def init_app(app: Flask) -> None:
     app.register_blueprint(bp)
-    app.jinja_env.globals.update(
-        difficulty_overdue=_overdue, may_raise_difficulty=_may_raise_difficulty
-    )
 
+    def may_raise(unit: Unit) -> bool:
+        """May the signed-in user raise a difficulty about ``unit`` (the pages' links)?"""
+        return service.may_raise_about(user_now(), unit)
 
-def _may_raise_difficulty(unit: Unit) -> bool:
-    """May the signed-in user raise a difficulty about ``unit`` (the pages' links)?"""
-    user = user_now()
-    return bool(rules.CADRE_ROLES & set(user.role_list)) and service.may_raise_about(user, unit)
+    app.jinja_env.globals.update(difficulty_overdue=_overdue, may_raise_difficulty=may_raise)

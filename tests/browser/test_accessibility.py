@@ -118,6 +118,15 @@ PAGES = [
     ("admin", "/admin"),
     ("admin", "/admin/users"),
     ("admin", "/admin/templates"),
+    # Difficulties (issue 19, item 1): raising, the raiser's list, the receiving level's
+    # inbox, the province's overview and its list of categories, the training view.
+    ("secretary", "/difficulties/new"),
+    ("secretary", "/difficulties/"),
+    ("commune", "/difficulties/inbox"),
+    ("province", "/difficulties/overview"),
+    ("province", "/difficulties/categories"),
+    ("province", "/training"),
+    ("province", "/reviews"),
 ]
 
 
