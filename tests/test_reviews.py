@@ -227,3 +227,46 @@ def test_the_queue_pages_and_filters_by_state_in_the_database(
     received = client.get("/reviews?state=received&page=2").get_data(as_text=True)
     assert f'data-visit-id="{approved_id}"' not in received
     assert 'rel="prev"' in received
+
+
+def test_a_review_of_a_meeting_survives_the_evaluations_correction(
+    app: Flask, client: FlaskClient, auth: AuthActions
+) -> None:
+    """Correcting an evaluation replaces its meeting's visit: the review moves with it."""
+    from coso.checklists.service import create_default_template
+    from tests.builders import payload
+
+    with app.app_context():
+        data = small_province()
+        template = create_default_template(data["province"])
+        db.session.commit()
+        branch, template_id = data["branches"][0].id, template.id
+    auth.login("cadre")
+    token = client.get("/api/v1/session").get_json()["csrf_token"]
+    first = payload(branch, template_id)
+    sent = client.post(
+        "/api/v1/sync", json={"evaluations": [first]}, headers={"X-CSRFToken": token}
+    )
+    evaluation_id = sent.get_json()["results"][0]["id"]
+    with app.app_context():
+        visit_id = db.session.scalar(
+            sa.select(Visit.id).where(Visit.evaluation_id == evaluation_id)
+        )
+    auth.logout()
+    auth.login("province")
+    reviewed = _post(client, auth, f"/reviews/{visit_id}", {**GOOD, "state": "approved"})
+    assert reviewed.status_code == 303
+    auth.logout()
+    auth.login("cadre")
+    token = client.get("/api/v1/session").get_json()["csrf_token"]
+    fixed = payload(branch, template_id, supersedes=first["uuid"], members_present=17)
+    answer = client.post(
+        "/api/v1/sync", json={"evaluations": [fixed]}, headers={"X-CSRFToken": token}
+    ).get_json()["results"][0]
+    assert answer["status"] == "created", answer
+    with app.app_context():
+        new_visit = db.session.scalar(sa.select(Visit).where(Visit.evaluation_id == answer["id"]))
+        assert new_visit is not None
+        assert db.session.get(Visit, visit_id) is None  # the original's day is gone
+        reviews = db.session.scalars(sa.select(VisitReview)).all()
+        assert [(r.visit_id, r.state) for r in reviews] == [(new_visit.id, "approved")]

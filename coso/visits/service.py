@@ -19,7 +19,7 @@ from coso import audit, clock
 from coso.evaluations.rules import canonical_uuid
 from coso.extensions import db, reading_phase
 from coso.fields import plain_errors
-from coso.models import User, Visit
+from coso.models import User, Visit, VisitReview
 from coso.visits.rules import REPORT_CONTENT, VISIT_CONTENT, report_step, sync_hash
 from coso.visits.schema import VISIT, ReportItemSchema, VisitItemSchema
 
@@ -68,11 +68,11 @@ def write_report(visit: Visit, report: str) -> None:
 def record_meetings(rows: Iterable[dict[str, Any]], replaced: list[int], now: datetime) -> None:
     """Each stored evaluation is a visit day; a correction replaces its original's day.
 
-    ``rows`` are the evaluations' columns as the sync stores them (with their ``id``),
-    ``replaced`` the ids of the evaluations they correct. One statement each.
+    ``rows`` are the evaluations' columns as the sync stores them (with their ``id`` and
+    ``supersedes_id``), ``replaced`` the ids of the evaluations they correct. The reviews of
+    a replaced day move to its correction's day (a reviewer's work is not lost with the
+    original); then the original's day goes.
     """
-    if replaced:
-        db.session.execute(sa.delete(Visit).where(Visit.evaluation_id.in_(replaced)))
     db.session.connection().execute(
         sa.insert(Visit.__table__),
         [
@@ -89,6 +89,26 @@ def record_meetings(rows: Iterable[dict[str, Any]], replaced: list[int], now: da
             for row in rows
         ],
     )
+    if replaced:
+        _move_reviews({row["supersedes_id"]: row["id"] for row in rows if row.get("supersedes_id")})
+        db.session.execute(sa.delete(Visit).where(Visit.evaluation_id.in_(replaced)))
+
+
+def _move_reviews(corrections: dict[int, int]) -> None:
+    """Re-point the reviews of each corrected evaluation's visit to its correction's visit."""
+    visit_of = dict(
+        db.session.execute(
+            sa.select(Visit.evaluation_id, Visit.id).where(
+                Visit.evaluation_id.in_([*corrections, *corrections.values()])
+            )
+        ).all()
+    )
+    for original, correction in corrections.items():
+        old, new = visit_of.get(original), visit_of.get(correction)
+        if old is not None and new is not None:
+            db.session.execute(
+                sa.update(VisitReview).where(VisitReview.visit_id == old).values(visit_id=new)
+            )
 
 
 # ------------------------------------------------ visits and reports from the sync API
