@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import UTC, date, datetime
+from datetime import UTC, date, datetime, timedelta
 
 import pytest
 
@@ -140,3 +140,26 @@ def test_category_and_text_problems() -> None:
     assert rules.text_problem(None) == "required"
     assert rules.text_problem("x" * (rules.TEXT_MAX + 1)) == "too_long"
     assert rules.text_problem(" Thiếu kinh phí ") is None
+
+
+def test_a_period_summary_counts_raised_answered_closed_and_open_at_the_end() -> None:
+    from coso.difficulties.rules import Timing, period_summary
+
+    def at(day: int) -> datetime:
+        return datetime(2026, 1, 1, tzinfo=UTC) + timedelta(days=day)
+
+    start, end = at(10), at(20)
+    rows = [
+        ("funds", Timing(at(12), at(14), at(18))),  # raised, answered (2 d), closed (6 d) in it
+        ("funds", Timing(at(2), at(11), None)),  # answered in it (9 d), open at the end
+        ("venue", Timing(at(1), at(3), at(5))),  # all before: nothing to show
+        ("venue", Timing(at(15), None, None)),  # raised in it, open at the end
+        ("venue", Timing(at(25), None, None)),  # after: left out
+        ("other", Timing(at(5), None, at(22))),  # closed after the end: open at the end
+    ]
+    counts, totals = period_summary(rows, start, end)
+    got = {k: (v.raised, v.answered, v.closed, v.open_at_end) for k, v in counts.items()}
+    assert got == {"funds": (1, 2, 1, 1), "venue": (1, 0, 0, 1), "other": (0, 0, 0, 1)}
+    assert totals.answered == 2 and totals.answer_median == 5.5
+    assert totals.resolved == 1 and totals.resolve_median == 6.0 and totals.resolve_p90 == 6.0
+    assert period_summary([], start, end)[1].answer_median is None

@@ -67,7 +67,8 @@ def test_the_half_year_report_holds_the_pages_figures(
     assert "01/07/2025" in text and "31/12/2025" in text
     assert "Báo cáo" in doc.paragraphs[0].text  # Vietnamese by default
     rates, chart, items, cadres, plans, actions = doc.tables[:6]
-    secretaries = doc.tables[-1]
+    (secretaries,) = [t for t in doc.tables if "Tỷ lệ bí thư là đảng viên" in _rows(t)[0]]
+    (difficulties,) = [t for t in doc.tables if _rows(t)[0][0] == "Loại"]
 
     # Compliance by unit: the rates export of "where to act" for the same unit and period.
     page = _csv(client, f"/dashboard/rates.csv?unit={province}&from=2025-07-01&to=2025-12-31")
@@ -113,6 +114,22 @@ def test_the_half_year_report_holds_the_pages_figures(
             summary.secretary_changes,
         )
     assert len(_rows(cadres)) > 1 and len(_rows(actions)) >= 2
+    # Difficulties (issue 19): the area's, per category, as the rules count them in the half.
+    with app.app_context():
+        from coso.reports.queries import difficulties as difficulty_summary
+
+        named, times = difficulty_summary(db.session.get(Unit, province), H2)
+    got = _rows(difficulties)[1:]
+    assert [row[0] for row in got[:-1]] == [name for name, _c in named]
+    assert [_number(v) for v in got[-1][1:]] == [
+        sum(c.raised for _n, c in named),
+        sum(c.answered for _n, c in named),
+        sum(c.closed for _n, c in named),
+        sum(c.open_at_end for _n, c in named),
+    ]
+    assert sum(c.raised for _n, c in named) > 0
+    assert times.answered > 0
+    assert f"({times.answered} khó khăn được trả lời trong kỳ)" in text
 
 
 def test_the_year_report_counts_the_ledgers_days(

@@ -273,3 +273,52 @@ def label_problem(label: str | None) -> str | None:
     if len(cleaned) > LABEL_MAX:
         return "label_too_long"
     return None
+
+
+# ------------------------------------------------------- a report period's summary
+@dataclass
+class CategoryCounts:
+    """One category's difficulties in a period: raised, first answered and closed in it, and
+    still open at its end."""
+
+    raised: int = 0
+    answered: int = 0
+    closed: int = 0
+    open_at_end: int = 0
+
+
+def period_summary(
+    rows: Iterable[tuple[str, Timing]], start: datetime, end: datetime
+) -> tuple[dict[str, CategoryCounts], PeriodFigures]:
+    """Per category, what happened in ``[start, end)``; and the period's time to first answer
+    and to resolve (median and p90, in days) over the difficulties first answered / closed
+    in it, as :func:`figures` counts them month by month."""
+    counts: dict[str, CategoryCounts] = defaultdict(CategoryCounts)
+    to_answer: list[float] = []
+    to_resolve: list[float] = []
+    for category, t in rows:
+        if t.raised_at >= end:
+            continue
+        c = counts[category]
+        first = t.answered_at or t.closed_at
+        if t.raised_at >= start:
+            c.raised += 1
+        if first is not None and start <= first < end:
+            c.answered += 1
+            to_answer.append(days_between(t.raised_at, first))
+        if t.closed_at is not None and start <= t.closed_at < end:
+            c.closed += 1
+            to_resolve.append(days_between(t.raised_at, t.closed_at))
+        if t.closed_at is None or t.closed_at >= end:
+            c.open_at_end += 1
+    totals = PeriodFigures(
+        period="",
+        answered=len(to_answer),
+        answer_median=percentile(to_answer, 0.5),
+        answer_p90=percentile(to_answer, 0.9),
+        resolved=len(to_resolve),
+        resolve_median=percentile(to_resolve, 0.5),
+        resolve_p90=percentile(to_resolve, 0.9),
+    )
+    shown = {k: v for k, v in counts.items() if v.raised or v.answered or v.closed or v.open_at_end}
+    return shown, totals

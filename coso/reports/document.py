@@ -258,9 +258,41 @@ def build(report: Report, made: datetime, author: str) -> bytes:
         ],
         sec_rows,
     )
-    doc.add_paragraph(
-        _("Difficulties raised and resolved are not in this report yet: coso does not record them.")
-    )
+
+    # 8. Difficulties and proposals.
+    doc.add_heading(_("8. Difficulties and proposals"), level=1)
+    if report.difficulties:
+        total = [sum(getattr(c, f) for _n, c in report.difficulties)
+                 for f in ("raised", "answered", "closed", "open_at_end")]  # fmt: skip
+        _table(
+            doc,
+            [_("Category"), _("Raised"), _("Answered"), _("Closed"),
+             _("Open at the end of the period")],
+            [*((name, c.raised, c.answered, c.closed, c.open_at_end)
+               for name, c in report.difficulties), (everything, *total)],
+        )  # fmt: skip
+    else:
+        doc.add_paragraph(_("No difficulty was raised or open in this period."))
+    t = report.difficulty_times
+    if t is not None and (t.answered or t.resolved):
+        doc.add_paragraph(
+            _(
+                "Days to the first answer: median %(median)s, 90th percentile %(p90)s (%(n)s"
+                " answered in the period).",
+                median=fmt_number(t.answer_median),
+                p90=fmt_number(t.answer_p90),
+                n=t.answered,
+            )
+        )
+        doc.add_paragraph(
+            _(
+                "Days to resolve: median %(median)s, 90th percentile %(p90)s (%(n)s closed in"
+                " the period).",
+                median=fmt_number(t.resolve_median),
+                p90=fmt_number(t.resolve_p90),
+                n=t.resolved,
+            )
+        )
     out = io.BytesIO()
     doc.save(out)
     return out.getvalue()

@@ -21,11 +21,14 @@ from flask import current_app
 
 from coso.dashboard import analysis
 from coso.dashboard.rules import Period
+from coso.difficulties import queries as difficulty_queries
+from coso.difficulties import rules as difficulty_rules
+from coso.difficulties.words import category_label
 from coso.evaluations.queries import not_superseded
 from coso.extensions import db
 from coso.feedback.rules import DONE, OPEN
 from coso.judging.queries import thresholds
-from coso.models import CorrectiveAction, Evaluation, Unit
+from coso.models import CorrectiveAction, Difficulty, Evaluation, Unit
 from coso.plans import queries as plan_queries
 from coso.plans import rules as plan_rules
 from coso.reports.rules import ReportPeriod
@@ -84,6 +87,10 @@ class Report:
     practices_count: int
     secretaries: list[analysis.ChildSummary]
     secretaries_total: analysis.ChildSummary
+    #: Difficulties and proposals (issue 19, item 1): per category (its label), and the
+    #: period's time to first answer and to resolve.
+    difficulties: list[tuple[str, difficulty_rules.CategoryCounts]] = field(default_factory=list)
+    difficulty_times: difficulty_rules.PeriodFigures | None = None
     missing: list[str] = field(default_factory=list)
 
     @property
@@ -195,6 +202,38 @@ def practices(unit: Unit, period: Period) -> tuple[list[PracticeRow], int]:
     return [PracticeRow(r[0], r[1] or "", r[2], r[3]) for r in rows], count or 0
 
 
+def difficulties(
+    unit: Unit, period: Period
+) -> tuple[list[tuple[str, difficulty_rules.CategoryCounts]], difficulty_rules.PeriodFigures]:
+    """The area's difficulties in the period, per category (in the province's words, most
+    raised first), and the period's time to first answer and to resolve."""
+    start, end = _utc(period.start), _utc(period.end, end=True)
+    rows = db.session.execute(
+        sa.select(
+            Difficulty.category, Difficulty.raised_at, Difficulty.answered_at, Difficulty.closed_at
+        )
+        .join(Unit, Unit.id == Difficulty.unit_id)
+        .where(
+            unit.subtree_clause(),
+            Difficulty.raised_at <= end,
+            sa.or_(Difficulty.closed_at.is_(None), Difficulty.closed_at >= start),
+        )
+    ).all()
+    timings = [
+        (r.category, difficulty_rules.Timing(
+            _aware(r.raised_at),
+            _aware(r.answered_at) if r.answered_at else None,
+            _aware(r.closed_at) if r.closed_at else None,
+        ))
+        for r in rows
+    ]  # fmt: skip
+    counts, times = difficulty_rules.period_summary(timings, start, end)
+    labels = dict(difficulty_queries.every_label(difficulty_queries.province_of(unit)))
+    named = [(category_label(code, labels.get(code, code)), c) for code, c in counts.items()]
+    named.sort(key=lambda row: (-row[1].raised, row[0]))
+    return named, times
+
+
 def gather(unit: Unit, when: ReportPeriod, today: date, locale: str) -> Report:
     """Everything a report of ``unit`` for ``when`` shows, as of ``today``."""
     period = when.period
@@ -210,6 +249,7 @@ def gather(unit: Unit, when: ReportPeriod, today: date, locale: str) -> Report:
     actions, actions_total = action_counts(unit, period)
     practice_rows, practice_count = practices(unit, period)
     secretaries, secretaries_total = analysis.child_summaries(unit, as_of, thresholds(unit))
+    difficulty_rows, difficulty_times = difficulties(unit, period)
     return Report(
         unit=unit,
         when=when,
@@ -227,4 +267,6 @@ def gather(unit: Unit, when: ReportPeriod, today: date, locale: str) -> Report:
         practices_count=practice_count,
         secretaries=[s for s in secretaries if s.branches],
         secretaries_total=secretaries_total,
+        difficulties=difficulty_rows,
+        difficulty_times=difficulty_times,
     )
