@@ -87,7 +87,9 @@
       const item = await O.get("outbox", fixing);
       if (item && item.payload.kind === "difficulty") {
         f.dataset.uuid = item.uuid;
-        FIELDS.forEach((name) => { f.elements[name].value = String(item.payload[name] || ""); });
+        [...FIELDS, "evaluation_id", "visit_id"].forEach((name) => {
+          if (f.elements[name]) f.elements[name].value = String(item.payload[name] || "");
+        });
         if (item.state === "attention" && item.errors) showErrors(f, item.errors);
       }
     }
@@ -102,7 +104,10 @@
     if (!showErrors(f, check(f))) return;
     const select = f.elements.unit_id;
     const unitName = ((select.options[select.selectedIndex] || {}).textContent || "").trim();
-    const uuid = f.dataset.uuid || f.elements.uuid.value || O.newUuid();
+    // A new UUID for each difficulty: the page's own (for a POST without script) is the same
+    // in every copy the phone kept, and a second difficulty under it would replace the first
+    // in the outbox. Sent again after a refusal or a failure, it keeps the one it was given.
+    const uuid = f.dataset.uuid || O.newUuid();
     const payload = {
       kind: "difficulty", uuid: uuid, unit_id: parseInt(select.value, 10),
       category: f.elements.category.value, text: f.elements.text.value.trim(),
@@ -144,7 +149,6 @@
     say(f, f.dataset.kept.replace("%(unit)s", unitName), "notice");
     f.elements.text.value = "";
     f.dataset.uuid = "";
-    f.elements.uuid.value = O.newUuid();
     if (window.CosoApp) window.CosoApp.renderBadge();
   }, true);
 

@@ -17,6 +17,7 @@ from tests.browser.test_offline_browser import assert_worker_offline, wait_cache
 
 TEXT = "Chi đoàn chưa có chỗ sinh hoạt cố định, mùa mưa phải hoãn họp."
 ANSWER = "Tỉnh đoàn đề nghị xã bố trí hội trường ấp."
+SECOND = "Đề nghị hỗ trợ kinh phí mua loa cho buổi sinh hoạt ngoài trời."
 DONE = "Xã đã giao hội trường ấp cho chi đoàn sinh hoạt hằng tháng."
 
 
@@ -62,12 +63,19 @@ def test_a_secretary_raises_offline_and_reads_the_provinces_answer(  # type: ign
         assert "giữ trên điện thoại" in status.inner_text()
         page.wait_for_function("document.getElementById('outbox-count').textContent === '1'")
         assert page.input_value("#d-text") == ""  # ready for the next one
+        # A second one from a fresh copy of the kept page joins the first, never replaces it.
+        page.reload()
+        page.select_option("#d-category", "funds")
+        page.fill("#d-text", SECOND)
+        page.click("#difficulty-form button[type=submit]")
+        page.wait_for_function("document.getElementById('outbox-count').textContent === '2'")
         assert TEXT not in [row[0] for row in live_server.sql("SELECT text FROM difficulty")]
 
         # "My difficulties", from the phone's copy, lists it as waiting on this phone.
         page.goto("/difficulties/")
         page.wait_for_selector("#pending-difficulties:not([hidden]) li")
-        assert TEXT in page.locator("#pending-difficulties").inner_text()
+        pending = page.locator("#pending-difficulties").inner_text()
+        assert TEXT in pending and SECOND in pending
         page.goto("/outbox")
         page.wait_for_selector("#outbox-list li.outbox-item[data-kind=difficulty]")
 
@@ -81,6 +89,8 @@ def test_a_secretary_raises_offline_and_reads_the_provinces_answer(  # type: ign
             f" WHERE d.text = '{TEXT}'"
         )
         assert len(rows) == 1
+        second = live_server.sql(f"SELECT count(*) FROM difficulty WHERE text = '{SECOND}'")
+        assert second[0][0] == 1
         difficulty_id, category, receiver_kind = rows[0]
         assert category == "venue" and receiver_kind == "commune"
         page.wait_for_selector(f"#sent-list li a[href='/difficulties/{difficulty_id}']")
