@@ -53,8 +53,9 @@ CADRE_PAGES = ("/evaluate", "/evaluate/form", "/outbox")
 #: Pages for everyone who goes to the grassroots, whatever their roles: logging a visit and
 #: drafting its report with no signal (issue 18, item 5).
 VISIT_PAGES = ("/visits/new", "/visits/drafts", "/outbox")
-#: Pages for everyone who raises difficulties, a cadre or a secretary (issue 19, item 1).
-DIFFICULTY_PAGES = ("/difficulties/new", "/difficulties/", "/outbox")
+#: Pages for everyone who raises difficulties, a cadre or a secretary (issue 19, item 1), and
+#: the good practices spread to them, to read without signal (issue 19, item 4).
+DIFFICULTY_PAGES = ("/difficulties/new", "/difficulties/", "/outbox", "/practices")
 
 
 def shell_pages() -> tuple[str, ...]:

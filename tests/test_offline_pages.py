@@ -100,6 +100,7 @@ def test_worker_precaches_only_pages_the_user_may_open(
     # Cadres and secretaries raise difficulties offline (issue 19, item 1).
     raises = username in ("cadre", "secretary", "commune")
     assert ("/difficulties/new" in pages) == raises and ("/difficulties/" in pages) == raises
+    assert ("/practices" in pages) == raises  # the practices spread to them, read offline
     assert ("/outbox" in pages) == (username != "admin")
     for path in pages:
         response = client.get(path)

@@ -45,7 +45,7 @@ def test_a_secretary_raises_offline_and_reads_the_provinces_answer(  # type: ign
         page.wait_for_selector("#keep-offline[data-kept]")
         assert page.locator("#keep-offline").get_attribute("data-kept") == "yes"
         assert "cả khi không có sóng" in page.locator("#keep-offline").inner_text()
-        for path in ("/difficulties/new", "/difficulties/", "/outbox"):
+        for path in ("/difficulties/new", "/difficulties/", "/outbox", "/practices"):
             wait_cached(page, path)
 
         secretary.set_offline(True)
@@ -76,6 +76,11 @@ def test_a_secretary_raises_offline_and_reads_the_provinces_answer(  # type: ign
         page.wait_for_selector("#pending-difficulties:not([hidden]) li")
         pending = page.locator("#pending-difficulties").inner_text()
         assert TEXT in pending and SECOND in pending
+        # The good practices spread to the branch read without signal too (issue 19, item 4).
+        page.goto("/practices")
+        practice = page.locator("#spread-practices li.practice").first
+        practice.locator("summary").click()
+        assert practice.locator(".practice-text p").inner_text().strip()
         page.goto("/outbox")
         page.wait_for_selector("#outbox-list li.outbox-item[data-kind=difficulty]")
 
