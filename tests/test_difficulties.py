@@ -269,3 +269,30 @@ def test_the_inbox_pages_every_open_difficulty(
     last = client.get("/difficulties/inbox?page=3").get_data(as_text=True)
     assert last.count("data-difficulty-id=") == 20
     assert f'data-difficulty-id="{newest_id}"' in last
+
+
+@pytest.mark.parametrize(
+    ("form", "field"),
+    [
+        ({"owner_id": "9" * 30}, "owner_id"),  # past what the database holds: not a 500
+        ({"owner_id": "abc"}, "owner_id"),
+        ({"due": "2026-13-40"}, "due"),
+        ({"due": "0001-01-01"}, "due"),  # a day the app's one strict reader refuses
+        ({"due": "2026-W49-1"}, "due"),
+    ],
+)
+def test_bad_owner_or_due_is_said_and_nothing_changes(
+    app: Flask, client: Any, auth: Any, world: dict[str, Any], form: dict[str, str], field: str
+) -> None:
+    _as(auth, client, "secretary")
+    raised = {"uuid": UUID, "unit_id": world["branches"][0], "category": "venue", "text": "x"}
+    assert _post(client, auth, "/difficulties/new", raised).status_code == 303
+    with app.app_context():
+        difficulty_id = queries.by_uuid(UUID).id  # type: ignore[union-attr]
+    _as(auth, client, "commune")
+    response = _post(client, auth, f"/difficulties/{difficulty_id}/assign", form)
+    assert response.status_code == 422
+    assert f'id="err-d-{field.replace("_id", "")}"' in response.get_data(as_text=True)
+    with app.app_context():
+        stored = db.session.get(Difficulty, difficulty_id)
+        assert stored is not None and stored.owner_id is None and stored.due is None

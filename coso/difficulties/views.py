@@ -17,6 +17,7 @@ from flask_login import current_user, login_required
 
 from coso import clock, scope
 from coso import spreadsheets as exports
+from coso.dates import parse_day
 from coso.difficulties import queries, rules, service
 from coso.difficulties.words import category_label, problem_text
 from coso.extensions import db
@@ -247,16 +248,16 @@ def assign(difficulty_id: int) -> ResponseReturnValue:
     owner = None
     owner_id = request.form.get("owner_id", "").strip()
     if owner_id:
-        owner = db.session.get(User, int(owner_id)) if owner_id.isdigit() else None
+        owner = db.session.get(User, int(owner_id)) if _small_id(owner_id) else None
         if owner is None or owner.unit_id != difficulty.routed_to_id:
             errors["owner_id"] = [_("Choose an owner from the list.")]
     due: date | None = None
     due_text = request.form.get("due", "").strip()
     if due_text:
         try:
-            due = date.fromisoformat(due_text)
+            due = parse_day(due_text)  # the app's one strict reading of a day
         except ValueError:
-            errors["due"] = [_("Write the date as YYYY-MM-DD.")]
+            errors["due"] = [_("Enter a date as dd/mm/yyyy.")]
     if errors:
         return _show_page(difficulty, errors, 422)
     try:
