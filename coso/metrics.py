@@ -21,7 +21,7 @@ import logging
 import os
 import time
 from collections.abc import Iterable, Iterator
-from datetime import UTC, datetime
+from datetime import UTC
 from typing import Any
 
 from flask import Blueprint, Flask, Response, abort, current_app, g, request
@@ -186,7 +186,7 @@ class NotificationQueue(Collector):
             if oldest.tzinfo is None:  # SQLite hands back naive UTC
                 oldest = oldest.replace(tzinfo=UTC)
             # The clock the outbox is written with (the pinned day outside production).
-            now = rules.now_on(clock.today(), datetime.now(UTC))
+            now = clock.now()
             age = max(0.0, (now - oldest).total_seconds())
         yield GaugeMetricFamily(
             "coso_notification_queue_age_seconds",

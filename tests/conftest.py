@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import re
+import time
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -15,6 +16,11 @@ from flask.testing import FlaskClient, FlaskCliRunner
 from coso import create_app
 from coso.extensions import db
 from tests.support import pg_url
+
+# The tests read "today" where the app does: in Vietnam. Without this, date.today() in a
+# test and clock.today() in the app disagree from 17:00 to midnight UTC.
+os.environ["TZ"] = "Asia/Ho_Chi_Minh"
+time.tzset()
 
 PG_URL = os.environ.get("COSO_TEST_DATABASE_URL", "").strip()
 BACKENDS = ["sqlite"] + (["postgresql"] if PG_URL else [])

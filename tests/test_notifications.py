@@ -19,6 +19,7 @@ from datetime import UTC, date, datetime, timedelta
 from email import policy
 from email.message import Message
 from typing import Any
+from zoneinfo import ZoneInfo
 
 import pytest
 import sqlalchemy as sa
@@ -26,6 +27,7 @@ from aiosmtpd.controller import Controller
 from flask import Flask
 from flask.testing import FlaskClient
 
+from coso import clock
 from coso.evaluations import service as evaluations
 from coso.extensions import db
 from coso.models import (
@@ -161,8 +163,25 @@ def test_due_soon_and_overdue(due: int, soon: bool, late: bool) -> None:
 
 def test_the_worker_clock_keeps_the_pinned_day() -> None:
     real = datetime(2026, 12, 6, 3, 4, 5, tzinfo=UTC)
-    assert rules.now_on(date(2026, 3, 10), real) == datetime(2026, 3, 10, 3, 4, 5, tzinfo=UTC)
-    assert rules.now_on(date(2026, 12, 6), real) == real
+    assert clock.now_on(date(2026, 3, 10), real) == datetime(2026, 3, 10, 3, 4, 5, tzinfo=UTC)
+    assert clock.now_on(date(2026, 12, 6), real) == real
+
+
+def test_the_clock_reads_the_day_in_vietnam() -> None:
+    """20:30 UTC on 6 December is 03:30 on 7 December in Hà Nội: today is the 7th there."""
+    vn = ZoneInfo("Asia/Ho_Chi_Minh")
+    real = datetime(2026, 12, 6, 20, 30, tzinfo=UTC)
+    assert clock.now_on(date(2026, 12, 7), real, vn) == real
+    # Pinned to the 1st: the same wall-clock time (03:30 in Hà Nội) on that day.
+    assert clock.now_on(date(2026, 12, 1), real, vn) == datetime(2026, 11, 30, 20, 30, tzinfo=UTC)
+
+
+def test_today_is_the_apps_day_not_the_servers(app: Flask) -> None:
+    with app.app_context():
+        app.config["COSO_TODAY"] = None
+        assert clock.today() == datetime.now(ZoneInfo("Asia/Ho_Chi_Minh")).date()
+        app.config["BABEL_DEFAULT_TIMEZONE"] = "Pacific/Kiritimati"  # UTC+14
+        assert clock.today() == datetime.now(ZoneInfo("Pacific/Kiritimati")).date()
 
 
 # ------------------------------------------------------------------ delivery

@@ -30,6 +30,7 @@ from random import Random
 
 from coso import audit
 from coso.checklists.service import create_default_template
+from coso.clock import today as local_today
 from coso.dashboard.rules import TREND_MONTHS
 from coso.demo.calendar import build_calendar
 from coso.demo.difficulties import build_difficulties
@@ -101,12 +102,12 @@ def seed(
     if branches < 1 or months < 1:
         raise ValueError("need at least one branch and one month")
     started = clock.monotonic()
-    today = today or date.today()
+    today = today or local_today()
     end_of_today = datetime.combine(today, time(23, 59), tzinfo=VN).astimezone(UTC)
     ctx = Ctx(
         rng=Random(random_seed),
         today=today,
-        now=min(end_of_today, datetime.now(UTC)) if today >= date.today() else end_of_today,
+        now=min(end_of_today, datetime.now(UTC)) if today >= local_today() else end_of_today,
         progress=progress,
     )
     if wipe:

@@ -106,15 +106,6 @@ def clamp_mode(value: object) -> str | None:
     return value if isinstance(value, str) and value in MODES else None
 
 
-def now_on(today: date, real_now: datetime) -> datetime:
-    """The worker's clock: the real time of day on ``today`` (the pinned date in tests and
-    demos, the real one otherwise), in UTC."""
-    current = real_now.astimezone(UTC)
-    if current.date() == today:
-        return current
-    return datetime.combine(today, current.time().replace(tzinfo=None), tzinfo=UTC)
-
-
 def day_bounds(day: date) -> tuple[datetime, datetime]:
     """The start and end (exclusive) of a UTC day."""
     start = datetime.combine(day, time(0), tzinfo=UTC)

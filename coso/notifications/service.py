@@ -10,7 +10,7 @@ always has its notice. Each row is unique per recipient and event key, inserted 
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
-from datetime import UTC, date, datetime, timedelta
+from datetime import date, datetime, timedelta
 from typing import Any
 
 import sqlalchemy as sa
@@ -48,7 +48,7 @@ def enqueue(events: Iterable[Event], now: datetime | None = None) -> int:
     """Add outbox rows (``user_id``, ``kind``, ``key``, ``unit_id``, ``params``) to the current
     transaction; an event already there for its recipient is skipped. Returns how many were new.
     """
-    at = now or rules.now_on(clock.today(), datetime.now(UTC))
+    at = now or clock.now()
     rows = [
         {
             "user_id": event["user_id"],

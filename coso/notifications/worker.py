@@ -51,7 +51,7 @@ class Stats:
 
 def now() -> datetime:
     """The worker's clock: the real time, on the pinned day when ``COSO_TODAY`` is set."""
-    return rules.now_on(clock.today(), datetime.now(UTC))
+    return clock.now()
 
 
 #: The long-running worker scans for time-based events this often (they are whole days:
