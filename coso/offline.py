@@ -37,6 +37,7 @@ SHELL_ASSETS = (
     "js/app.js",
     "js/menu.js",
     "js/counts.js",
+    "js/photos.js",
     "js/checklist.js",
     "js/outbox-page.js",
     "js/search.js",

@@ -44,8 +44,9 @@ STATIC_HEADERS: dict[str, str] = {
     # frame-ancestors 'none' for browsers too old to read it from the CSP.
     "X-Frame-Options": "DENY",
     # No Cross-Origin-Opener-Policy: coso opens no windows of other origins, and framing is
-    # refused above.
-    "Permissions-Policy": "camera=(), microphone=(), geolocation=(), payment=(), usb=()",
+    # refused above. The camera for this origin only: the checklist's "take a photo" (issue 20)
+    # opens it through a file input; no other site framed or linked gets it.
+    "Permissions-Policy": "camera=(self), microphone=(), geolocation=(), payment=(), usb=()",
 }
 
 

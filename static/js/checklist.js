@@ -85,6 +85,7 @@
       } else if (el.name in data) el.value = data[el.name];
     });
     update();
+    if (window.CosoPhotos) window.CosoPhotos.refresh(form); // the photos of the uuid just filled in
   }
 
   const intOrText = (v) => (v === undefined || v === "" ? null : /^-?\d+$/.test(v.trim()) ? parseInt(v, 10) : v);
@@ -265,7 +266,9 @@
     if (link) link.hidden = false;
     box.querySelector("[data-action=restore]").onclick = () => { fill(draft.data); touched = true; update(); done(); };
     box.querySelector("[data-action=discard]").onclick = async () => {
-      await O.del("drafts", draftKey()); done();
+      await O.del("drafts", draftKey());
+      if (window.CosoPhotos && draft.data && draft.data.uuid) await window.CosoPhotos.discard(draft.data.uuid);
+      done();
     };
     const show = () => {
       const r = box.getBoundingClientRect();
@@ -302,6 +305,7 @@
     if (navigator.storage && navigator.storage.persist) navigator.storage.persist().catch(() => {});
     try {
       await O.enqueue(item);
+      await O.releasePhotos(item.uuid); // the draft's photos go with it (issue 20)
     } catch (err) {
       showStorageError(err); // nothing was cleared: the cadre can try again or export
       return;
@@ -312,6 +316,7 @@
     form.reset();
     form.elements.uuid.value = O.newUuid();
     update();
+    if (window.CosoPhotos) await window.CosoPhotos.refresh(form);
     if (navigator.serviceWorker && navigator.serviceWorker.ready) {
       navigator.serviceWorker.ready.then((reg) => reg.sync && reg.sync.register("coso-outbox")).catch(() => {});
     }
@@ -570,6 +575,7 @@
     form.elements.template_id.value = String(tpl.id);
     form.dataset.templateId = String(tpl.id);
     update();
+    if (window.CosoPhotos) window.CosoPhotos.refresh(form);
   }
 
   // ---- the same meeting evaluated already? (issue 16, item 3; non-blocking) ----
@@ -761,6 +767,11 @@
     document.addEventListener("visibilitychange", () => { if (document.visibilityState === "hidden" && saveTimer) saveDraft(); });
     if (form.dataset.generic) await hydrate();
     if (!form.elements.uuid.value) form.elements.uuid.value = O.newUuid();
+    if (window.CosoPhotos) {
+      window.CosoPhotos.mount(form, saveDraft);
+      await window.CosoPhotos.sweep([form.elements.uuid.value]).catch(() => {});
+      await window.CosoPhotos.refresh(form);
+    }
     const params = new URLSearchParams(location.search);
     if (params.get("outbox")) await loadFromOutbox(params.get("outbox"));
     else {

@@ -68,6 +68,7 @@
       li.appendChild(button(t("discard"), "discard", item.uuid));
       list.appendChild(li);
     });
+    await drawPhotos(list, items.length === 0);
     const sent = (await O.all("sent")).sort((a, b) => b.sent_at - a.sent_at).slice(0, 20);
     sentList.textContent = "";
     if (!sent.length) {
@@ -93,8 +94,42 @@
     });
   }
 
+  // Photos waiting to go (issue 20), each on its own line: the answers may be on the server
+  // already while a photo waits, or is refused and says why.
+  async function drawPhotos(list, empty) {
+    const photos = (await O.all("photos")).filter((p) => p.state !== "draft").sort((a, b) => a.created_at - b.created_at);
+    if (photos.length && empty) list.textContent = "";
+    photos.forEach((p) => {
+      const li = document.createElement("li");
+      li.className = "outbox-item outbox-photo state-" + p.state;
+      li.dataset.photo = p.id;
+      const name = document.createElement("strong");
+      name.textContent = t("photoWaiting").replace("%(item)s", p.item || t("photoWhole"));
+      const meta = document.createElement("span"); meta.className = "muted";
+      meta.textContent = Math.round((p.size || 0) / 1024) + " KB";
+      const state = document.createElement("span");
+      state.className = "state " + (p.state === "attention" ? "state-flagged" : "state-overdue");
+      state.textContent = p.state === "attention" ? t("attention") : p.state === "sending" ? t("stateSending") : t("waiting");
+      li.append(name, meta, state);
+      if (p.state === "attention") {
+        const why = document.createElement("p"); why.className = "field-error reason";
+        why.textContent = errorsText(p.errors);
+        li.appendChild(why);
+      }
+      const b = button(t("discard"), "discard-photo", p.id);
+      b.dataset.photo = p.id;
+      li.appendChild(b);
+      list.appendChild(li);
+    });
+  }
+
   document.addEventListener("click", async (e) => {
     const b = e.target.closest && e.target.closest("button[data-action]");
+    if (b && b.dataset.action === "discard-photo") {
+      if (window.confirm(t("photoConfirmRemove"))) { await O.del("photos", b.dataset.photo); O.notify({ type: "changed" }); }
+      render();
+      return;
+    }
     if (b) {
       const item = await O.get("outbox", b.dataset.uuid);
       if (!item) return render();
@@ -116,9 +151,22 @@
     if (e.target.id === "export-outbox") exportAll();
   });
 
+  const dataUrl = (blob) => new Promise((resolve, reject) => {
+    const r = new FileReader();
+    r.onload = () => resolve(r.result); r.onerror = () => reject(r.error);
+    r.readAsDataURL(blob);
+  });
+
+  // Everything not yet on the server, photos included (as data: URLs, with their hash and item).
   async function exportAll() {
     const items = await O.all("outbox");
-    const blob = new Blob([JSON.stringify({ exported_at: new Date().toISOString(), evaluations: items }, null, 2)],
+    const photos = [];
+    for (const p of await O.all("photos")) {
+      const copy = Object.assign({}, p, { data: await dataUrl(p.blob) });
+      delete copy.blob;
+      photos.push(copy);
+    }
+    const blob = new Blob([JSON.stringify({ exported_at: new Date().toISOString(), evaluations: items, photos: photos }, null, 2)],
       { type: "application/json" });
     const a = document.createElement("a");
     a.href = URL.createObjectURL(blob);

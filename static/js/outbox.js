@@ -13,7 +13,7 @@
 (function (global) {
   "use strict";
   const DB_NAME = "coso";
-  const DB_VERSION = 1;
+  const DB_VERSION = 2; // 2: the photos store (issue 20)
   const CHANNEL = "coso-outbox";
   const BATCH = 25;
   const MAX_DELAY = 5 * 60 * 1000;
@@ -32,6 +32,12 @@
         if (!db.objectStoreNames.contains("sent")) db.createObjectStore("sent", { keyPath: "uuid" });
         if (!db.objectStoreNames.contains("drafts")) db.createObjectStore("drafts", { keyPath: "key" });
         if (!db.objectStoreNames.contains("meta")) db.createObjectStore("meta", { keyPath: "key" });
+        // Photos (issue 20): one record per photo, its re-encoded Blob with it. "owner" is the
+        // evaluation's uuid; state "draft" until the evaluation is submitted, then sent like
+        // the rest and deleted only after the server confirmed it.
+        if (!db.objectStoreNames.contains("photos")) {
+          db.createObjectStore("photos", { keyPath: "id" }).createIndex("owner", "owner");
+        }
       };
       req.onsuccess = () => {
         const db = req.result;
@@ -104,16 +110,31 @@
     return record;
   }
 
+  // An evaluation discarded from the outbox takes its photos with it.
   async function remove(uuid) {
     await del("outbox", uuid);
+    for (const p of await photosOf(uuid)) await del("photos", p.id);
     notify({ type: "changed" });
   }
 
+  const photosOf = (owner) => tx("photos", "readonly", (s) => wrap(s.index("owner").getAll(owner)));
+
+  // The badge counts photos waiting too: a photo not yet on the server is not yet safe.
   async function counts() {
-    const items = await all("outbox");
-    const c = { total: items.length, waiting: 0, sending: 0, attention: 0 };
-    items.forEach((i) => { c[i.state] = (c[i.state] || 0) + 1; });
+    const items = (await all("outbox")).concat((await all("photos")).filter((p) => p.state !== "draft"));
+    const c = { total: items.length, waiting: 0, sending: 0, attention: 0, photos: 0 };
+    items.forEach((i) => { c[i.state] = (c[i.state] || 0) + 1; if (i.blob) c.photos += 1; });
     return c;
+  }
+
+  // The draft's photos join the outbox with their evaluation (checklist.js, on submit).
+  async function releasePhotos(owner) {
+    for (const p of await photosOf(owner)) {
+      if (p.state !== "draft") continue;
+      Object.assign(p, { state: "waiting", attempts: 0, next_attempt_at: 0, updated_at: Date.now() });
+      await put("photos", p);
+    }
+    notify({ type: "changed" });
   }
 
   function backoffDelay(attempts, retryAfter) {
@@ -252,12 +273,16 @@
       const visit = i.payload && i.payload.kind === "visit_report" && visits.get(i.payload.visit_uuid);
       if (visit && items.indexOf(visit) < 0) items.push(visit);
     });
-    if (!items.length) return { sent: 0, left: 0 };
+    let photos = (await all("photos")).filter((p) =>
+      (p.state === "waiting" && ((p.next_attempt_at || 0) <= now || (force && !p.held_by_server))) ||
+      (p.state === "sending" && now - (p.updated_at || 0) > STALE_SENDING));
+    if (!items.length && !photos.length) return { sent: 0, left: 0 };
     let me;
     try {
       me = await session();
     } catch (e) {
       await backoff(items);
+      await photoStates(photos, "waiting", backoffFields());
       return { offline: true };
     }
     if (!me.auth) {
@@ -269,8 +294,9 @@
     // Items filled under another account wait for that account to sign in again.
     items = items.filter((i) => i.user_id === me.user.id);
     items.sort((a, b) => a.created_at - b.created_at);
+    photos = photos.filter((p) => p.user_id === me.user.id).sort((a, b) => a.created_at - b.created_at);
     const device = await deviceId();
-    const total = items.length;
+    const total = items.length + photos.length;
     let done = 0;
     let size = BATCH;
     let token = me.token;
@@ -343,8 +369,81 @@
       notify({ type: "progress", done: done, total: total });
     }
     await isolate(aside, wentThrough, token, device);
+    // The answers first, then the photos: a photo never holds back the evaluation it belongs to.
+    const photoRun = await sendPhotos(photos, token, done, total);
     notify({ type: "changed" });
-    return { sent: done };
+    return Object.assign({ sent: done + photoRun.sent }, photoRun.stop || {});
+  }
+
+  // ---- photos (issue 20) ----
+  function backoffFields(retryAfter) {
+    return (p) => {
+      const attempts = (p.attempts || 0) + 1;
+      return { attempts: attempts, next_attempt_at: Date.now() + backoffDelay(attempts, retryAfter),
+               held_by_server: !!retryAfter };
+    };
+  }
+
+  async function photoStates(photos, state, extra) {
+    for (const p of photos) {
+      const fresh = await get("photos", p.id);
+      if (!fresh) continue; // removed meanwhile
+      Object.assign(fresh, { state: state, updated_at: Date.now() }, extra ? extra(fresh) : {});
+      await put("photos", fresh);
+    }
+    notify({ type: "changed" });
+  }
+
+  function photoUrl(p) {
+    return "/api/v1/photos/" + encodeURIComponent(p.owner) + "/" + p.sha256 +
+      (p.item ? "?item=" + encodeURIComponent(p.item) : "");
+  }
+
+  // Each photo alone, as its bytes: PUT is idempotent on (evaluation, item, hash), so a resend
+  // after a lost answer is "already have it" and a half-sent photo is simply sent again whole.
+  async function sendPhotos(photos, token, done, total) {
+    let sent = 0;
+    for (let i = 0; i < photos.length; i++) {
+      const p = await get("photos", photos[i].id);
+      if (!p || p.state === "draft" || p.state === "attention") continue;
+      await photoStates([p], "sending");
+      let res;
+      try {
+        res = await fetch(photoUrl(p), {
+          method: "PUT", credentials: "same-origin", cache: "no-store",
+          headers: { "Content-Type": p.type || "image/jpeg", "X-CSRFToken": token },
+          body: p.blob,
+        });
+      } catch (e) {
+        await photoStates(photos.slice(i), "waiting", backoffFields());
+        notify({ type: "progress", done: done + sent, total: total, stopped: "network" });
+        return { sent: sent, stop: { offline: true } };
+      }
+      if (res.status === 401 || res.status === 403) {
+        await photoStates(photos.slice(i), "waiting");
+        await put("meta", { key: "auth_required", value: true });
+        notify({ type: "auth" });
+        return { sent: sent, stop: { auth: false } };
+      }
+      const retryAfter = parseInt(res.headers.get("Retry-After") || "0", 10) || 0;
+      if (res.status === 429 || res.status >= 500) {
+        // The server is busy or failing: this photo and the rest wait; the answers went already.
+        await photoStates(photos.slice(i), "waiting", backoffFields(retryAfter));
+        notify({ type: "progress", done: done + sent, total: total, stopped: "server" });
+        return { sent: sent, stop: { retry: true } };
+      }
+      if (res.ok) {
+        await del("photos", p.id); // only now: the server has it
+        sent += 1;
+      } else {
+        // Refused (not an image, too large …): it waits under "needs attention" with the reason.
+        let message = "HTTP " + res.status;
+        try { message = (await res.json()).message || message; } catch (e) { /* not JSON */ }
+        await photoStates([p], "attention", () => ({ errors: { photo: [message] } }));
+      }
+      notify({ type: "progress", done: done + sent, total: total });
+    }
+    return { sent: sent };
   }
 
   // The items that failed alone. When others went through in the same run, the server works and
@@ -403,6 +502,7 @@
 
   global.CosoOutbox = {
     openDb, get, all, put, del, enqueue, remove, counts, drain, newUuid, notify, serial, CHANNEL,
+    photosOf, releasePhotos,
     _forget() { dbPromise = null; },
   };
 })(self);
