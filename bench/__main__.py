@@ -11,7 +11,16 @@ from datetime import datetime
 
 from bench.common import Report, cpu_baseline, summary_table
 
-BENCHMARKS = ("ingest", "dashboard", "exports", "page_weight", "drain", "lighthouse", "field_pack")
+BENCHMARKS = (
+    "ingest",
+    "dashboard",
+    "exports",
+    "page_weight",
+    "drain",
+    "weak_link",
+    "lighthouse",
+    "field_pack",
+)
 
 
 def main(argv: list[str]) -> int:

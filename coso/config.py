@@ -25,6 +25,16 @@ def _instance_secret(instance_path: Path) -> str:
     return path.read_text().strip()
 
 
+def _positive_int(text: str) -> int | None:
+    """An optional whole number of days from the environment; anything else stops the start."""
+    text = text.strip()
+    if not text:
+        return None
+    if not text.isdigit() or int(text) < 1:
+        raise ValueError(f"COSO_PHOTO_KEEP_DAYS must be a whole number of days, not {text!r}")
+    return int(text)
+
+
 def _database_url(instance_path: Path) -> str:
     """``DATABASE_URL`` with the psycopg 3 driver, or a SQLite file in instance/."""
     url = os.environ.get("DATABASE_URL", "").strip()
@@ -78,6 +88,9 @@ def from_environment(instance_path: Path) -> dict[str, Any]:
         "REDIS_URL": redis_url,
         # Files the app keeps beside the database (backed up with it); None: none kept.
         "MEDIA_DIR": os.environ.get("COSO_MEDIA_DIR", "").strip() or None,
+        # Photos' originals older than this many days are removed by `flask photos purge`
+        # (their thumbnails stay); None: kept for ever.
+        "PHOTO_KEEP_DAYS": _positive_int(os.environ.get("COSO_PHOTO_KEEP_DAYS", "")),
         # /metrics: addresses or networks allowed (comma-separated; none by default), and a
         # bearer token that opens it from anywhere (coso/metrics.py).
         "METRICS_ALLOW": os.environ.get("COSO_METRICS_ALLOW", "").strip(),

@@ -102,7 +102,7 @@ def test_evaluations_xlsx_matches_the_database(
     title, header, body = rows[0], rows[1], rows[2:]
     assert title[0].startswith("Evaluations") or title[0].startswith("Lượt đánh giá")
     assert "01/07/2025" in title[0]
-    assert sheet.auto_filter.ref == f"A2:S{len(rows)}"
+    assert sheet.auto_filter.ref == f"A2:T{len(rows)}"
     assert sheet.freeze_panes == "A3"
     column = {name: i for i, name in enumerate(header)}
     first = next(sheet.iter_rows(min_row=3, max_row=3))
@@ -128,6 +128,7 @@ def test_evaluations_xlsx_matches_the_database(
             assert row[column["Đạt yêu cầu"]] == ("Có" if evaluation.compliant else "Không")
             assert row[column["Nghiêm trọng"]] == ("Có" if evaluation.serious else "Không")
             assert row[column["Sửa phiếu số"]] == evaluation.supersedes_id
+            assert row[column["Ảnh"]] == 0  # the demo's evaluations carry no photos
             if evaluation.score is not None:
                 assert row[column["Điểm"]] == pytest.approx(evaluation.score)
             assert bool(row[column["Lý do"]]) == bool(evaluation.reasons)

@@ -17,7 +17,7 @@ import sqlalchemy as sa
 
 from coso.dashboard.rules import Period
 from coso.extensions import db
-from coso.models import ChecklistItem, Evaluation, EvaluationAnswer, Unit, User
+from coso.models import ChecklistItem, Evaluation, EvaluationAnswer, Photo, Unit, User
 from coso.models.units import subtree_of
 
 #: Rows fetched from the database at a time.
@@ -54,6 +54,7 @@ class EvaluationRow:
     serious: bool
     reasons: list[dict[str, Any]]
     supersedes_id: int | None
+    photos: int = 0  # taken by its cadre (issue 20)
 
 
 @dataclass(frozen=True)
@@ -112,6 +113,11 @@ def evaluation_rows(unit: Unit, period: Period) -> Iterator[EvaluationRow]:
     places = branches(unit)
     cadres = _cadres()
     e = Evaluation
+    photos = (
+        sa.select(sa.func.count(Photo.id))
+        .where(Photo.evaluation_uuid == e.uuid, Photo.uploaded_by_id == e.cadre_id)
+        .scalar_subquery()
+    )
     query = (
         sa.select(
             e.id,
@@ -131,6 +137,7 @@ def evaluation_rows(unit: Unit, period: Period) -> Iterator[EvaluationRow]:
             e.serious,
             e.reasons,
             e.supersedes_id,
+            photos.label("photos"),
         )
         .join(Unit, Unit.id == e.branch_id)
         .where(*_in(unit, period))
@@ -158,6 +165,7 @@ def evaluation_rows(unit: Unit, period: Period) -> Iterator[EvaluationRow]:
                 serious=row.serious,
                 reasons=list(row.reasons or []),
                 supersedes_id=row.supersedes_id,
+                photos=row.photos,
             )
 
 

@@ -59,6 +59,7 @@ def evaluation_columns() -> list[exports.Column]:
         exports.Column(_l("Serious"), lambda r: r.serious),
         exports.Column(_l("Reasons"), _reasons, "long"),
         exports.Column(_l("Corrects evaluation no."), lambda r: r.supersedes_id, "int"),
+        exports.Column(_l("Photos"), lambda r: r.photos, "int"),
     ]
 
 
@@ -67,7 +68,7 @@ def _reasons(row: EvaluationRow) -> str:
 
 
 def answer_columns() -> list[exports.Column]:
-    """One row per answered item (no photo count: evaluations carry no photos yet)."""
+    """One row per answered item (the photos are counted per evaluation, in the other file)."""
 
     def value(row: AnswerRow) -> str:
         return value_label(row.value)

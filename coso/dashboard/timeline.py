@@ -15,7 +15,7 @@ import sqlalchemy as sa
 
 from coso.evaluations.twins import twin_dates
 from coso.extensions import db
-from coso.models import CorrectiveAction, Evaluation, Feedback, SecretaryTerm, Unit, User
+from coso.models import CorrectiveAction, Evaluation, Feedback, Photo, SecretaryTerm, Unit, User
 
 #: Evaluations shown before "show all".
 RECENT = 24
@@ -36,6 +36,7 @@ class EvaluationEntry:
     twin: bool = False  # another evaluation in force shares its meeting date (issue 16, item 3)
     feedback: Feedback | None = None
     actions: list[CorrectiveAction] = field(default_factory=list)
+    photos: int = 0  # photos its cadre took of it (issue 20)
 
 
 @dataclass
@@ -113,6 +114,19 @@ def branch_timeline(branch: Unit, show_all: bool = False) -> Timeline:
             sa.select(Feedback).where(Feedback.evaluation_id.in_(by_id))
         ):
             by_id[feedback.evaluation_id].feedback = feedback
+        for evaluation_id, photos in db.session.execute(
+            sa.select(Evaluation.id, sa.func.count(Photo.id))
+            .join(
+                Photo,
+                sa.and_(
+                    Photo.evaluation_uuid == Evaluation.uuid,
+                    Photo.uploaded_by_id == Evaluation.cadre_id,
+                ),
+            )
+            .where(Evaluation.id.in_(by_id))
+            .group_by(Evaluation.id)
+        ):
+            by_id[evaluation_id].photos = photos
     events = [Event(entry.meeting_date, "evaluation", evaluation=entry) for entry in entries]
     oldest = entries[-1].meeting_date if entries and not show_all and total > RECENT else None
     for action in db.session.scalars(

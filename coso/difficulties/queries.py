@@ -6,9 +6,10 @@ from datetime import date
 
 import sqlalchemy as sa
 
+from coso import scope
 from coso.difficulties import rules
 from coso.extensions import db
-from coso.models import Difficulty, DifficultyCategory, Unit
+from coso.models import Difficulty, DifficultyCategory, Unit, User
 
 
 def chain_of(unit: Unit) -> list[Unit]:
@@ -75,3 +76,21 @@ def overdue_counts(unit_ids: list[int], today: date) -> dict[int, int]:
         .group_by(Difficulty.unit_id)
     ).all()
     return {unit_id: count for unit_id, count in rows}
+
+
+def handles(user: User, difficulty: Difficulty) -> bool:
+    """May ``user`` act for the level the difficulty was sent to (answer, assign, pass up)?"""
+    receiver = difficulty.routed_to
+    return rules.may_handle(
+        user.role_list, user.unit_id == receiver.id, scope.in_scope(user, receiver)
+    )
+
+
+def may_read(user: User, difficulty: Difficulty) -> bool:
+    """May ``user`` read the difficulty (its page, its photos)? Its raiser, the level that
+    handles it, and whoever's area holds the unit it is about."""
+    return (
+        difficulty.raised_by_id == user.id
+        or handles(user, difficulty)
+        or scope.in_scope(user, difficulty.unit)
+    )

@@ -22,6 +22,7 @@ from coso.difficulties import queries, rules, service
 from coso.difficulties.words import category_label, problem_text
 from coso.extensions import db
 from coso.models import Difficulty, Unit, User
+from coso.photos import queries as photo_queries
 from coso.web import page_arg, paginate, user_now
 
 bp = Blueprint("difficulties", __name__, url_prefix="/difficulties")
@@ -143,36 +144,27 @@ def mine() -> ResponseReturnValue:
     )
 
 
-def _handles(user: User, difficulty: Difficulty) -> bool:
-    receiver = difficulty.routed_to
-    return rules.may_handle(
-        user.role_list, user.unit_id == receiver.id, scope.in_scope(user, receiver)
-    )
-
-
 def _difficulty(difficulty_id: int) -> Difficulty:
     """A difficulty the user may read: 404 unknown, 403 outside their area."""
     difficulty = db.session.get(Difficulty, difficulty_id)
     if difficulty is None:
         abort(404)
     user = user_now()
-    if difficulty.raised_by_id == user.id or _handles(user, difficulty):
-        return difficulty
-    if not scope.in_scope(user, difficulty.unit):
+    if not queries.may_read(user, difficulty):
         scope.deny(user, difficulty.unit)
     return difficulty
 
 
 def _handled(difficulty_id: int) -> Difficulty:
     difficulty = _difficulty(difficulty_id)
-    if not _handles(user_now(), difficulty):
+    if not queries.handles(user_now(), difficulty):
         abort(403)
     return difficulty
 
 
 def _show_page(difficulty: Difficulty, errors: Errors, status: int = 200) -> ResponseReturnValue:
     user = user_now()
-    handles = _handles(user, difficulty)
+    handles = queries.handles(user, difficulty)
     receiver = difficulty.routed_to
     province = queries.province_of(receiver)
     users = {
@@ -211,6 +203,7 @@ def _show_page(difficulty: Difficulty, errors: Errors, status: int = 200) -> Res
         "overdue": rules.is_overdue(difficulty.state, difficulty.due, clock.today()),
         "errors": errors,
         "values": request.form,
+        "photos": photo_queries.of_difficulty(difficulty),
     }
     return render_template("difficulties/show.html", **context), status
 

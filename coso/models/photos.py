@@ -33,6 +33,8 @@ class Photo(db.Model):
     height: Mapped[int] = mapped_column(sa.Integer)
     uploaded_by_id: Mapped[int] = mapped_column(sa.ForeignKey("user.id"))
     uploaded_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    # Set when the retention setting removed the original; the thumbnail stays (issue 20).
+    original_purged_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
 
     @property
     def item(self) -> str | None:

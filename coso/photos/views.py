@@ -8,6 +8,7 @@ from flask_login import current_user, login_required
 from werkzeug.exceptions import RequestEntityTooLarge
 
 from coso import scope
+from coso.difficulties import service as difficulty_service
 from coso.extensions import csrf, db, login_manager
 from coso.models import Photo
 from coso.models.photos import WHOLE
@@ -37,8 +38,14 @@ def refused(code: str, status: int = 400) -> ResponseReturnValue:
 
 @api.put("/<evaluation_uuid>/<sha256>")
 def upload(evaluation_uuid: str, sha256: str) -> ResponseReturnValue:
-    """Keep one photo of an evaluation (or of one item, ``?item=``): 201 new, 200 already had."""
-    if not scope.can(current_user, "evaluate"):
+    """Keep one photo of an evaluation, a visit or a difficulty (or of one item, ``?item=``):
+    201 new, 200 already had. Whoever may send one of those through the sync API may send its
+    photos; a photo attaches only where its sender is the author (coso/photos/queries.py)."""
+    if not (
+        scope.can(current_user, "evaluate")
+        or scope.goes_out(current_user)
+        or difficulty_service.may_send(current_user)
+    ):
         return jsonify(error="forbidden", message=refusal("forbidden")), 403
     evaluation_uuid = evaluation_uuid.lower()
     sha256 = sha256.lower()
@@ -82,8 +89,11 @@ def _send(data: bytes | None, content_type: str) -> ResponseReturnValue:
 @bp.get("/<int:photo_id>")
 @login_required
 def original(photo_id: int) -> ResponseReturnValue:
-    """The photo as uploaded, with its stored content type."""
+    """The photo as uploaded, with its stored content type; its thumbnail once the retention
+    setting removed the original."""
     photo = _visible(photo_id)
+    if photo.original_purged_at is not None:
+        return _send(storage.storage().get(storage.thumbnail_key(photo.sha256)), "image/jpeg")
     return _send(storage.storage().get(storage.original_key(photo.sha256)), photo.content_type)
 
 

@@ -13,6 +13,6 @@ def refusal(code: str) -> str:
         "not_image": _("This file is not a JPEG, PNG or WebP photo."),
         "hash_mismatch": _("The photo's SHA-256 does not match its content."),
         "bad_address": _("The evaluation, item or hash in the address is not valid."),
-        "forbidden": _("Your role may not submit evaluations."),
+        "forbidden": _("Your role may not send photos."),
     }
     return messages.get(code, code)

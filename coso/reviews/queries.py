@@ -10,10 +10,12 @@ from typing import Any
 import sqlalchemy as sa
 import sqlalchemy.orm
 
+from coso import scope
 from coso.extensions import db
 from coso.judging.queries import path_ids
-from coso.models import ReviewRubric, Unit, User, Visit, VisitReview
+from coso.models import Evaluation, Photo, ReviewRubric, Unit, User, Visit, VisitReview
 from coso.models.units import subtree_of
+from coso.photos import queries as photo_queries
 from coso.reviews import rules
 from coso.web import Page, paginate
 
@@ -147,3 +149,44 @@ def quality_by_user(user_ids: Iterable[int], year: int) -> dict[int, dict[str, A
     for uid, pairs in per_user.items():
         out[uid] = rules.quality(pairs)
     return out
+
+
+def may_read(user: User, visit: Visit) -> bool:
+    """May ``user`` read the visit's report (the review page, the report's photos)? The cadre
+    who made the visit, and whoever may review that cadre."""
+    return visit.user_id == user.id or scope.may_review(user, visit.user)
+
+
+@dataclass(frozen=True)
+class FailedItem:
+    """An item the visit's evaluation found not (fully) met, with the photos taken of it."""
+
+    code: str
+    text: str
+    critical: bool
+    value: str
+    note: str
+    photos: list[Photo]
+
+
+def failed_items(visit: Visit, locale: str) -> tuple[list[FailedItem], list[Photo]]:
+    """What the reviewer checks the judgement against (issue 20): each failed or partly met
+    item of the visit's evaluation beside its photos, then the photos of the whole meeting."""
+    evaluation = db.session.get(Evaluation, visit.evaluation_id) if visit.evaluation_id else None
+    if evaluation is None:
+        return [], []
+    photos = photo_queries.of_evaluation(evaluation)
+    answers = {answer.item_code: answer for answer in evaluation.answers}
+    failed = [
+        FailedItem(
+            code=item.code,
+            text=item.text(locale),
+            critical=item.critical,
+            value=answers[item.code].value,
+            note=answers[item.code].note or "",
+            photos=photos.get(item.code, []),
+        )
+        for item in evaluation.template.items
+        if item.code in answers and answers[item.code].value in ("fail", "partial")
+    ]
+    return failed, photos.get("", [])

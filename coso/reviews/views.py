@@ -6,14 +6,17 @@ from datetime import timedelta
 
 from flask import Blueprint, Flask, abort, flash, redirect, render_template, request, url_for
 from flask.typing import ResponseReturnValue
+from flask_babel import get_locale
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
 from marshmallow import ValidationError
 
 from coso import clock, scope
+from coso.evaluations.words import value_label
 from coso.extensions import db
 from coso.fields import plain_errors
 from coso.models import Visit
+from coso.photos import queries as photo_queries
 from coso.reviews import queries, rules, service
 from coso.reviews.schema import ReviewSchema, scores_from
 from coso.reviews.words import criterion_label, problem_text, state_label
@@ -57,7 +60,7 @@ def show(visit_id: int) -> ResponseReturnValue:
     if visit is None:
         abort(404)
     reviewer = scope.may_review(current_user, visit.user)
-    if not reviewer and visit.user_id != current_user.id:
+    if not queries.may_read(current_user, visit):
         abort(403, description=_("This cadre works outside your area."))
     rubric = queries.rubric_for(visit.user.unit)
     errors: Errors = {}
@@ -82,6 +85,7 @@ def show(visit_id: int) -> ResponseReturnValue:
             flash(_("The review was saved."), "info")
             return redirect(url_for("reviews.show", visit_id=visit.id), code=303)
     rows = queries.history(visit)
+    failed, meeting_photos = queries.failed_items(visit, str(get_locale()))
     page = render_template(
         "reviews/show.html",
         visit=visit,
@@ -93,6 +97,10 @@ def show(visit_id: int) -> ResponseReturnValue:
         scores=scores,
         errors=errors,
         share_of=queries.share_of,
+        failed=failed,
+        meeting_photos=meeting_photos,
+        value_label=value_label,
+        photos=photo_queries.of_visit(visit),
     )
     return page, 422 if errors else 200
 

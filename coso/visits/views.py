@@ -30,6 +30,7 @@ from coso.extensions import db
 from coso.fields import plain_errors
 from coso.models import Unit, User, Visit
 from coso.models.visits import VISIT_FORMS
+from coso.photos import queries as photo_queries
 from coso.plans import queries as plan_queries
 from coso.reviews import queries as review_queries
 from coso.reviews import service as review_service
@@ -231,6 +232,7 @@ def report(visit_id: int) -> ResponseReturnValue:
         missing=report_missing(visit.form, visit.report, visit.end_date, today, due_days),
         review=review_queries.latest_of([visit.id]).get(visit.id),
         due=report_due(visit.end_date, due_days),
+        photos=photo_queries.of_visit(visit),
     )
     return page, 422 if errors else 200
 

@@ -154,7 +154,8 @@
   setInterval(async () => {
     if (!O || !signedIn) return;
     try {
-      const items = await O.all("outbox");
+      // Photos wait on their own (issue 20): one left after its answers went is due too.
+      const items = (await O.all("outbox")).concat(await O.all("photos"));
       const now = Date.now();
       if (items.some((i) => i.state === "waiting" && (i.next_attempt_at || 0) <= now)) drain();
     } catch (e) { /* ignore */ }

@@ -7,11 +7,14 @@
  * longer has, say) comes back into the form. Without signal the form says it is kept on this
  * phone and empties for the next one; the outbox sends it when the signal returns.
  * On /difficulties/ the ones still waiting on this phone are listed above the server's list.
+ * Photos (issue 20, photos.js) are kept under the difficulty's UUID, made when the form opens,
+ * and join the outbox with it.
  */
 (function () {
   "use strict";
   const O = window.CosoOutbox;
   if (!O) return;
+  const P = window.CosoPhotos; // photos.js, loaded before this script where photos are taken
   const MAX_TEXT = 4000;
   const FIELDS = ["unit_id", "category", "text"];
 
@@ -59,9 +62,18 @@
   }
 
   const form = document.querySelector('form[data-offline="difficulty"]');
+  const photos = form && P && form.querySelector("#photos-card") ? P : null;
   if (form) setUpForm(form);
 
   async function setUpForm(f) {
+    // The difficulty's UUID from the moment the form opens, its photos kept under it: never
+    // the page's own, which every copy the phone kept shares (see the submit handler).
+    f.elements.uuid.value = O.newUuid();
+    if (photos) {
+      photos.mount(f);
+      await photos.sweep([f.elements.uuid.value]).catch(() => {}); // those of a form left unsent
+      await photos.refresh(f);
+    }
     const select = f.elements.unit_id;
     try { // the field pack's branches, so a cadre reaches every branch of their area offline
       const pack = await O.get("meta", "fieldpack");
@@ -90,6 +102,8 @@
         [...FIELDS, "evaluation_id", "visit_id"].forEach((name) => {
           if (f.elements[name]) f.elements[name].value = String(item.payload[name] || "");
         });
+        f.elements.uuid.value = item.uuid;
+        if (photos) await photos.refresh(f);
         if (item.state === "attention" && item.errors) showErrors(f, item.errors);
       }
     }
@@ -104,10 +118,11 @@
     if (!showErrors(f, check(f))) return;
     const select = f.elements.unit_id;
     const unitName = ((select.options[select.selectedIndex] || {}).textContent || "").trim();
-    // A new UUID for each difficulty: the page's own (for a POST without script) is the same
-    // in every copy the phone kept, and a second difficulty under it would replace the first
-    // in the outbox. Sent again after a refusal or a failure, it keeps the one it was given.
-    const uuid = f.dataset.uuid || O.newUuid();
+    // A new UUID for each difficulty (made when the form opened, or after the last one was
+    // kept): the page's own (for a POST without script) is the same in every copy the phone
+    // kept, and a second difficulty under it would replace the first in the outbox. Sent again
+    // after a refusal or a failure, it keeps the one it was given.
+    const uuid = f.dataset.uuid || f.elements.uuid.value || O.newUuid();
     const payload = {
       kind: "difficulty", uuid: uuid, unit_id: parseInt(select.value, 10),
       category: f.elements.category.value, text: f.elements.text.value.trim(),
@@ -123,6 +138,7 @@
     try {
       await O.enqueue({ uuid: uuid, payload: payload, unit_name: unitName, start_date: localDay(),
                         user_id: parseInt(document.body.dataset.user, 10) });
+      await O.releasePhotos(uuid).catch(() => {}); // the form's photos go with it
     } catch (err) {
       button.disabled = false;
       // No room (or no IndexedDB) on this phone: with signal the form goes to the server as it
@@ -149,6 +165,8 @@
     say(f, f.dataset.kept.replace("%(unit)s", unitName), "notice");
     f.elements.text.value = "";
     f.dataset.uuid = "";
+    f.elements.uuid.value = O.newUuid(); // the next one, with photos of its own
+    if (photos) await photos.refresh(f);
     if (window.CosoApp) window.CosoApp.renderBadge();
   }, true);
 

@@ -8,11 +8,16 @@
  * version (kind "visit_report", the draft's own UUID, version 1, 2 …) into the outbox; a later
  * version replaces an earlier one still waiting. outbox.js marks the record when the server
  * confirms.
+ *
+ * Photos (issue 20, photos.js) belong to the visit: kept under the visit's UUID, taken on the
+ * visit form or beside a report draft, they join the outbox with the visit or with the next
+ * version of its report, and reach the report's page on the server.
  */
 (function () {
   "use strict";
   const O = window.CosoOutbox;
   if (!O) return;
+  const P = window.CosoPhotos; // photos.js, loaded before this script where photos are taken
   const PREFIX = "visit:";
   const MAX_REPORT = 5000;
 
@@ -35,6 +40,14 @@
   if (form) setUpForm(form);
 
   async function setUpForm(f) {
+    // The visit's UUID from the start: its photos are kept under it before it is saved.
+    if (f.elements.uuid && !f.elements.uuid.value) f.elements.uuid.value = O.newUuid();
+    const photos = P && f.querySelector("#photos-card") ? P : null;
+    if (photos) {
+      photos.mount(f);
+      await photos.sweep([f.elements.uuid.value]).catch(() => {}); // those of a form left unsaved
+      await photos.refresh(f);
+    }
     const select = f.querySelector("#unit_id");
     try { // the branches of the field pack, so a branch can be chosen with no signal
       const pack = await O.get("meta", "fieldpack");
@@ -59,6 +72,8 @@
         ["unit_id", "form", "start_date", "end_date"].forEach((name) => {
           if (f.elements[name]) f.elements[name].value = String(item.payload[name] || "");
         });
+        if (f.elements.uuid) f.elements.uuid.value = item.uuid;
+        if (photos) await photos.refresh(f);
       }
     }
   }
@@ -105,7 +120,7 @@
     if (!showErrors(f, check(f))) return;
     const select = f.elements.unit_id;
     const unitName = (select.options[select.selectedIndex] || {}).textContent || "";
-    const uuid = f.dataset.uuid || O.newUuid();
+    const uuid = f.dataset.uuid || (f.elements.uuid && f.elements.uuid.value) || O.newUuid();
     const user = parseInt(f.dataset.user, 10);
     const start = f.elements.start_date.value, end = f.elements.end_date.value;
     const payload = {
@@ -119,10 +134,12 @@
         (await O.get("drafts", key)) || {}, {
           key: key, uuid: uuid, user_id: user, unit_id: payload.unit_id, unit_name: unitName.replace(/^(— )+/, ""),
           form: payload.form, start_date: start, end_date: end, created_at: Date.now(), sent: false,
+          data: { uuid: uuid }, // photos.js's sweep keeps the photos of a draft named so
         });
       if (text) Object.assign(record, { report_text: text, report_saved_at: Date.now() });
       await O.put("drafts", record);
       await O.enqueue({ uuid: uuid, payload: payload, unit_name: record.unit_name, start_date: start, user_id: user });
+      await O.releasePhotos(uuid).catch(() => {}); // the form's photos go with it (else with the report)
       if (text) await queueReport(record, text);
     } catch (err) {
       // No room (or no IndexedDB) on this phone: with signal, the form goes to the server as it
@@ -145,6 +162,7 @@
       },
       unit_name: record.unit_name, start_date: record.start_date, user_id: record.user_id,
     });
+    await O.releasePhotos(record.uuid).catch(() => {}); // the visit's photos go with the report
     record.report_version = version;
     record.report_queued_text = text;
     await O.put("drafts", record);
@@ -176,9 +194,45 @@
     return parts.join(" · ");
   }
 
+  // A photo area with the markup of photos.js's own (it fills the list and wires the inputs).
+  function photoArea() {
+    const t = window.CosoText || ((k) => k);
+    const box = document.createElement("div"); box.className = "photos"; box.dataset.item = "";
+    const list = document.createElement("ul"); list.className = "photo-list";
+    const buttons = document.createElement("div"); buttons.className = "photo-buttons";
+    [["photoTake", true], ["photoChoose", false]].forEach(([key, camera]) => {
+      const label = document.createElement("label"); label.className = "button photo-add";
+      const input = document.createElement("input");
+      input.type = "file"; input.accept = "image/*"; input.className = "photo-input sr";
+      if (camera) input.setAttribute("capture", "environment"); else input.multiple = true;
+      label.append(input, document.createTextNode(t(key)));
+      buttons.appendChild(label);
+    });
+    const status = document.createElement("p"); status.className = "photo-status"; status.hidden = true;
+    status.setAttribute("role", "status");
+    box.append(list, buttons, status);
+    return box;
+  }
+
+  // One photo form for the page, moved into the draft whose photos are open: photos.js keeps
+  // one set of thumbnail URLs, which a second form on the page would revoke.
+  function photoForm(words) {
+    const f = document.createElement("form");
+    f.className = "visit-photos"; f.noValidate = true; f.hidden = true;
+    f.addEventListener("submit", (e) => e.preventDefault());
+    const uuid = document.createElement("input"); uuid.type = "hidden"; uuid.name = "uuid";
+    const h = document.createElement("h3"); h.textContent = words.photos;
+    const hint = document.createElement("p"); hint.className = "muted"; hint.textContent = words.photosHint;
+    f.append(uuid, h, hint, photoArea());
+    return f;
+  }
+
   async function setUpDrafts(el) {
     const words = el.dataset;
     const user = parseInt(words.user, 10);
+    const photos = P && words.photos ? photoForm(words) : null;
+    // One write at a time, in typing order: a slower earlier write never lands last.
+    let writing = Promise.resolve();
     const list = await records(user);
     el.textContent = "";
     if (!list.length) {
@@ -205,6 +259,11 @@
       const save = document.createElement("button"); save.type = "button"; save.textContent = words.save; save.dataset.action = "save";
       const send = document.createElement("button"); send.type = "button"; send.className = "primary"; send.textContent = words.send; send.dataset.action = "send";
       const buttons = document.createElement("div"); buttons.className = "buttons"; buttons.append(save, send);
+      if (photos) {
+        const add = document.createElement("button"); add.type = "button"; add.textContent = words.addPhotos;
+        add.dataset.action = "photos";
+        buttons.prepend(add);
+      }
       card.append(h, when, label, area, error, buttons, status);
       el.appendChild(card);
       // Saved on every change, as the checklist is: a reload or a dead battery loses nothing.
@@ -212,10 +271,24 @@
     });
     const wanted = new URLSearchParams(location.search).get("visit");
     const target = wanted && el.querySelector('.visit-draft[data-uuid="' + CSS.escape(wanted) + '"] textarea');
+    if (photos) {
+      P.mount(photos, photosChanged);
+      const open = target ? target.closest(".visit-draft") : list.length === 1 ? el.querySelector(".visit-draft") : null;
+      if (open) await openPhotos(open);
+      const again = () => { if (photos.isConnected) P.refresh(photos); }; // sent ones leave the phone
+      window.addEventListener("coso:outbox", again);
+      if (typeof BroadcastChannel !== "undefined") new BroadcastChannel(O.CHANNEL).addEventListener("message", again);
+    }
     if (target) { target.scrollIntoView({ block: "center" }); target.focus(); }
 
-    // One write at a time, in typing order: a slower earlier write never lands last.
-    let writing = Promise.resolve();
+    async function openPhotos(card) {
+      photos.elements.uuid.value = card.dataset.uuid;
+      card.querySelector(".buttons").insertAdjacentElement("beforebegin", photos);
+      photos.hidden = false;
+      el.querySelectorAll("button[data-action=photos]").forEach((b) => { b.hidden = b.closest(".visit-draft") === card; });
+      await P.refresh(photos);
+    }
+
     function keep(card, text) {
       const step = writing.then(async () => {
         const record = await O.get("drafts", PREFIX + card.dataset.uuid);
@@ -229,6 +302,15 @@
       return step;
     }
 
+    // The record names its UUID as a draft does, so photos.js's sweep keeps its photos.
+    function photosChanged() {
+      const key = PREFIX + photos.elements.uuid.value;
+      writing = writing.then(async () => {
+        const record = await O.get("drafts", key);
+        if (record && !record.data) { record.data = { uuid: record.uuid }; await O.put("drafts", record); }
+      }).catch(() => null);
+    }
+
     function fail(card, message) {
       const error = card.querySelector(".field-error");
       error.textContent = message; error.hidden = !message;
@@ -238,6 +320,7 @@
       const b = e.target.closest && e.target.closest("button[data-action]");
       if (!b) return;
       const card = b.closest(".visit-draft");
+      if (b.dataset.action === "photos") { await openPhotos(card); return; }
       const text = card.querySelector("textarea").value;
       const record = await keep(card, text);
       if (!record || b.dataset.action !== "send") return;
