@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import os
 import sys
 from collections.abc import Iterator
@@ -88,3 +89,22 @@ def wait_until(page: Any, expression: str, timeout: float = 30.0, step_ms: int =
             raise TimeoutError(f"still false after {timeout:.0f} s: {expression}")
         page.wait_for_timeout(step_ms)
     return time.perf_counter() - start
+
+
+def enqueue(page: Any, items: list[dict[str, Any]], names: dict[int, str], user_id: int) -> None:
+    """Write sync items into the page's IndexedDB outbox through ``CosoOutbox.enqueue`` —
+    what the checklist's submit calls (typing the forms would measure Playwright)."""
+    queued = [
+        {
+            "uuid": item["uuid"],
+            "user_id": user_id,
+            "branch_id": item["branch_id"],
+            "branch_name": names[item["branch_id"]],
+            "payload": item,
+        }
+        for item in items
+    ]
+    page.evaluate(
+        "async (items) => { for (const item of items) await CosoOutbox.enqueue(item); }",
+        json.loads(json.dumps(queued)),
+    )

@@ -15,14 +15,13 @@ in the outbox's batch size, one after the other, timed in the same run.
 
 from __future__ import annotations
 
-import json
 import random
 import tempfile
 import time
 from pathlib import Path
 from typing import Any
 
-from bench.browser import chromium, served, signed_in_context, wait_until
+from bench.browser import chromium, enqueue, served, signed_in_context, wait_until
 from bench.common import Client, Figure, Report, chromium_missing, section
 from bench.ingest import build_items
 
@@ -73,20 +72,7 @@ def run(report: Report) -> None:
             # The phone: queue offline, then online.
             items = build_items(branches, template, QUEUED, rng)
             context.set_offline(True)
-            queued = [
-                {
-                    "uuid": item["uuid"],
-                    "user_id": user_id,
-                    "branch_id": item["branch_id"],
-                    "branch_name": names[item["branch_id"]],
-                    "payload": item,
-                }
-                for item in items
-            ]
-            page.evaluate(
-                "async (items) => { for (const item of items) await CosoOutbox.enqueue(item); }",
-                json.loads(json.dumps(queued)),
-            )
+            enqueue(page, items, names, user_id)
             wait_until(page, f"{BADGE} === '{QUEUED}'", timeout=30)
             assert stored(server, items) == 0, "nothing may reach the server while offline"
             start = time.perf_counter()

@@ -28,7 +28,7 @@ import time
 from pathlib import Path
 from typing import Any
 
-from bench.browser import chromium, served, signed_in_context, wait_until
+from bench.browser import chromium, enqueue, served, signed_in_context, wait_until
 from bench.common import Client, Figure, Report, chromium_missing, section
 from bench.ingest import build_items
 
@@ -111,23 +111,6 @@ def throttle(cdp: Any, offline: bool = False) -> None:
     )
 
 
-def queue(page: Any, items: list[dict[str, Any]], names: dict[int, str], user_id: int) -> None:
-    queued = [
-        {
-            "uuid": item["uuid"],
-            "user_id": user_id,
-            "branch_id": item["branch_id"],
-            "branch_name": names[item["branch_id"]],
-            "payload": item,
-        }
-        for item in items
-    ]
-    page.evaluate(
-        "async (items) => { for (const item of items) await CosoOutbox.enqueue(item); }",
-        json.loads(json.dumps(queued)),
-    )
-
-
 def queue_photos(page: Any, photos: list[dict[str, Any]]) -> None:
     """One waiting photo per evaluation, as photos.js leaves it after submit."""
     page.evaluate(
@@ -198,7 +181,7 @@ def run(report: Report) -> None:
         # 1. Evaluations alone.
         items = build_items(branches, template, QUEUED, rng)
         throttle(cdp, offline=True)
-        queue(page, items, names, user_id)
+        enqueue(page, items, names, user_id)
         wait_until(page, f"{BADGE} === '{QUEUED}'", timeout=60)
         uuids = [item["uuid"] for item in items]
         start = time.perf_counter()
@@ -248,7 +231,7 @@ def run(report: Report) -> None:
             )
         size = sum(len(base64.b64decode(p["data"])) for p in photos) / len(photos)
         throttle(cdp, offline=True)
-        queue(page, items, names, user_id)
+        enqueue(page, items, names, user_id)
         queue_photos(page, photos)
         wait_until(page, f"{BADGE} === '{2 * QUEUED}'", timeout=60)
         before = set(wire.requests)

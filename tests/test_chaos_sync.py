@@ -13,11 +13,21 @@ The batches mix the kinds of item (issue 18, item 5): about one new item in six 
 visit other than a branch meeting, and one in ten a new version of the written report
 of one of the phone's visits the server already confirmed. Every visit is stored once
 with the content first confirmed, and each report holds its latest confirmed version.
+
+Photos (issue 20): about one evaluation in twenty-five gets one to three small JPEG/PNG photos,
+of the evaluation as a whole or of an item (now and then the same picture on both), sent
+to ``PUT /api/v1/photos/<uuid>/<sha256>`` as chaotically as the batches: some before their
+evaluation's batch, most after; replayed; answers lost (sometimes sent again at once, to
+race the lost one); some cut off mid-body; some meeting the killed process. All server
+processes share one media directory. At the end every photo is stored once, on its
+evaluation and item, by its phone, with its original and thumbnail on disk; nothing more.
 """
 
 from __future__ import annotations
 
+import hashlib
 import http.client
+import io
 import json
 import os
 import random
@@ -29,6 +39,7 @@ from collections import deque
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
+from functools import cached_property
 from pathlib import Path
 from typing import Any
 
@@ -58,6 +69,14 @@ CHOICE_ITEMS: list[str] = []  # filled from coso.checklists.rules at set-up
 VISIT_SHARE = 0.15  # of the new items: a visit (kind "visit")
 REPORT_SHARE = 0.10  # of the new items: the next version of a confirmed visit's report
 VISIT_FORMS = ("inspection", "coorganise", "field_study", "research")
+PHOTO_SHARE = 0.04  # of the new evaluations (when the phones take photos): 1-3 photos each
+PHOTO_ITEMS = ("", "", "P10", "P10", "C2")  # "" is the evaluation as a whole
+TWICE_SHARE = 0.10  # of the photos: the same picture also on another item (two rows, one file)
+EARLY_SHARE = 0.25  # of the photos: sent before their evaluation's batch is first sent
+UPLOAD_TURN = 0.5  # chance that a phone with photos waiting sends one before its next batch
+PHOTO_REPLAY = 0.20  # an answered photo is sent again later (the outbox was not sure)
+CUT_SHARE = 0.03  # uploads whose connection drops mid-body
+RACE_SHARE = 0.5  # of the lost answers: the photo sent again at once (racing the lost one)
 
 
 @dataclass
@@ -67,6 +86,25 @@ class World:
     template_id: int
     users: dict[str, int]  # username -> id
     baseline: int  # evaluations stored by the demo seed
+    media: Path | None = None  # the media directory all the processes share
+
+
+@dataclass(frozen=True)
+class Photo:
+    """One photo a phone means to send: its address and its bytes."""
+
+    evaluation: str
+    item: str  # "" for the evaluation as a whole
+    body: bytes
+    content_type: str
+
+    @cached_property
+    def sha256(self) -> str:
+        return hashlib.sha256(self.body).hexdigest()
+
+    @property
+    def key(self) -> tuple[str, str, str]:
+        return (self.evaluation, self.item, self.sha256)
 
 
 @dataclass
@@ -95,15 +133,26 @@ class Client:
     #: (tests/test_deploy.py, behind the proxy); here any answer but 200 is unexpected.
     patient: bool = False
     waited: list[int] = field(default_factory=list)  # such answers, waited out
+    #: Whether its evaluations get photos (issue 20; off for tests/test_deploy.py).
+    photos: bool = False
+    uploads: deque[Photo] = field(default_factory=deque)  # photos waiting to be sent
+    early: list[Photo] = field(default_factory=list)  # to go before their evaluation's batch
+    meant: dict[tuple[str, str, str], Photo] = field(default_factory=dict)  # all it took
+    photo_answers: list[tuple[tuple[str, str, str], str, int]] = field(default_factory=list)
+    """(key, status, id) of every answered upload"""
+    photo_drops: int = 0
+    photo_cuts: int = 0
+    photo_errors: int = 0  # uploads that met no server (the killed one)
 
 
 class Shared:
-    """What all clients share: the pool of sent items and the progress counter."""
+    """What all clients share: the pool of sent items and the progress counters."""
 
     def __init__(self) -> None:
         self.lock = threading.Lock()
         self.pool: list[dict[str, Any]] = []
         self.answered = 0
+        self.uploaded = 0  # photo uploads answered (progress too, not counted in ``answered``)
         self.stop = threading.Event()  # set when the test gives up: clients end at once
         #: Ports of servers being started again: left alone until they answer their health
         #: check (else twenty clients queue ahead of it and it never answers in time).
@@ -120,6 +169,10 @@ class Shared:
     def progress(self, n: int) -> None:
         with self.lock:
             self.answered += n
+
+    def photo_answered(self) -> None:
+        with self.lock:
+            self.uploaded += 1
 
 
 def _new_item(rng: random.Random, world: World) -> dict[str, Any]:
@@ -235,6 +288,8 @@ def _materialize(
                 item = _new_visit(client.rng, world)
             else:
                 item = _new_item(client.rng, world)
+                if client.photos and client.rng.random() < PHOTO_SHARE:
+                    _take_photos(client, item["uuid"])
             client.own.append(item)
             shared.add(item)
         elif kind == "foreign" and (foreign := shared.pick(client.rng)) is not None:
@@ -249,6 +304,38 @@ def _materialize(
                 item["members_present"] = max(0, item["members_present"] - 1)
         items.append(item)
     return items
+
+
+def _picture(rng: random.Random) -> tuple[bytes, str]:
+    """A small photo of noise (a few KB): distinct bytes, so distinct hashes."""
+    from PIL import Image
+
+    size = (rng.randint(12, 40), rng.randint(12, 40))
+    image = Image.frombytes("RGB", size, rng.randbytes(size[0] * size[1] * 3))
+    out = io.BytesIO()
+    if rng.random() < 0.7:
+        image.save(out, "JPEG", quality=rng.randint(60, 95))
+        return out.getvalue(), "image/jpeg"
+    image.save(out, "PNG")
+    return out.getvalue(), "image/png"
+
+
+def _take_photos(client: Client, evaluation: str) -> None:
+    """One to three photos of a new evaluation; a few go out before its batch, most after."""
+    for _ in range(client.rng.randint(1, 3)):
+        body, content_type = _picture(client.rng)
+        items = [client.rng.choice(PHOTO_ITEMS)]
+        if client.rng.random() < TWICE_SHARE:
+            items.append(next(code for code in ("", "P10") if code != items[0]))
+        for item in items:
+            photo = Photo(evaluation, item, body, content_type)
+            if photo.key in client.meant:
+                continue  # the same picture twice on one item is one photo
+            client.meant[photo.key] = photo
+            if client.rng.random() < EARLY_SHARE:
+                client.early.append(photo)  # sent before the batch (_run_client)
+            else:
+                client.uploads.append(photo)
 
 
 def _cookies(response: http.client.HTTPResponse, jar: dict[str, str]) -> None:
@@ -359,25 +446,99 @@ def _send(client: Client, server: LiveServer, batch: list[dict[str, Any]]) -> st
     return ANSWERED
 
 
+def _upload(client: Client, server: LiveServer, photo: Photo) -> str:
+    """PUT one photo: answered, dropped (answer lost, or body cut off), or failed."""
+    query = f"?item={photo.item}" if photo.item else ""
+    path = f"/api/v1/photos/{photo.evaluation}/{photo.sha256}{query}"
+    headers = {
+        "Content-Type": photo.content_type,
+        "Content-Length": str(len(photo.body)),
+        "X-CSRFToken": client.csrf,
+        "Cookie": client.cookie,
+    }
+    roll = client.rng.random()
+    conn = server.connection()
+    try:
+        conn.putrequest("PUT", path, skip_accept_encoding=True)
+        for name, value in headers.items():
+            conn.putheader(name, value)
+        conn.endheaders()
+        if roll < CUT_SHARE:  # the signal goes while the photo is on its way
+            conn.send(photo.body[: len(photo.body) // 2])
+            client.photo_cuts += 1
+            return DROPPED
+        conn.send(photo.body)
+        if roll < CUT_SHARE + DROP_SHARE:
+            client.photo_drops += 1  # sent whole, the answer never arrives
+            return DROPPED
+        response = conn.getresponse()
+        data = response.read()
+    except (OSError, http.client.HTTPException):
+        client.photo_errors += 1
+        return FAILED
+    finally:
+        conn.close()
+    if response.status not in (200, 201):
+        client.unexpected.append(f"photo {photo.key}: HTTP {response.status}: {data[:300]!r}")
+        return FAILED if response.status >= 500 or response.status == 429 else ANSWERED
+    answer = json.loads(data)
+    expected = "created" if response.status == 201 else "duplicate"
+    if (answer["status"], answer["sha256"], answer["item"] or "") != (
+        expected,
+        photo.sha256,
+        photo.item,
+    ):
+        client.unexpected.append(f"photo {photo.key}: {response.status} {answer}")
+    client.photo_answers.append((photo.key, answer["status"], answer["id"]))
+    return ANSWERED
+
+
+def _send_photo(client: Client, up: list[LiveServer], shared: Shared) -> str:
+    """Send the next waiting photo; a lost answer is sometimes sent again at once."""
+    photo = client.uploads.popleft()
+    server = client.rng.choice(up)
+    outcome = _upload(client, server, photo)
+    if outcome == DROPPED and client.rng.random() < RACE_SHARE:
+        # The outbox tries again at once, on the other process if there is one, while the
+        # first may still be storing the lost one: the two race for the same row and file.
+        others = [other for other in up if other is not server] or up
+        outcome = _upload(client, client.rng.choice(others), photo)
+    if outcome == ANSWERED:
+        shared.photo_answered()
+        if client.rng.random() < PHOTO_REPLAY:
+            client.uploads.append(photo)  # it will go again: a replay
+    else:
+        client.uploads.append(photo)
+    return outcome
+
+
 def _run_client(client: Client, world: World, batches: deque[list[Any]], shared: Shared) -> None:
     servers = world.servers
     backoff = 0.1
-    while batches and not shared.stop.is_set():
+    while (batches or client.uploads) and not shared.stop.is_set():
         up = [server for server in servers if server.port not in shared.starting]
         if not up:
             time.sleep(0.1)
             continue
-        batch = batches.popleft()
-        if isinstance(batch[0], tuple):  # first sent now
-            batch = _materialize(client, world, shared, batch)
-        server = client.rng.choice(up)
-        outcome = _send(client, server, batch)
+        if client.uploads and (not batches or client.rng.random() < UPLOAD_TURN):
+            outcome = _send_photo(client, up, shared)
+        else:
+            batch = batches.popleft()
+            if isinstance(batch[0], tuple):  # first sent now
+                batch = _materialize(client, world, shared, batch)
+                # Some of its evaluations' photos go now, before the evaluations themselves.
+                for photo in client.early:
+                    client.uploads.appendleft(photo)
+                    _send_photo(client, up, shared)
+                client.early.clear()
+            outcome = _send(client, client.rng.choice(up), batch)
+            if outcome == ANSWERED:
+                shared.progress(len(batch))
+            else:
+                batches.append(batch)  # sent again later: a replay of what may be stored
         if outcome == ANSWERED:
-            shared.progress(len(batch))
             backoff = 0.1
-            continue
-        batches.append(batch)  # sent again later: a replay of what may be stored
-        if outcome == FAILED:
+        elif outcome == FAILED:
             time.sleep(backoff * (0.5 + client.rng.random()))
             backoff = min(backoff * 2, 1.0)
 
@@ -395,6 +556,7 @@ def _world(backend: str, tmp: Path, processes: int) -> World:
         "COSO_ENV": "development",
         "COSO_SYNC_LIMIT": "100000 per minute",
         "HOME": str(tmp),
+        "COSO_MEDIA_DIR": str(tmp / "media"),  # one directory for every process
     }
     env.pop("REDIS_URL", None)
     servers = []
@@ -406,7 +568,9 @@ def _world(backend: str, tmp: Path, processes: int) -> World:
             )
         )
     servers[0].flask("db", "upgrade")
-    return _seed(create_app, database, servers)
+    world = _seed(create_app, database, servers)
+    world.media = tmp / "media"
+    return world
 
 
 def _seed(create_app: Any, database: str, servers: list[LiveServer]) -> World:
@@ -469,7 +633,7 @@ def run_chaos(backend: str, tmp: Path, processes: int) -> None:
         if failures:
             raise failures[0]
         clients = [
-            Client(username, random.Random(f"chaos-{backend}-{username}"))
+            Client(username, random.Random(f"chaos-{backend}-{username}"), photos=True)
             for username in world.users
         ]
         for n, client in enumerate(clients):
@@ -484,6 +648,7 @@ def run_chaos(backend: str, tmp: Path, processes: int) -> None:
         _kill_and_restart(world.servers[0], shared, threads)
         _wait_while(lambda: any(thread.is_alive() for thread in threads), shared)
         _check(world, clients)
+        _check_photos(world, clients)
     finally:
         shared.stop.set()
         for server in world.servers:
@@ -492,11 +657,11 @@ def run_chaos(backend: str, tmp: Path, processes: int) -> None:
 
 
 def _wait_while(condition: Callable[[], bool], shared: Shared) -> None:
-    """Wait while ``condition`` holds, failing when no batch has been answered for a while."""
-    last, since = shared.answered, time.monotonic()
+    """Wait while ``condition`` holds, failing when nothing has been answered for a while."""
+    last, since = (shared.answered, shared.uploaded), time.monotonic()
     while condition():
-        if shared.answered != last:
-            last, since = shared.answered, time.monotonic()
+        if (shared.answered, shared.uploaded) != last:
+            last, since = (shared.answered, shared.uploaded), time.monotonic()
         assert time.monotonic() - since < STALL_SECONDS, "the clients made no progress"
         time.sleep(0.05)
 
@@ -611,6 +776,79 @@ def _check_reports(server: LiveServer, clients: list[Client]) -> None:
     assert set(stored) == set(confirmed)
     for visit, version in conflicts:
         assert version < stored[visit][0], f"{visit}: version {version} answered conflict"
+
+
+def _check_photos(world: World, clients: list[Client]) -> None:
+    """Every photo meant is stored once, on its evaluation and item, by its phone, with its
+    original and thumbnail in the shared media directory; nothing else is stored."""
+    from PIL import Image
+
+    server = world.servers[0]
+    assert world.media is not None
+    user_table = '"user"' if "postgres" in server.env["DATABASE_URL"] else "user"
+    rows = server.sql(
+        "SELECT p.evaluation_uuid, p.item_code, p.sha256, p.id, u.username, p.content_type, "
+        f"p.size, p.width, p.height FROM photo p JOIN {user_table} u ON u.id = p.uploaded_by_id"
+    )
+    meant = {key: (c.username, photo) for c in clients for key, photo in c.meant.items()}
+    assert meant, "no photo was taken"
+    keys = [row[:3] for row in rows]
+    assert len(keys) == len(set(keys)), "a photo is stored twice"
+    stored = {row[:3]: row for row in rows}
+    assert not set(meant) - set(stored), f"lost: {sorted(set(meant) - set(stored))[:3]}"
+    assert not set(stored) - set(meant), f"extra: {sorted(set(stored) - set(meant))[:3]}"
+    sizes: dict[str, tuple[int, int]] = {}
+    for key, (username, photo) in meant.items():
+        _uuid, _item, sha, _id, owner, content_type, size, width, height = stored[key]
+        assert (owner, content_type, size) == (username, photo.content_type, len(photo.body))
+        sizes[sha] = (width, height)
+    # What each phone was answered: every photo at last, "created" at most once (a lost
+    # answer's replay is a duplicate), always the id stored.
+    answers = [answer for c in clients for answer in c.photo_answers]
+    assert {key for key, _status, _id in answers} == set(meant), "a photo was never answered"
+    created = [key for key, status, _id in answers if status == "created"]
+    assert len(created) == len(set(created)), "a photo answered created twice"
+    assert all(stored[key][3] == id_ for key, _status, id_ in answers)
+    # Attached to evaluations the server holds; some arrived before their evaluation.
+    when = server.sql(
+        "SELECT count(*), sum(CASE WHEN p.uploaded_at < e.received_at THEN 1 ELSE 0 END) "
+        "FROM photo p JOIN evaluation e ON e.uuid = p.evaluation_uuid"
+    )
+    (attached, before) = when[0]
+    assert attached == len(meant), "a photo of an evaluation the server does not hold"
+    assert 0 < before < attached, f"{before} of {attached} photos before their evaluation"
+    # The files: an original and a thumbnail per picture, named by its hash; nothing more
+    # (but the temporary file of a write the kill interrupted).
+    root = world.media / "photos"
+    files = {path.relative_to(root).as_posix() for path in root.rglob("*") if path.is_file()}
+    partial = {name for name in files if name.split("/")[-1].startswith(".up-")}
+    hashes = {sha for _uuid, _item, sha in meant}
+    expected = {f"{sha[:2]}/{sha}{end}" for sha in hashes for end in ("", ".thumb.jpg")}
+    missing, extra = expected - files, files - partial - expected
+    assert not missing and not extra, f"missing {sorted(missing)[:3]}, extra {sorted(extra)[:3]}"
+    for sha in hashes:
+        original = root / sha[:2] / sha
+        assert hashlib.sha256(original.read_bytes()).hexdigest() == sha
+        with Image.open(original) as picture, Image.open(f"{original}.thumb.jpg") as thumbnail:
+            assert picture.size == sizes[sha], sha
+            assert thumbnail.format == "JPEG"
+            assert thumbnail.size == sizes[sha], sha  # small pictures are not enlarged
+    # No upload failed on the server, not even those whose answer nobody read.
+    for process in world.servers:
+        log = process.log.read_text(errors="replace")
+        failed = re.findall(r"PUT /api/v1/photos/\S+ 5\d\d .*|Exception on /api/v1/photos.*", log)
+        assert not failed, f"{process.log.name}: {failed[:3]}"
+    # The chaos reached the photos: replays, lost answers, cut bodies, the killed process.
+    duplicates = sum(1 for _key, status, _id in answers if status == "duplicate")
+    drops = sum(c.photo_drops for c in clients)
+    cuts = sum(c.photo_cuts for c in clients)
+    errors = sum(c.photo_errors for c in clients)
+    assert duplicates and drops and cuts and errors
+    print(
+        f"{len(meant)} photos ({len(hashes)} pictures, {before} before their evaluation), "
+        f"{len(answers)} uploads answered ({duplicates} duplicates), {drops} answers lost, "
+        f"{cuts} cut off, {errors} connection errors, {len(partial)} partial files"
+    )
 
 
 def test_chaos_sync_sqlite_one_process(tmp_path: Path) -> None:

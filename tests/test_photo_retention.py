@@ -205,3 +205,22 @@ def test_the_evaluations_export_counts_photos(
     photos = rows[header].index("Ảnh")
     mine = [row for row in rows[header + 1 :] if row and row[0] == str(number)]
     assert mine and mine[0][photos] == "2"
+
+
+def test_an_original_gone_under_a_row_opens_as_its_thumbnail(
+    app: Flask,
+    client: FlaskClient,
+    auth: AuthActions,
+    world: dict[str, Any],  # noqa: F811
+) -> None:
+    """An upload of the same picture racing a purge may keep a row whose original the purge
+    then removes: the photo still opens, as its thumbnail."""
+    auth.login("cadre")
+    ev = str(uuid.uuid4())
+    photo = put(client, ev, jpeg("red", (400, 300))).get_json()["id"]
+    with app.app_context():
+        sha = db.session.get(Photo, photo).sha256
+        storage.storage().delete(storage.original_key(sha))
+    answer = client.get(f"/photos/{photo}")
+    assert answer.status_code == 200 and answer.mimetype == "image/jpeg"
+    assert answer.data == client.get(f"/photos/{photo}/thumb").data

@@ -92,9 +92,14 @@ def original(photo_id: int) -> ResponseReturnValue:
     """The photo as uploaded, with its stored content type; its thumbnail once the retention
     setting removed the original."""
     photo = _visible(photo_id)
-    if photo.original_purged_at is not None:
-        return _send(storage.storage().get(storage.thumbnail_key(photo.sha256)), "image/jpeg")
-    return _send(storage.storage().get(storage.original_key(photo.sha256)), photo.content_type)
+    files = storage.storage()
+    if photo.original_purged_at is None:
+        data = files.get(storage.original_key(photo.sha256))
+        if data is not None:
+            return _send(data, photo.content_type)
+    # Purged — or the same picture uploaded again while a purge removed its file (the new row
+    # trusted the file it found): the thumbnail rather than a broken image.
+    return _send(files.get(storage.thumbnail_key(photo.sha256)), "image/jpeg")
 
 
 @bp.get("/<int:photo_id>/thumb")

@@ -233,5 +233,5 @@
     });
   }
 
-  global.CosoPhotos = { mount, refresh, sweep, discard, encode, room };
+  global.CosoPhotos = { mount, refresh, sweep, discard, encode, room, controls };
 })(window);

@@ -194,26 +194,6 @@
     return parts.join(" · ");
   }
 
-  // A photo area with the markup of photos.js's own (it fills the list and wires the inputs).
-  function photoArea() {
-    const t = window.CosoText || ((k) => k);
-    const box = document.createElement("div"); box.className = "photos"; box.dataset.item = "";
-    const list = document.createElement("ul"); list.className = "photo-list";
-    const buttons = document.createElement("div"); buttons.className = "photo-buttons";
-    [["photoTake", true], ["photoChoose", false]].forEach(([key, camera]) => {
-      const label = document.createElement("label"); label.className = "button photo-add";
-      const input = document.createElement("input");
-      input.type = "file"; input.accept = "image/*"; input.className = "photo-input sr";
-      if (camera) input.setAttribute("capture", "environment"); else input.multiple = true;
-      label.append(input, document.createTextNode(t(key)));
-      buttons.appendChild(label);
-    });
-    const status = document.createElement("p"); status.className = "photo-status"; status.hidden = true;
-    status.setAttribute("role", "status");
-    box.append(list, buttons, status);
-    return box;
-  }
-
   // One photo form for the page, moved into the draft whose photos are open: photos.js keeps
   // one set of thumbnail URLs, which a second form on the page would revoke.
   function photoForm(words) {
@@ -223,7 +203,7 @@
     const uuid = document.createElement("input"); uuid.type = "hidden"; uuid.name = "uuid";
     const h = document.createElement("h3"); h.textContent = words.photos;
     const hint = document.createElement("p"); hint.className = "muted"; hint.textContent = words.photosHint;
-    f.append(uuid, h, hint, photoArea());
+    f.append(uuid, h, hint, P.controls(""));
     return f;
   }
 
