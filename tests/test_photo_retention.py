@@ -16,7 +16,6 @@ from coso.extensions import db
 from coso.models import Evaluation, Photo
 from coso.models.types import utcnow
 from coso.photos import service, storage
-from tests.builders import payload
 from tests.conftest import AuthActions
 from tests.test_photos import jpeg, put, stored_files, sync, token, world  # noqa: F401
 
@@ -37,12 +36,7 @@ def test_a_correction_carries_the_photos_it_replaces(
     minutes = put(client, first, jpeg("red"), item="P10").get_json()["id"]
     whole = put(client, first, jpeg("green")).get_json()["id"]
     correction = str(uuid.uuid4())
-    item = payload(world["branches"][0], world["template"], world["guidance"])
-    item.update(uuid=correction, supersedes=first)
-    answer = client.post(
-        "/api/v1/sync", json={"evaluations": [item]}, headers={"X-CSRFToken": token(client)}
-    )
-    assert answer.get_json()["results"][0]["status"] == "created", answer.get_json()
+    sync(client, world, correction, supersedes=first)
     # The correction retakes the whole-meeting photo (the same picture: shown once) and adds one.
     put(client, correction, jpeg("green"))
     extra = put(client, correction, jpeg("blue"), item="P3").get_json()["id"]
@@ -123,14 +117,7 @@ def test_the_review_shows_each_failed_item_beside_its_photos(
 ) -> None:
     auth.login("cadre")
     ev = str(uuid.uuid4())
-    item = payload(
-        world["branches"][0], world["template"], world["guidance"], values={"P10": "fail"}
-    )
-    item["uuid"] = ev
-    answer = client.post(
-        "/api/v1/sync", json={"evaluations": [item]}, headers={"X-CSRFToken": token(client)}
-    )
-    assert answer.get_json()["results"][0]["status"] == "created"
+    sync(client, world, ev, values={"P10": "fail"})
     minutes = put(client, ev, jpeg("red"), item="P10").get_json()["id"]
     passed = put(client, ev, jpeg("blue"), item="P3").get_json()["id"]  # P3 passed: not shown
     whole = put(client, ev, jpeg("green")).get_json()["id"]

@@ -72,13 +72,15 @@ def stored_files(world: dict[str, Any]) -> list[Path]:
     return [p for p in root.rglob("*") if p.is_file()] if root.exists() else []
 
 
-def sync(client: FlaskClient, world: dict[str, Any], ev: str) -> None:
-    item = payload(world["branches"][0], world["template"], world["guidance"])
+def sync(client: FlaskClient, world: dict[str, Any], ev: str, **overrides: Any) -> None:
+    """Send one evaluation of the first branch under ``ev``; ``overrides`` go to the payload
+    builder (``values={"P10": "fail"}``, ``supersedes=...``)."""
+    item = payload(world["branches"][0], world["template"], world["guidance"], **overrides)
     item["uuid"] = ev
     answer = client.post(
         "/api/v1/sync", json={"evaluations": [item]}, headers={"X-CSRFToken": token(client)}
     )
-    assert answer.get_json()["results"][0]["status"] == "created"
+    assert answer.get_json()["results"][0]["status"] == "created", answer.get_json()
 
 
 def test_upload_then_replay_is_one_copy(
