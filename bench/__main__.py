@@ -18,6 +18,7 @@ BENCHMARKS = (
     "page_weight",
     "drain",
     "weak_link",
+    "offline_search",
     "lighthouse",
     "field_pack",
 )

@@ -15,8 +15,8 @@ from tests.support import CHROMIUM_ARGS, PHONE, LiveServer, free_port, fresh_dat
 
 
 @contextmanager
-def served(tmp: Path, name: str) -> Iterator[LiveServer]:
-    """gunicorn (2 workers) over a fresh SQLite database with a small demo province."""
+def served(tmp: Path, name: str, branches: int = 24) -> Iterator[LiveServer]:
+    """gunicorn (2 workers) over a fresh SQLite database with a demo province (small)."""
     port = free_port()
     url = fresh_database("sqlite", tmp, "", name)
     server = LiveServer(
@@ -27,7 +27,9 @@ def served(tmp: Path, name: str) -> Iterator[LiveServer]:
     )
     try:
         server.flask("db", "upgrade")
-        server.flask("seed-demo", "--branches", "24", "--months", "4")
+        server.flask(
+            "seed-demo", "--branches", str(branches), "--months", "4" if branches < 500 else "1"
+        )
         server.start(workers=2)
         yield server
     except BaseException:

@@ -33,15 +33,26 @@
   const online = document.getElementById("branch-list");
   if (!box || !input || !online) return;
   const ORDER = { repeat: 0, flagged: 1, overdue: 2, never: 3, ok: 4 };
+  // Drawn at most: a province's pack holds 3,000 branches, and drawing them all on every
+  // keystroke took seconds on a slow phone (bench/offline_search.py). More typing narrows.
+  const SHOWN = 30;
   let offline = false;
+  // The pack's branches in the order shown, each with its search keys, read from IndexedDB
+  // and keyed once per offline spell (never per keystroke: the read and the keys were the
+  // cost); forgotten when the signal returns, so the next spell reads a fresher pack.
+  let index = null;
 
-  async function pack() {
+  async function branchIndex() {
+    if (index) return index;
     const O = window.CosoOutbox;
     if (!O) return null;
-    try {
-      const stored = await O.get("meta", "fieldpack");
-      return stored && stored.value ? stored.value : null;
-    } catch (e) { return null; }
+    let stored = null;
+    try { stored = await O.get("meta", "fieldpack"); } catch (e) { return null; }
+    if (!stored || !stored.value) return null;
+    const branches = stored.value.branches.slice().sort((a, b) =>
+      (ORDER[a.state] ?? 5) - (ORDER[b.state] ?? 5) || a.name.localeCompare(b.name, "vi"));
+    index = branches.map((b) => ({ branch: b, name: key(b.name), code: key(b.code) }));
+    return index;
   }
 
   function item(branch) {
@@ -67,17 +78,18 @@
 
   /** Draw every field-pack branch matching the box's query (all of them, no pager). */
   async function drawOffline() {
-    const p = await pack();
+    const all = await branchIndex();
     const note = box.querySelector("[data-role=note]");
     const list = box.querySelector("[data-role=list]");
     const query = input.value.trim();
     list.replaceChildren();
     online.hidden = true;
     box.hidden = false;
-    if (!p) { note.textContent = box.dataset.noPack; return; }
-    const found = p.branches.filter((b) => matches(b, query)).sort((a, b) =>
-      (ORDER[a.state] ?? 5) - (ORDER[b.state] ?? 5) || a.name.localeCompare(b.name, "vi"));
-    const count = (query ? box.dataset.count : box.dataset.all).replace("%(n)s", found.length);
+    if (!all) { note.textContent = box.dataset.noPack; return; }
+    const q = key(query);
+    const found = all.filter((e) => e.name.includes(q) || e.code.includes(q)).map((e) => e.branch);
+    let count = (query ? box.dataset.count : box.dataset.all).replace("%(n)s", found.length);
+    if (found.length > SHOWN) count += " " + box.dataset.firstShown.replace("%(n)s", SHOWN);
     note.textContent = box.dataset.offline + " " + count;
     if (!found.length) {
       const li = document.createElement("li");
@@ -86,11 +98,11 @@
       list.append(li);
       return;
     }
-    list.append(...found.map(item));
+    list.append(...found.slice(0, SHOWN).map(item));
   }
 
   function goOffline() { offline = true; drawOffline(); }
-  function goOnline() { offline = false; box.hidden = true; online.hidden = false; }
+  function goOnline() { offline = false; index = null; box.hidden = true; online.hidden = false; }
 
   // A search request that meets no network: answer it from the field pack.
   document.body.addEventListener("htmx:sendError", (e) => {
