@@ -148,6 +148,10 @@
       showErrors(f, { unit_id: f.dataset.storageFailed });
       return;
     }
+    // The next visit from this page (the back button may bring it back as it was) gets a UUID
+    // of its own: reusing this one would replace the visit just kept.
+    f.dataset.uuid = "";
+    if (f.elements.uuid) f.elements.uuid.value = O.newUuid();
     draining();
     location.href = "/visits/drafts?visit=" + encodeURIComponent(uuid);
   }, true);
