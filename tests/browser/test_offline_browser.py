@@ -238,7 +238,8 @@ def test_invalid_item_needs_attention_and_can_be_fixed(context, live_server: Liv
     page.click("button[type=submit].wide")
     page.wait_for_url("**/evaluations/*")
     assert stored(live_server, [uuids[1]]) == 1
-    assert badge(page) == "0"
+    # The badge is drawn from IndexedDB once the page has loaded: wait for it, not a guess.
+    page.wait_for_function("document.getElementById('outbox-count').textContent === '0'")
 
 
 def test_session_expires_while_offline(context, live_server: LiveServer) -> None:  # type: ignore[no-untyped-def]

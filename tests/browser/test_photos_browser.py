@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import io
 import os
+from datetime import date, timedelta
 from pathlib import Path
 
 from PIL import Image
@@ -24,6 +25,9 @@ from tests.browser.test_offline_browser import (
 GPS_TAG = 0x8825  # the EXIF GPS block: where the photo was taken
 #: The pages the worker keeps (~600 KB) and the draft fit; a 600 KB photo does not.
 QUOTA = 1_000_000
+#: Meetings of past days: the other browser tests of the same live server look for today's
+#: evaluations of these branches (tests/browser/test_same_meeting_browser.py).
+PAST_MEETING = (date.today() - timedelta(days=11)).isoformat()
 
 
 def camera_photo(path: Path, color: str, size: tuple[int, int] = (3000, 2000)) -> Path:
@@ -72,7 +76,7 @@ def test_photos_taken_offline_arrive_once_where_taken(  # type: ignore[no-untype
     ctx.set_offline(True)
     assert_worker_offline(ctx)
     page.goto(f"/evaluate/{branch}")
-    uuid = fill(page)
+    uuid = fill(page, meeting=PAST_MEETING)
     # Two photos of the signed minutes on P10 (from the gallery), one of the meeting (camera).
     page.set_input_files("#item-P10 .photo-input[multiple]", [str(p) for p in minutes])
     page.wait_for_function("document.querySelectorAll('#item-P10 .photo-thumb').length === 2")
@@ -159,7 +163,7 @@ def test_a_refused_photo_waits_and_holds_nothing_back(context, live_server: Live
     page = context.new_page()
     login(page, "cadre")
     page.goto(f"/evaluate/{branch}")
-    uuid = fill(page)
+    uuid = fill(page, meeting=(date.today() - timedelta(days=12)).isoformat())
     photo = io.BytesIO()
     Image.new("RGB", (200, 100), "red").save(photo, "JPEG")
     page.set_input_files(

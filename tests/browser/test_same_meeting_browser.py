@@ -52,6 +52,10 @@ def _second_cadre(live_server: LiveServer) -> tuple[str, str]:
     return username, name
 
 
+#: Branches without an evaluation of a meeting today (the day the checklist opens on).
+NOT_TODAY = f"id NOT IN (SELECT branch_id FROM evaluation WHERE meeting_date = '{date.today()}')"
+
+
 def _free_day(live_server: LiveServer, branch: int, start: int = 2) -> str:
     """A recent day on which ``branch`` has no evaluation at all."""
     taken = {
@@ -103,9 +107,11 @@ def test_the_second_evaluation_of_a_meeting_is_warned_accepted_and_paired(
     browser, live_server: LiveServer
 ) -> None:  # type: ignore[no-untyped-def]
     _, _, path = _cadre_unit(live_server)
+    # A branch nobody evaluated today: the form opens on today, and an evaluation another
+    # browser test sent today (test_feedback_browser's, say) would be warned about at once.
     branch = live_server.sql(
         "SELECT id FROM unit WHERE kind = 'branch' AND active"
-        f" AND path LIKE '{path}%' ORDER BY id DESC"
+        f" AND path LIKE '{path}%' AND {NOT_TODAY} ORDER BY id DESC"
     )[0][0]
     day = _free_day(live_server, branch)
     other, other_name = _second_cadre(live_server)
@@ -182,7 +188,8 @@ def commune_template(live_server: LiveServer) -> Iterator[dict[str, Any]]:
         "SELECT c.id, b.id, b.name FROM unit c JOIN unit b ON b.parent_id = c.id"
         " JOIN branch_status s ON s.branch_id = b.id AND s.evaluation_id IS NOT NULL"
         f" WHERE c.kind = 'commune' AND c.id <> {home} AND c.path LIKE '{path}%'"
-        " AND b.active ORDER BY c.id DESC, b.id DESC"
+        f" AND b.active AND {NOT_TODAY.replace('id NOT IN', 'b.id NOT IN')}"
+        " ORDER BY c.id DESC, b.id DESC"
     )[0]
     engine = _engine(live_server)
     template = 0
