@@ -38,14 +38,17 @@ run: install translations
 	trap 'kill $$worker 2>/dev/null; wait $$worker 2>/dev/null' EXIT INT TERM; \
 	$(FLASK) run --host 127.0.0.1 --port $(PORT)
 
-## make test: everything the tests need, then every test (browser tests too when Chromium is there).
+## make test: everything the tests need, then every test (browser tests too when Chromium is there),
+## spread over one pytest-xdist worker per core (TEST_WORKERS=0 runs them in one process).
+TEST_WORKERS ?= auto
+
 test: $(VENV)/.test-installed translations
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
-	$(BIN)/pytest
+	$(BIN)/pytest -n $(TEST_WORKERS)
 
 test-fast: $(VENV)/.test-installed translations
-	$(BIN)/pytest -m "not browser and not slow" -x -q
+	$(BIN)/pytest -n $(TEST_WORKERS) -m "not browser and not slow" -x -q
 
 lint: $(VENV)/.test-installed
 	$(BIN)/ruff check .

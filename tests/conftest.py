@@ -6,7 +6,6 @@ import os
 import re
 import time
 from collections.abc import Iterator
-from pathlib import Path
 
 import pytest
 import sqlalchemy as sa
@@ -14,16 +13,26 @@ from flask import Flask
 from flask.testing import FlaskClient, FlaskCliRunner
 
 from coso import create_app
-from coso.extensions import db
-from tests.support import pg_url
+from coso.extensions import db, limiter
+from tests.support import ensure_database, pg_url, without_waiting_for_the_disk, worker_url
 
 # The tests read "today" where the app does: in Vietnam. Without this, date.today() in a
 # test and clock.today() in the app disagree from 17:00 to midnight UTC.
 os.environ["TZ"] = "Asia/Ho_Chi_Minh"
 time.tzset()
 
-PG_URL = os.environ.get("COSO_TEST_DATABASE_URL", "").strip()
+#: Under pytest-xdist each worker (gw0, gw1, ...) has databases of its own: its PostgreSQL
+#: database is ``<COSO_TEST_DATABASE_URL's database>_<worker>`` (made in pytest_configure),
+#: and every database a test derives from it (tests.support.fresh_database) carries the
+#: worker's name too. Without xdist, WORKER is empty and nothing changes.
+WORKER = os.environ.get("PYTEST_XDIST_WORKER", "")
+PG_URL = worker_url(os.environ.get("COSO_TEST_DATABASE_URL", "").strip(), WORKER)
 BACKENDS = ["sqlite"] + (["postgresql"] if PG_URL else [])
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    if PG_URL and WORKER:
+        ensure_database(PG_URL)
 
 
 @pytest.fixture(scope="session", params=BACKENDS)
@@ -43,11 +52,13 @@ def _schema(database_url: str) -> str:
         with db.engine.begin() as conn:
             conn.execute(sa.text("DROP TABLE IF EXISTS alembic_version"))
         db.create_all()
+        if db.engine.dialect.name == "postgresql":
+            without_waiting_for_the_disk(db.engine)
         db.engine.dispose()
     return database_url
 
 
-def _config(database_url: str, tmp_path: Path) -> dict[str, object]:
+def _config(database_url: str) -> dict[str, object]:
     return {
         "TESTING": True,
         "SQLALCHEMY_DATABASE_URI": database_url,
@@ -57,28 +68,55 @@ def _config(database_url: str, tmp_path: Path) -> dict[str, object]:
     }
 
 
-@pytest.fixture
-def app(_schema: str, tmp_path: Path) -> Iterator[Flask]:
-    """A fresh app over empty tables."""
-    app = create_app(_config(_schema, tmp_path))
-    with app.app_context():
-        _empty_tables()
+@pytest.fixture(scope="session")
+def _shared_app(_schema: str) -> Iterator[Flask]:
+    """One app per backend for the whole run: building one (158 URL rules compiled, every
+    blueprint registered) costs more than most tests, so each test borrows this one."""
+    app = create_app(_config(_schema))
     yield app
     with app.app_context():
         db.session.remove()
-        _empty_tables()
         db.engine.dispose()
 
 
+@pytest.fixture
+def app(_shared_app: Flask) -> Iterator[Flask]:
+    """The app over empty tables (emptied before each test: what the last one left goes).
+
+    What a test may change is put back afterwards: the configuration, the rate limits
+    counted so far and the database session; the app holds no other state between requests.
+    """
+    app = _shared_app
+    config = dict(app.config)
+    limiter.reset()
+    with app.app_context():
+        _empty_tables()
+    yield app
+    app.config.clear()
+    app.config.update(config)
+    with app.app_context():
+        db.session.remove()
+
+
+#: Every sequence PostgreSQL has handed out a value from, set back to start again at 1.
+_RESTART_USED_SEQUENCES = sa.text(
+    "SELECT setval(format('%I.%I', schemaname, sequencename)::regclass, 1, false)"
+    " FROM pg_sequences WHERE schemaname = current_schema() AND last_value IS NOT NULL"
+)
+
+
 def _empty_tables() -> None:
+    """Delete every row, children first, and let ids start again at 1 as on a new database.
+
+    A DELETE of a few rows is far quicker than PostgreSQL's TRUNCATE, which makes new files
+    for every table (~100 ms a test for the schema's tables); SQLite reuses ids by itself.
+    """
     engine = db.engine
     with engine.begin() as conn:
+        for table in reversed(db.metadata.sorted_tables):
+            conn.execute(table.delete())
         if engine.dialect.name == "postgresql":
-            names = ", ".join(f'"{t.name}"' for t in db.metadata.sorted_tables)
-            conn.execute(sa.text(f"TRUNCATE {names} RESTART IDENTITY CASCADE"))
-        else:
-            for table in reversed(db.metadata.sorted_tables):
-                conn.execute(table.delete())
+            conn.execute(_RESTART_USED_SEQUENCES)
 
 
 @pytest.fixture

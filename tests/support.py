@@ -39,6 +39,40 @@ def pg_url(url: str) -> str:
     return re.sub(r"^postgres(ql)?(\+\w+)?://", "postgresql+psycopg://", url)
 
 
+def worker_url(url: str, worker: str) -> str:
+    """``url`` with the xdist worker's name added to its database's name (``coso_ci_gw0``)."""
+    if not url or not worker:
+        return url
+    base, _, query = url.partition("?")
+    return f"{base}_{worker}" + (f"?{query}" if query else "")
+
+
+def ensure_database(url: str) -> None:
+    """Create the database ``url`` names unless it exists (from the server's ``postgres``)."""
+    target = pg_url(url)
+    name = target.rsplit("/", 1)[1].split("?")[0]
+    engine = sa.create_engine(target.rsplit("/", 1)[0] + "/postgres", isolation_level="AUTOCOMMIT")
+    with engine.connect() as conn:
+        exists = conn.execute(
+            sa.text("SELECT 1 FROM pg_database WHERE datname = :name"), {"name": name}
+        ).scalar()
+        if not exists:
+            conn.execute(sa.text(f'CREATE DATABASE "{name}"'))
+    engine.dispose()
+
+
+def without_waiting_for_the_disk(engine: sa.Engine) -> None:
+    """A test database needs no durability: its commits stop waiting for the disk.
+
+    PostgreSQL's ``synchronous_commit = off`` for every later connection to the database
+    (the tests' and their servers'): nothing a test can see changes, the suite gets quicker.
+    """
+    with engine.connect() as conn:
+        name = conn.execute(sa.text("SELECT current_database()")).scalar_one()
+        conn.execute(sa.text(f'ALTER DATABASE "{name}" SET synchronous_commit = off'))
+        conn.commit()
+
+
 def free_port() -> int:
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
@@ -55,6 +89,7 @@ def fresh_database(backend: str, tmp: Path, pg_base: str, suffix: str) -> str:
     with engine.connect() as conn:
         conn.execute(sa.text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
         conn.execute(sa.text(f'CREATE DATABASE "{name}"'))
+        conn.execute(sa.text(f'ALTER DATABASE "{name}" SET synchronous_commit = off'))
     engine.dispose()
     return base.rsplit("/", 1)[0] + "/" + name
 

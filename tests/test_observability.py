@@ -31,7 +31,7 @@ def make_app(_schema: str, tmp_path: Path) -> Iterator[Any]:
     made: list[Flask] = []
 
     def make(**settings: Any) -> Flask:
-        app = create_app({**_config(_schema, tmp_path), **settings})
+        app = create_app({**_config(_schema), **settings})
         made.append(app)
         return app
 

@@ -28,14 +28,16 @@ from pathlib import Path
 
 import pytest
 
-from tests.conftest import PG_URL
+from tests.conftest import PG_URL, WORKER
 from tests.support import ROOT, LiveServer, free_port, fresh_database
 
 DEPLOY = ROOT / "deploy"
 SITE = "coso.test"
 REQUIRE = os.environ.get("COSO_REQUIRE_CADDY", "") not in ("", "0")
 #: A Redis database of its own (emptied before and after): the shared counters of the test.
-REDIS_URL = os.environ.get("COSO_TEST_REDIS_URL", "redis://127.0.0.1:6379/13")
+#: Under pytest-xdist each worker takes the next one down (gw0 13, gw1 12, ...).
+_WORKER_INDEX = int(WORKER.removeprefix("gw") or 0) if WORKER.startswith("gw") else 0
+REDIS_URL = os.environ.get("COSO_TEST_REDIS_URL", f"redis://127.0.0.1:6379/{13 - _WORKER_INDEX}")
 
 
 def require_pieces() -> None:
