@@ -118,7 +118,9 @@ def test_a_spread_practice_reaches_the_subtree_new_until_opened(
         assert _pack_practices(client) == []
     with app.app_context():
         actions = db.session.scalars(
-            sa.select(AuditEvent.action).where(AuditEvent.action.startswith("practice."))
+            sa.select(AuditEvent.action)
+            .where(AuditEvent.action.startswith("practice."))
+            .order_by(AuditEvent.id)
         ).all()
         assert actions == ["practice.create", "practice.spread"]
 

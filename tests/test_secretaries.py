@@ -69,7 +69,9 @@ def _events(app: Flask, prefix: str = "secretary.") -> list[AuditEvent]:
     with app.app_context():
         return list(
             db.session.scalars(
-                sa.select(AuditEvent).where(AuditEvent.action.startswith(prefix))
+                sa.select(AuditEvent)
+                .where(AuditEvent.action.startswith(prefix))
+                .order_by(AuditEvent.id)
             ).all()
         )
 
