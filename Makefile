@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 PORT ?= 5000
 FLASK := $(BIN)/flask --app app
 
-.PHONY: run test test-fast lint format install translations extract-messages bench audit clean
+.PHONY: run test test-fast lint format install translations extract-messages bench bench-national audit clean
 
 $(BIN)/activate:
 	$(PYTHON) -m venv $(VENV)
@@ -65,6 +65,11 @@ bench/node_modules/.installed: bench/package.json bench/package-lock.json
 
 bench: $(VENV)/.test-installed translations bench/node_modules/.installed
 	$(BIN)/python -m bench
+
+## make bench-national: the national scale on PostgreSQL (34 provinces, 250,000 branches,
+## 3 M evaluations; generated once and kept as coso_bench_national; see bench/README.md).
+bench-national: $(VENV)/.test-installed translations
+	$(BIN)/python -m bench.national
 
 ## make audit: pip-audit of the locked runtime dependencies (CI runs it too).
 audit: $(VENV)/.test-installed

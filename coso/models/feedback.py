@@ -35,7 +35,11 @@ class CorrectiveAction(db.Model):
     Overdue is not stored: an open action whose due date has passed is overdue.
     """
 
-    __table_args__ = (sa.Index("ix_corrective_action_status_due", "status", "due_date"),)
+    __table_args__ = (
+        sa.Index("ix_corrective_action_status_due", "status", "due_date"),
+        # A chunk of branches' open (or proposed) actions: the field pack, briefs, alerts.
+        sa.Index("ix_corrective_action_branch_status", "branch_id", "status"),
+    )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     branch_id: Mapped[int] = mapped_column(sa.ForeignKey("unit.id"), index=True)
