@@ -52,6 +52,7 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
         logs,
         meetings,
         metrics,
+        national,
         notifications,
         offline,
         photos,
@@ -100,6 +101,7 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     evaluations.init_app(app)
     feedback.init_app(app)
     dashboard.init_app(app)
+    national.init_app(app)
     visits.init_app(app)
     meetings.init_app(app)
     plans.init_app(app)

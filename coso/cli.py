@@ -25,6 +25,13 @@ from coso.models import Unit
 )
 @click.option("--communes", default=None, type=int, help="Commune unions (default: branches/10).")
 @click.option("--seed", "random_seed", default=2026, show_default=True, help="Random seed.")
+@click.option(
+    "--provinces",
+    default=0,
+    type=click.IntRange(0, 63),
+    help="A national demo: the Central Committee over N provinces, --branches each "
+    "(default: one province, no central unit).",
+)
 @with_appcontext
 def seed_demo(
     force: bool,
@@ -33,6 +40,7 @@ def seed_demo(
     months: int | None,
     communes: int | None,
     random_seed: int,
+    provinces: int,
 ) -> None:
     """Load a realistic demo province (refuses a non-empty database without --force)."""
     from coso import demo  # only here: the demo stays off the request path
@@ -54,10 +62,12 @@ def seed_demo(
         random_seed=random_seed,
         wipe=force,
         progress=lambda msg: click.echo(msg),
+        provinces=provinces,
     )
     click.echo(summary)
     click.secho(
-        f"Demo users {', '.join(demo.DEMO_USERS)} — password '{demo.DEMO_PASSWORD}'. "
+        f"Demo users {', '.join(demo.DEMO_USERS)}{', central' if provinces else ''} — "
+        f"password '{demo.DEMO_PASSWORD}'. "
         "WARNING: for the demo only; never use these on a real server.",
         fg="yellow",
     )

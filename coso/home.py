@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import date
 
 import sqlalchemy as sa
-from flask import Blueprint, Flask, g, render_template
+from flask import Blueprint, Flask, g, redirect, render_template, url_for
 from flask.typing import ResponseReturnValue
 from flask_login import current_user, login_required
 
@@ -28,6 +28,9 @@ def index() -> ResponseReturnValue:
     """Send each role to what it came for; several roles see several panels."""
     user = current_user
     panels = [role for role in (CADRE, SECRETARY, PROVINCE, ADMIN) if user.has_role(role)]
+    if not panels and scope.sees_nation(user):
+        # The Central Committee's home is every province at a glance (issue 22, item 1).
+        return redirect(url_for("national.index"))
     resolved = thresholds(user.unit)  # once: the counts and the cadre's branches
     counts = count_states(user.unit, resolved=resolved)
     recent = db.session.scalars(

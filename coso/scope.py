@@ -15,7 +15,7 @@ from coso.extensions import db
 from coso.models import Unit, User
 from coso.models.units import subtree_of
 from coso.secretaries import rules as secretary_rules
-from coso.users.rules import ADMIN, CADRE, PROVINCE, SECRETARY
+from coso.users.rules import ADMIN, CADRE, CENTRAL, PROVINCE, SECRETARY
 from coso.visits import rules as visit_rules
 
 #: What each role may do inside its home unit's subtree.
@@ -43,6 +43,11 @@ PERMISSIONS: dict[str, frozenset[str]] = {
             "record_secretary",
         }
     ),
+    # The Central Committee reads every province under it as the province reads its own, and
+    # sets what the provinces inherit (the national settings, guidance and checklist) and the
+    # accounts below it; it neither plans visits nor declares meetings or secretaries, which
+    # are the province's and the commune's own work (issue 22, item 1).
+    CENTRAL: frozenset({"view", "publish", "manage_users", "evaluate_view"}),
     CADRE: frozenset({"view", "evaluate"}),
     # A secretary records the secretary and deputy of the branches in their area: a
     # commune's every branch of the commune, a branch's its own (issue 19, item 5).
@@ -92,6 +97,18 @@ def can_plan(user: User) -> bool:
     return user.has_role(SECRETARY) and user.unit is not None and user.unit.kind == "commune"
 
 
+def sees_nation(user: User) -> bool:
+    """May ``user`` open the national roll-up (``/national``)? Whoever reads the dashboards
+    (``evaluate_view``) from the Central Committee's unit: the central role, or an
+    administrator at the top of a national tree; never a province (issue 22, item 1)."""
+    return (
+        user.active
+        and can(user, "evaluate_view")
+        and user.unit is not None
+        and user.unit.kind == "central"
+    )
+
+
 def can_export(user: User) -> bool:
     """May ``user`` export evaluations and answers (issue 21, item 4): the province (and
     administrators) for their subtree, and a commune secretary for the commune's."""
@@ -127,18 +144,30 @@ def deny(user: User, unit: Unit) -> NoReturn:
     abort(403, description=_("Your role does not allow this."))
 
 
-def unit_options(user: User, *, nearby: bool = False) -> list[tuple[Any, int]]:
+def unit_options(
+    user: User, *, nearby: bool = False, around: Unit | None = None
+) -> list[tuple[Any, int]]:
     """The units a page can be narrowed to, in tree order, each with its depth under the user's.
 
     By default every active unit above branch level in the user's area (the
     province's pages); ``nearby``: the user's own unit and the active units right
     under it, branches included (a secretary's lists narrow to one branch). Plain
     rows (id, name, parent, kind) below the user's own unit: a province has hundreds.
+
+    A national tree holds tens of thousands of such units: from the Central Committee's
+    unit the choices are the centre and its provinces, and under the province of ``around``
+    (the unit the page shows) that province's units, as its own users see them.
     """
     home = user.unit
     query = sa.select(Unit.id, Unit.name, Unit.parent_id, Unit.kind).where(Unit.active.is_(True))
     if nearby:
         query = query.where(Unit.parent_id == home.id)
+    elif home.kind == "central":
+        province = _province_of(home, around)
+        top = Unit.parent_id == home.id
+        if province is not None:
+            top = sa.or_(top, province.subtree_clause())
+        query = query.where(top, Unit.kind != "branch")
     else:
         query = query.where(scope_clause(user), Unit.kind != "branch")
     by_parent: dict[int | None, list[Any]] = {}
@@ -153,6 +182,14 @@ def unit_options(user: User, *, nearby: bool = False) -> list[tuple[Any, int]]:
 
     walk(home, 0)
     return out
+
+
+def _province_of(home: Unit, unit: Unit | None) -> Unit | None:
+    """The unit right under ``home`` that ``unit`` lies in (itself, or None when it is ``home``)."""
+    if unit is None or unit.depth <= home.depth or not unit.path.startswith(home.path):
+        return None
+    top_id = unit.ancestor_ids[home.depth + 1]
+    return unit if top_id == unit.id else db.session.get(Unit, top_id)
 
 
 def require(user: User, action: str) -> None:

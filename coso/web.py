@@ -95,7 +95,7 @@ def row_in_scope(model: type[M], row_id: int, action: str = "view") -> M:
 def unit_choices(selected: Unit | None = None, *, nearby: bool = False) -> list[tuple[Any, int]]:
     """What a unit filter or field offers: :func:`coso.scope.unit_options` as (unit, depth),
     and ``selected`` too (at depth 0) when it is not among them (a branch, say)."""
-    options = scope.unit_options(current_user, nearby=nearby)
+    options = scope.unit_options(current_user, nearby=nearby, around=selected)
     if selected is not None and all(option.id != selected.id for option, _depth in options):
         options.append((selected, 0))
     return options

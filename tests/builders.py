@@ -27,9 +27,9 @@ def make_user(username: str, roles: str, unit: Unit, password: str = PASSWORD) -
     return user
 
 
-def small_province() -> dict[str, Any]:
+def small_province(parent: Unit | None = None) -> dict[str, Any]:
     """A province with two communes of two branches each, and one user per role."""
-    province = make_unit("TINH", "province", name="Tỉnh đoàn Thử nghiệm")
+    province = make_unit("TINH", "province", parent, name="Tỉnh đoàn Thử nghiệm")
     c1 = make_unit("XA-A", "commune", province, name="Đoàn xã An Bình")
     c2 = make_unit("XA-B", "commune", province, name="Đoàn xã Bình Minh")
     b11 = make_unit("CD-A1", "branch", c1, name="Chi đoàn ấp 1", member_count=20)

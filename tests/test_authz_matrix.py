@@ -55,14 +55,21 @@ from tests.builders import PASSWORD, make_unit, make_user, payload, small_provin
 from tests.conftest import _empty_tables
 
 ADMIN, PROVINCE, COMMUNE, SECRETARY, CADRE = "admin", "province", "commune", "secretary", "cadre"
+#: The Central Committee's user (issue 22, item 1), at a central unit above the test province
+#: only: the "outside" province is a tree of its own, out of its reach too.
+CENTRAL = "central"
 #: Test users by role, most privileged first; ``None`` is the signed-out visitor.
-ROLES: tuple[str | None, ...] = (ADMIN, PROVINCE, COMMUNE, SECRETARY, CADRE, None)
-SIGNED_IN = (ADMIN, PROVINCE, COMMUNE, SECRETARY, CADRE)
+ROLES: tuple[str | None, ...] = (ADMIN, CENTRAL, PROVINCE, COMMUNE, SECRETARY, CADRE, None)
+SIGNED_IN = (ADMIN, CENTRAL, PROVINCE, COMMUNE, SECRETARY, CADRE)
 EVERYONE = (*SIGNED_IN, None)
-PUBLISHERS = (ADMIN, PROVINCE)  # "publish" and "manage_users" in coso.scope.PERMISSIONS
+#: "publish" and "manage_users" in coso.scope.PERMISSIONS (the centre holds both).
+PUBLISHERS = (ADMIN, CENTRAL, PROVINCE)
 VIEWERS = SIGNED_IN  # "view": every role, inside its area
 RESPONDERS = (COMMUNE, SECRETARY)  # "respond"
 PLANNERS = (ADMIN, PROVINCE, COMMUNE)  # coso.scope.can_plan
+#: Those who read the province's analyses and exports (coso.scope.can_export): the planners
+#: and the Central Committee, which reads but plans nothing.
+READERS = (*PLANNERS, CENTRAL)
 
 #: Statuses that mean "the gate let this user through" for a POST of an empty form.
 PAST_THE_GATE = {200, 302, 303, 400, 409, 422}
@@ -81,6 +88,8 @@ class Access:
         settings page is a commune, since branches have no settings of their own).
     :param post_roles: the roles allowed to POST when they differ from ``roles``.
     :param once: the allowed POST changes the object for good (deletes it): try one role.
+    :param ok_for: roles whose allowed GET answers otherwise than ``ok`` (the central user's
+        home is a redirect to ``/national``).
     """
 
     roles: tuple[str | None, ...]
@@ -90,6 +99,7 @@ class Access:
     params: tuple[tuple[str, str], ...] = ()
     post_roles: tuple[str | None, ...] | None = None
     once: bool = False
+    ok_for: tuple[tuple[str, int], ...] = ()
 
 
 PUBLIC = Access(EVERYONE)
@@ -103,7 +113,7 @@ GOERS = Access((PROVINCE, COMMUNE, CADRE))
 #: Those who declare a branch's meetings: its secretaries, the province, administrators.
 DECLARERS = Access((ADMIN, PROVINCE, COMMUNE, SECRETARY))
 #: Secretaries' inbox and the province's read of it (``respond`` or ``evaluate_view``).
-FEEDBACK_READERS = Access((ADMIN, PROVINCE, COMMUNE, SECRETARY))
+FEEDBACK_READERS = Access((ADMIN, CENTRAL, PROVINCE, COMMUNE, SECRETARY))
 #: Who raises a difficulty (cadres and secretaries) and who answers one routed to XA-A.
 RAISERS = (COMMUNE, SECRETARY, CADRE)
 HANDLERS = (ADMIN, PROVINCE, COMMUNE)
@@ -122,7 +132,11 @@ ACCESS: dict[str, Access] = {
     "i18n.set_language": Access(EVERYONE, ok=302),
     "auth.login": Access(SIGNED_IN, ok=302, anonymous=200, post_roles=EVERYONE),
     # Any signed-in user.
-    "home.index": ANY_SIGNED_IN,
+    "home.index": Access(SIGNED_IN, ok_for=((CENTRAL, 302),)),  # the centre's home: /national
+    # The Central Committee's roll-up of its provinces (issue 22, item 1): the central user
+    # only (the matrix's administrator sits at a province, and no province sees the nation).
+    "national.index": Access((CENTRAL,)),
+    "national.export": Access((CENTRAL,)),
     "home.unit": ANY_SIGNED_IN,
     "offline.outbox": ANY_SIGNED_IN,
     "api.session_info": ANY_SIGNED_IN,
@@ -265,18 +279,19 @@ ACCESS: dict[str, Access] = {
     "visits.export_ledger": PUBLISH,
     # What the next training should cover (issue 19, item 3): the province and a commune's
     # secretary for their area. The evidence needs an item: without one it is no page.
-    "training.index": Access(PLANNERS),
-    "training.export": Access(PLANNERS),
-    "training.evidence": Access(PLANNERS, ok=404),
-    "training.export_difficulties": Access(PLANNERS),
-    "training.difficulty_evidence": Access(PLANNERS, ok=404),
+    # The Central Committee reads them too (evaluate_view), as it reads the province's pages.
+    "training.index": Access(READERS),
+    "training.export": Access(READERS),
+    "training.evidence": Access(READERS, ok=404),
+    "training.export_difficulties": Access(READERS),
+    "training.difficulty_evidence": Access(READERS, ok=404),
     # Every answer exportable (issue 21, item 4; coso.scope.can_export): the province and
     # administrators for their area, a commune secretary for the commune's.
-    "answers.index": Access(PLANNERS),
-    "answers.download": Access(PLANNERS),
+    "answers.index": Access(READERS),
+    "answers.download": Access(READERS),
     # The half-year and year report (issue 21, item 3): the same readers as the exports.
-    "reports.index": Access(PLANNERS),
-    "reports.download": Access(PLANNERS),
+    "reports.index": Access(READERS),
+    "reports.download": Access(READERS),
     # Administration shared by the province: guidance, templates, settings, users.
     "admin.index": PUBLISH,
     "admin.guidance_list": PUBLISH,
@@ -458,7 +473,9 @@ def _photo(app: Flask, evaluation_id: int, cadre: User) -> int:
 
 def build_world(app: Flask) -> dict[str, dict[str, int]]:
     """Every kind of object once inside and once outside; the URL arguments of each side."""
-    data = with_checklist(small_province())
+    top = make_unit("TW", "central", name="Trung ương Đoàn")
+    make_user(CENTRAL, CENTRAL, top)
+    data = with_checklist(small_province(top))
     users = data["users"]
     commune, branch = data["communes"][0], data["branches"][0]
     other = make_unit("TINH-Z", "province", name="Tỉnh đoàn khác")
@@ -685,7 +702,7 @@ def test_route_answers_each_role_as_classified(matrix: Matrix, endpoint: str) ->
                     elif side == "out":
                         expected = {403, 404}
                     elif method == "GET":
-                        expected = {access.ok}
+                        expected = {dict(access.ok_for).get(role or "", access.ok)}
                     else:
                         # Allowed POSTs may change the world: they run last.
                         allowed_posts.append(

@@ -219,6 +219,9 @@ DOWNLOADS = {
     "admin.units_export": ["/admin/units/export?format=csv", "/admin/units/export?format=xlsx"],
     "dashboard.export_flagged": ["/dashboard/flagged.csv", "/dashboard/flagged.xlsx"],
     "dashboard.export_rates": ["/dashboard/rates.csv", "/dashboard/rates.xlsx"],
+    # The Central Committee's roll-up: the demo here has no central unit, so its header is
+    # checked on a national tree by tests/test_national.py (test_the_export_names_its_file).
+    "national.export": [],
     "visits.export_ledger": ["/visits/ledger.csv", "/visits/ledger.xlsx"],
     "meetings.export": ["/meetings/export.csv", "/meetings/export.xlsx?view=day"],
     "plans.export_report": [

@@ -16,12 +16,13 @@ class Person:
     id: int
     role_list: list[str] = field(default_factory=list)
 
-    def has_role(self, role: str) -> bool:
-        return role in self.role_list
+    def has_role(self, *roles: str) -> bool:
+        return any(role in self.role_list for role in roles)
 
 
 ADMIN = Person(1, ["admin"])
 PROVINCE = Person(2, ["province"])
+CENTRAL = Person(4, ["central"])
 
 
 @pytest.mark.parametrize(
@@ -56,6 +57,19 @@ def test_only_an_administrator_gives_or_touches_admin() -> None:
     assert rules.role_fault(ADMIN, None, ["admin"]) is None
     assert not rules.rank_allows(PROVINCE, ADMIN)
     assert rules.rank_allows(ADMIN, ADMIN) and rules.rank_allows(PROVINCE, Person(3, ["cadre"]))
+
+
+def test_only_an_administrator_or_the_centre_gives_the_central_role() -> None:
+    """A province could give it only inside its province, where it would grant nothing more
+    than the province's own view: it is the Central Committee's to give."""
+    assert "central" not in rules.grantable_roles(PROVINCE)
+    assert rules.role_fault(PROVINCE, None, ["central"]) == rules.CENTRAL_ONLY
+    assert "central" in rules.grantable_roles(CENTRAL) and "admin" not in rules.grantable_roles(
+        CENTRAL
+    )
+    assert rules.role_fault(CENTRAL, None, ["central"]) is None
+    assert rules.role_fault(ADMIN, None, ["central", "province"]) is None
+    assert rules.role_fault(CENTRAL, None, ["admin"]) == rules.ADMIN_ONLY
 
 
 def test_nobody_changes_their_own_roles() -> None:

@@ -40,6 +40,7 @@ def form_label(form: str) -> str:
 def kind_label(kind: str) -> str:
     """A kind of unit in words."""
     labels = {
+        "central": _("Central Committee"),
         "province": _("Province union"),
         "bloc": _("Agency bloc"),
         "commune": _("Commune union"),

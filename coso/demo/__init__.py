@@ -32,6 +32,7 @@ from coso import audit
 from coso.checklists.service import create_default_template
 from coso.clock import today as local_today
 from coso.dashboard.rules import TREND_MONTHS
+from coso.demo import nation
 from coso.demo.calendar import build_calendar
 from coso.demo.difficulties import build_difficulties
 from coso.demo.evaluations import build_evaluations
@@ -82,16 +83,21 @@ def seed(
     wipe: bool = False,
     progress: Callable[[str], None] = lambda m: None,
     today: date | None = None,
+    provinces: int = 0,
 ) -> str:
     """Load the demo province and return a one-paragraph summary of what was made.
 
-    :param branches: how many branches (at least 5 so every state can be shown).
+    :param branches: how many branches (at least 5 so every state can be shown); per
+        province in a national demo.
     :param months: months of evaluation history, back from ``today`` (default: this
         month and every month of the dashboard's trend, ``DEFAULT_MONTHS``).
-    :param communes: commune/ward unions (default: one per ten branches).
+    :param communes: commune/ward unions (default: one per ten branches), per province.
     :param random_seed: the same seed and ``today`` give the same data.
     :param wipe: delete every row of every table first.
     :param today: the day the demo is "now" (default: the real today).
+    :param provinces: 0 (the default): one province, the tree's root; N ≥ 1: the Central
+        Committee (``coso.demo.nation``) with N provinces under it, each built like the
+        demo province, and the ``central`` user.
 
     Not one transaction: the evaluations' service ends the transaction before each
     batch it reads (``coso.extensions.reading_phase``), so what came before is
@@ -99,27 +105,59 @@ def seed(
     (``seed-demo --force`` replaces it).
     """
     months = DEFAULT_MONTHS if months is None else months
-    if branches < 1 or months < 1:
+    if branches < 1 or months < 1 or provinces < 0:
         raise ValueError("need at least one branch and one month")
     started = clock.monotonic()
     today = today or local_today()
     end_of_today = datetime.combine(today, time(23, 59), tzinfo=VN).astimezone(UTC)
-    ctx = Ctx(
-        rng=Random(random_seed),
-        today=today,
-        now=min(end_of_today, datetime.now(UTC)) if today >= local_today() else end_of_today,
-        progress=progress,
-    )
+    now = min(end_of_today, datetime.now(UTC)) if today >= local_today() else end_of_today
     if wipe:
         wipe_all()
         progress("Emptied every table.")
+    if not provinces:
+        ctx = Ctx(rng=Random(random_seed), today=today, now=now, progress=progress)
+        _province(ctx, months, branches, communes)
+        summaries = [summary_of(ctx)]
+    else:
+        top, _central = nation.build_centre(None, DEMO_PASSWORD)
+        sync_sequences((Unit,))
+        taken: set[str] = {nation.CENTRAL_USER}
+        summaries = []
+        for index, (code, name) in enumerate(nation.province_names(provinces)):
+            ctx = Ctx(
+                rng=Random(random_seed + index),
+                today=today,
+                now=now,
+                progress=progress,
+                province_code=code,
+                province_name=name,
+                parent=top,
+                user_prefix=nation.user_prefix(index, code),
+                taken=taken,
+            )
+            _province(ctx, months, branches, communes)
+            summaries.append(summary_of(ctx))
+        summaries.append(
+            f"Central Committee {nation.CENTRAL_NAME}: user {nation.CENTRAL_USER}; the demo "
+            "users of the provinces after the first start with its code (hn.province, hn.cadre …)."
+        )
+    # The mark the pages read to say the data is a demo, and as of which day.
+    audit.record(audit.DEMO_SEED, as_of=today.isoformat(), months=months)
+    db.session.commit()
+    elapsed = clock.monotonic() - started
+    progress(f"Committed in {elapsed:.1f} s.")
+    return "\n".join(summaries)
+
+
+def _province(ctx: Ctx, months: int, branches: int, communes: int | None) -> None:
+    """One demo province, whole: units, users, checklist, guidance, history and the rest."""
     build_units(ctx, branches, communes)
     sync_sequences((Unit,))  # unit ids are assigned here; later batches commit as they go
     build_users(ctx)
     template = create_default_template(ctx.province)  # type: ignore[arg-type]
     template.created_by_id = ctx.users["province"].id
     guidance = build_guidance(ctx)
-    progress(
+    ctx.progress(
         f"Checklist v{template.version} published; guidance for {', '.join(sorted(guidance))}."
     )
     build_evaluations(ctx, template.items, guidance, months)
@@ -131,12 +169,6 @@ def seed(
     build_practices(ctx)
     build_difficulties(ctx)
     build_notifications(ctx)
-    # The mark the pages read to say the data is a demo, and as of which day.
-    audit.record(audit.DEMO_SEED, as_of=today.isoformat(), months=months)
-    db.session.commit()
-    elapsed = clock.monotonic() - started
-    progress(f"Committed in {elapsed:.1f} s.")
-    return summary_of(ctx)
 
 
 def summary_of(ctx: Ctx) -> str:
@@ -144,7 +176,7 @@ def summary_of(ctx: Ctx) -> str:
     c = ctx.counts
     states = ", ".join(f"{state} {ctx.states[state]}" for state in flags.STATES)
     return (
-        f"Demo province {PROVINCE_NAME}: {c['units']} units ({c['communes']} commune/ward "
+        f"Demo province {ctx.province_name}: {c['units']} units ({c['communes']} commune/ward "
         f"unions, {c['branches']} branches), {c['users']} users, {c['evaluations']:,} "
         f"evaluations ({c['answers']:,} answers), {c['visits']:,} visits, "
         f"{c['plans']} visit plans, {c['feedback']} "

@@ -38,7 +38,7 @@ THEMES = ("Sinh hoạt chuyên đề: an toàn giao thông", "Sinh hoạt chuyê
 
 def build_calendar(ctx: Ctx) -> None:
     """Patterns with three months of meetings, a few moved or cancelled, and themed extras."""
-    rng = Random(f"calendar-{ctx.today.isoformat()}")
+    rng = Random(f"calendar-{ctx.today.isoformat()}{ctx.user_prefix}")
     first = ctx.today.replace(day=1)
     creator = ctx.users.get("province")
     secretary_branch = ctx.users["secretary"].unit_id if "secretary" in ctx.users else None

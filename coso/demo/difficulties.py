@@ -62,7 +62,9 @@ PLAN = ("closed", "closed", "answered", "owned", "open", "passed", "closed", "ov
 def build_difficulties(ctx: Ctx) -> None:
     """Raise difficulties across the province, in every state, and the demo users' own."""
     assert ctx.province is not None
-    rng = Random(ctx.today.toordinal() + 19)  # its own draws: the rest of the demo is unchanged
+    # Its own draws (the rest of the demo is unchanged), another series for each further
+    # province of a national demo (their UUIDs must differ).
+    rng = Random(ctx.today.toordinal() + 19 + (ctx.province.id if ctx.user_prefix else 0))
     count = max(len(PLAN), min(36, len(ctx.branches) // 4))
     # The demo secretary's branch first (its secretary raised them), then branches of every
     # commune in turn, the first commune's among them.

@@ -22,8 +22,9 @@ PER_USER = 4
 
 
 def build_notifications(ctx: Ctx) -> None:
-    db.session.execute(sa.delete(NotificationDelivery))
-    db.session.execute(sa.delete(Notification))
+    if ctx.parent is None or not ctx.user_prefix:  # once: a national demo has more provinces
+        db.session.execute(sa.delete(NotificationDelivery))
+        db.session.execute(sa.delete(Notification))
     secretary, cadre = ctx.users["secretary"], ctx.users["cadre"]
     latest = db.session.scalars(
         sa.select(Evaluation)
@@ -49,11 +50,16 @@ def build_notifications(ctx: Ctx) -> None:
     for feedback in replies:
         service.reply_changed(feedback, feedback.evaluation)
     # Time-based events of the demo's day (overdue actions, tomorrow's visits...) for them.
-    mine = {u.id for u in ctx.users.values() if u.username in ("secretary", "commune", "cadre")}
+    mine = {ctx.users[key].id for key in ("secretary", "commune", "cadre") if key in ctx.users}
     events = [e for e in service.time_events(ctx.today) if e["user_id"] in mine]
     service.enqueue(events[: PER_USER * 3], ctx.now)
     # Delivered in-app now, as the worker would; the oldest of each user's already read.
-    rows = db.session.scalars(sa.select(Notification).order_by(Notification.id)).all()
+    people = [u.id for u in ctx.users.values()]
+    rows = db.session.scalars(
+        sa.select(Notification)
+        .where(Notification.user_id.in_(people), Notification.state != rules.DONE)
+        .order_by(Notification.id)
+    ).all()
     seen: set[int] = set()
     for notification in rows:
         notification.state = rules.DONE

@@ -111,11 +111,13 @@ def build_users(ctx: Ctx) -> None:
         "secretary": ([SECRETARY], first_branch, first_branch.secretary_name or ""),
     }
     password_hash = ""
-    taken = set(DEMO_USERS)
+    taken = ctx.taken
+    taken.update(ctx.user_prefix + name for name in DEMO_USERS)
     extra = max(4, min(24, len(ctx.branches) // 50))
     specs: list[tuple[str, list[str], Unit, str]] = [
         (username, roles, home, name) for username, (roles, home, name) in homes.items()
     ]
+    logins = {username: ctx.user_prefix + username for username in homes}
     for i in range(extra + 1):
         name = person(rng)[0]
         # The last one works for the first commune only, to show a narrower scope.
@@ -128,7 +130,7 @@ def build_users(ctx: Ctx) -> None:
         name = person(rng)[0]
         specs.append((_username(name, taken), [SECRETARY], commune, name))
     for username, roles, home, name in specs:
-        user = User(username=username, display_name=name, unit=home)
+        user = User(username=logins.get(username, username), display_name=name, unit=home)
         user.role_list = roles
         if not password_hash:  # hash once: every demo account shares the password
             user.set_password(DEMO_PASSWORD)

@@ -79,7 +79,7 @@ def build_plans(ctx: Ctx) -> None:
     """For the demo cadre and up to four others: a plan in every state."""
     rng, today = ctx.rng, ctx.today
     province = ctx.users["province"]
-    others = [u for u, _w, _c in ctx.cadres if u.username != "cadre"]
+    others = [u for u, _w, _c in ctx.cadres if u is not ctx.users["cadre"]]
     cadres = [ctx.users["cadre"], *others[:4]]
     needy = [b.unit for b in ctx.branches if b.plan in (flags.NEVER, flags.OVERDUE, flags.FLAGGED)]
     every = [b.unit for b in ctx.branches]

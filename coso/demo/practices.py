@@ -12,7 +12,7 @@ import sqlalchemy as sa
 from coso.demo.world import Ctx, local_time
 from coso.evaluations.queries import not_superseded
 from coso.extensions import db
-from coso.models import Evaluation, Practice, PracticeRead
+from coso.models import Evaluation, Practice, PracticeRead, Unit
 from coso.practices.rules import EVALUATION, VISIT, title_from
 
 #: Practices seen on visits (not in an evaluation), each written once.
@@ -37,7 +37,9 @@ def build_practices(ctx: Ctx) -> None:
     province = ctx.users["province"]
     recommended = db.session.scalars(
         sa.select(Evaluation)
+        .join(Unit, Unit.id == Evaluation.branch_id)
         .where(
+            ctx.province.subtree_clause(),  # a national demo holds other provinces' too
             Evaluation.recommend_practice.is_(True),
             Evaluation.good_practice.is_not(None),
             not_superseded(),

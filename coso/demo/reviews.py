@@ -22,6 +22,7 @@ def build_reviews(ctx: Ctx) -> None:
     rng, reviewer = ctx.rng, ctx.users["province"]
     visits = db.session.execute(
         sa.select(Visit.id, Visit.end_date)
+        .where(Visit.user_id.in_([u.id for u in ctx.users.values()]))
         .where(Visit.report.is_not(None), Visit.form != "meeting")
         .order_by(Visit.id)
     ).all()

@@ -10,8 +10,6 @@ from typing import Any
 from coso.demo.people import secretary_terms
 from coso.demo.texts import ascii_only, place_names
 from coso.demo.world import (
-    PROVINCE_CODE,
-    PROVINCE_NAME,
     BranchPlan,
     Ctx,
     first_free_id,
@@ -80,12 +78,13 @@ def build_units(ctx: Ctx, branches: int, communes: int | None) -> None:
     rng = ctx.rng
     sizes = _sizes(rng, branches, communes if communes else max(1, round(branches / 10)))
     next_id = first_free_id(Unit)
-    province = Unit(id=next_id, code=PROVINCE_CODE, name=PROVINCE_NAME, kind="province")
-    place(province, None)
+    code, name = ctx.province_code, ctx.province_name
+    province = Unit(id=next_id, code=code, name=name, kind="province")
+    place(province, ctx.parent)
     units = [province]
     ctx.province = province
     next_id += 1
-    codes: set[str] = {PROVINCE_CODE}
+    codes: set[str] = {ctx.province_code}
     branch_names: set[str] = set()
     numbering: Counter[tuple[str, str]] = Counter()
     hamlets = place_names(rng, 400)
@@ -98,9 +97,9 @@ def build_units(ctx: Ctx, branches: int, communes: int | None) -> None:
     ):
         ward = rng.random() < 0.3
         initials = "".join(word[0] for word in ascii_only(place_name).split() if word[0].isalpha())
-        code, k = f"{PROVINCE_CODE}-{initials}", 2
+        code, k = f"{ctx.province_code}-{initials}", 2
         while code in codes:
-            code, k = f"{PROVINCE_CODE}-{initials}{k}", k + 1
+            code, k = f"{ctx.province_code}-{initials}{k}", k + 1
         codes.add(code)
         commune = Unit(
             id=next_id,
@@ -149,5 +148,6 @@ def build_units(ctx: Ctx, branches: int, communes: int | None) -> None:
     insert_rows(SecretaryTerm, terms)
     ctx.counts.update(units=len(units), communes=len(sizes), branches=len(ctx.branches))
     ctx.progress(
-        f"Units: {PROVINCE_NAME}, {len(sizes)} commune/ward unions, {len(ctx.branches)} branches."
+        f"Units: {ctx.province_name}, {len(sizes)} commune/ward unions, "
+        f"{len(ctx.branches)} branches."
     )

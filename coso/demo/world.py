@@ -66,6 +66,13 @@ class Ctx:
     now: datetime
     progress: Callable[[str], None]
     province: Unit | None = None
+    #: The province's code and name, the unit above it (the Central Committee, in a national
+    #: demo), what its demo users' names start with and the usernames already taken.
+    province_code: str = PROVINCE_CODE
+    province_name: str = PROVINCE_NAME
+    parent: Unit | None = None
+    user_prefix: str = ""
+    taken: set[str] = field(default_factory=set)
     communes: list[Unit] = field(default_factory=list)
     branches: list[BranchPlan] = field(default_factory=list)
     users: dict[str, User] = field(default_factory=dict)

@@ -23,8 +23,9 @@ def chain_of(unit: Unit) -> list[Unit]:
 
 
 def province_of(unit: Unit) -> Unit:
-    """The root of ``unit``'s tree: its province."""
-    return chain_of(unit)[0]
+    """``unit``'s province: the root of its tree, or the unit under the Central Committee's."""
+    chain = chain_of(unit)
+    return next((u for u in chain if u.kind != rules.CENTRAL_KIND), chain[0])
 
 
 def category_rows(province: Unit) -> list[DifficultyCategory]:

@@ -42,6 +42,8 @@ COMMUNE_KINDS = frozenset({"commune", "ward", "school", "enterprise", "agency"})
 #: Kinds of unit below the commune level.
 BRANCH_KINDS = frozenset({"branch", "interbranch"})
 COMMUNE, PROVINCE_LEVEL = "commune", "province"
+#: The Central Committee's unit above the provinces: difficulties stop at the province.
+CENTRAL_KIND = "central"
 
 #: Open ones by age, in days since raised: (label key, first day, last day or None).
 AGE_BUCKETS: tuple[tuple[str, int, int | None], ...] = (
@@ -67,14 +69,15 @@ class Node:
 def route_default(chain: Sequence[Node]) -> Node:
     """Where a difficulty about the last unit of ``chain`` (root first) goes by default.
 
-    The nearest commune-level unit strictly above it; with none, the root (the province).
+    The nearest commune-level unit strictly above it; with none, the province: the root,
+    or the unit under the Central Committee's in a national tree.
     """
     if not chain:
         raise ValueError("empty chain")
     for node in reversed(chain[:-1]):
         if node.kind in COMMUNE_KINDS:
             return node
-    return chain[0]
+    return next((node for node in chain if node.kind != CENTRAL_KIND), chain[0])
 
 
 def level_of(kind: str, is_root: bool) -> str:

@@ -201,6 +201,27 @@ def thresholds(branches: Unit | Iterable[int]) -> Thresholds:
     return Thresholds.from_overrides(raw)
 
 
+def inherited_from(unit: Unit) -> dict[str, Unit]:
+    """For each setting a unit above ``unit`` overrides, the nearest such unit.
+
+    Where a value on the settings page comes from: a province's inherited value may be the
+    national default its Central Committee set; a key missing here is the app's default.
+    """
+    above = unit.ancestor_ids[:-1]
+    if not above:
+        return {}
+    rows = db.session.execute(
+        sa.select(Unit, UnitSettings.values)
+        .join(UnitSettings, UnitSettings.unit_id == Unit.id)
+        .where(Unit.id.in_(above))
+        .order_by(Unit.depth)
+    ).all()
+    out: dict[str, Unit] = {}
+    for owner, values in rows:  # the root first: a deeper unit's override replaces it
+        out.update(dict.fromkeys(values or {}, owner))
+    return out
+
+
 def inherited(unit: Unit) -> Settings:
     """What ``unit`` would have without its own overrides."""
     if unit.parent is None:

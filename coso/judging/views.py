@@ -21,7 +21,7 @@ from coso import scope
 from coso.admin.blueprint import bp
 from coso.extensions import db
 from coso.fields import form_data, plain_errors
-from coso.judging.queries import inherited, settings_for_path
+from coso.judging.queries import inherited, inherited_from, settings_for_path
 from coso.judging.rejudge import SettingsProblem, change_settings
 from coso.judging.schema import SETTING_FIELDS, SettingsSchema, form_values
 from coso.models import Unit, UnitSettings
@@ -52,6 +52,7 @@ def _page(unit: Unit, values: dict[str, str], status: int = 200, **extra: Any) -
         "errors": {},
         "defaults": form_values(inherited(unit)),
         "overridden": set((row.values if row else {}).keys()),
+        "sources": inherited_from(unit),
         "children_with_own": _children_with_own(unit),
     }
     context.update(extra)

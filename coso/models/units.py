@@ -1,4 +1,4 @@
-"""The union's organisation tree: units of any depth under a province."""
+"""The union's organisation tree: units of any depth under the centre or a province."""
 
 from __future__ import annotations
 
@@ -11,8 +11,10 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 from coso.extensions import db
 from coso.models.types import PathString, UTCDateTime, utcnow
 
-#: Kinds of unit, from the top of a province down; a tree may skip levels.
+#: Kinds of unit, from the top down; a tree may skip levels. A tree's root is either the
+#: Central Committee (``central``, the provinces under it) or a single province.
 UNIT_KINDS = (
+    "central",
     "province",
     "bloc",
     "commune",

@@ -97,7 +97,7 @@ def add_paths(spec: APISpec) -> None:
         ("ParameterError", schema.ParameterError),
     ):
         spec.components.schema(name, schema=row)
-    kinds = {"type": "string", "enum": ["province", "district", "commune", "branch"]}
+    kinds = {"type": "string", "enum": ["central", "province", "district", "commune", "branch"]}
     spec.path(
         path="/api/v1/units",
         operations=_get(

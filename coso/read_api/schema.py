@@ -10,7 +10,7 @@ class UnitRow(Schema):
     code = fields.String(required=True)
     name = fields.String(required=True)
     kind = fields.String(
-        required=True, metadata={"enum": ["province", "district", "commune", "branch"]}
+        required=True, metadata={"enum": ["central", "province", "district", "commune", "branch"]}
     )
     parent_id = fields.Integer(allow_none=True, required=True)
     depth = fields.Integer(required=True)

@@ -27,7 +27,7 @@ from coso.tokens import rules as token_rules
 
 bp = Blueprint("read_api", __name__, url_prefix="/api/v1")
 
-UNIT_KINDS = ("province", "district", "commune", "branch")
+UNIT_KINDS = ("central", "province", "district", "commune", "branch")
 
 
 def _caller_key() -> str:

@@ -18,7 +18,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import date, timedelta
 
-from coso.users.rules import ADMIN, CADRE, PROVINCE
+from coso.users.rules import ADMIN, CADRE, CENTRAL, PROVINCE
 from coso.users.rules import SECRETARY as SECRETARY_USER
 
 SECRETARY, DEPUTY = "secretary", "deputy"
@@ -31,7 +31,7 @@ TURNOVER_DAYS = 365
 #: meeting names it, issue 18 item 4, and guiding secretaries towards the Party is part of
 #: their visit) and secretaries (a commune's for every branch of the commune, a branch's for
 #: its own record). Never another branch's secretary: the area decides (coso.scope).
-PARTY_READERS = frozenset({ADMIN, PROVINCE, CADRE, SECRETARY_USER})
+PARTY_READERS = frozenset({ADMIN, CENTRAL, PROVINCE, CADRE, SECRETARY_USER})
 
 
 def sees_party(roles: Iterable[str]) -> bool:

@@ -173,6 +173,10 @@ def stamp(pack: dict[str, Any]) -> dict[str, Any]:
 def _branches(
     user: User, today: Any, resolved: Thresholds
 ) -> list[tuple[Unit, str | None, str, Evaluation | None]]:
+    if user.unit.kind == "central" and not scope.can(user, "evaluate"):
+        # The Central Committee reads the provinces and never goes out with a pack: a whole
+        # country's branches (250,000) are not a phone's (issue 22, item 1).
+        return []
     parent = sa.orm.aliased(Unit)
     state = resolved.state_expr(today)  # each branch by its own settings, as the pages show it
     rows = db.session.execute(
@@ -182,6 +186,9 @@ def _branches(
         .outerjoin(Evaluation, Evaluation.id == BranchStatus.evaluation_id)
         .where(scope.scope_clause(user), Unit.kind == "branch", Unit.active.is_(True))
         .order_by(Unit.path)
+        # The pack reads the latest evaluation's columns, never its answers (21 rows each,
+        # a selectin load by default: 63,000 objects for a province of 3,000 branches).
+        .options(sa.orm.lazyload(Evaluation.answers))
     ).all()
     return [(unit, parent_name, st, ev) for unit, parent_name, st, ev in rows]
 

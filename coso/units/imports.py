@@ -175,6 +175,9 @@ def _check_parent(
     errors: list[str],
 ) -> None:
     parent_code = values["parent_code"]
+    if values.get("kind") == "central" and parent_code:
+        errors.append(_("The Central Committee is the top of the tree: no unit is above it."))
+        return
     if not parent_code:
         if root is not None:
             errors.append(_("parent_code is empty"))

@@ -28,6 +28,8 @@ TRUE_WORDS = {"1", "x", "yes", "true", "có", "co", "đảng viên", "dang vien"
 FALSE_WORDS = {"", "0", "no", "false", "không", "khong"}
 #: Kinds as a Vietnamese spreadsheet may write them.
 KIND_ALIASES = {
+    "trung ương đoàn": "central",
+    "trung ương": "central",
     "tỉnh đoàn": "province",
     "thành đoàn": "province",
     "đoàn khối": "bloc",

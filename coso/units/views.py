@@ -143,6 +143,8 @@ def unit_add(unit_id: int) -> ResponseReturnValue:
     data, values, errors = _load_unit_form()
     if parent.is_branch:
         errors["_form"] = [_("A branch has no units under it.")]
+    elif data is not None and data["kind"] == "central":
+        errors["kind"] = [_("The Central Committee is the top of the tree: no unit is above it.")]
     elif not parent.active:
         errors["_form"] = [_("This unit is deactivated; reactivate it first.")]
     if data is not None and queries.code_taken(data["code"]):

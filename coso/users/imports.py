@@ -33,10 +33,11 @@ from coso.units.rules import (
 from coso.users.queries import may_manage
 from coso.users.rules import (
     ACTION,
+    ADMIN_ONLY,
     ROLES,
     USERNAME_RE,
     generate_password,
-    may_grant,
+    grant_fault,
     parse_roles,
     snapshot,
 )
@@ -130,8 +131,12 @@ def _values(
                     known=", ".join(ROLES),
                 )
             )
-        elif not may_grant(manager, roles):
+        elif (fault := grant_fault(manager, roles)) == ADMIN_ONLY:
             errors.append(_("only an administrator can give the admin role"))
+        elif fault is not None:
+            errors.append(
+                _("only an administrator or the Central Committee can give the central role")
+            )
         else:
             values["roles"] = [role for role in ROLES if role in roles]
     elif user is None:

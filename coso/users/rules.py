@@ -22,8 +22,10 @@ if TYPE_CHECKING:
 from coso.search_keys import SEARCH_SEPARATOR, search_key
 
 ADMIN, PROVINCE, CADRE, SECRETARY = "admin", "province", "cadre", "secretary"
+#: The Central Committee (Trung ương Đoàn): reads every province under its home unit.
+CENTRAL = "central"
 #: Every role, in the order forms list them.
-ROLES = (ADMIN, PROVINCE, CADRE, SECRETARY)
+ROLES = (ADMIN, CENTRAL, PROVINCE, CADRE, SECRETARY)
 
 #: The permission (coso.scope) every page and import of accounts needs.
 ACTION = "manage_users"
@@ -32,6 +34,8 @@ USERNAME_RE = r"^[a-z0-9._-]{3,60}$"
 #: Roles as a Vietnamese spreadsheet may write them.
 ROLE_ALIASES = {
     "quản trị": ADMIN,
+    "trung ương đoàn": CENTRAL,
+    "trung ương": CENTRAL,
     "tỉnh": "province",
     "tỉnh đoàn": "province",
     "cán bộ": "cadre",
@@ -141,6 +145,7 @@ def generate_password(length: int = 12) -> str:
 #: Why a change of roles is refused (coso.users.words says each in words).
 ADMIN_ONLY = "admin_only"
 OWN_ROLES = "own_roles"
+CENTRAL_ONLY = "central_only"
 
 
 def parse_roles(text: str) -> list[str]:
@@ -152,19 +157,30 @@ def parse_roles(text: str) -> list[str]:
 
 
 def grantable_roles(manager: User) -> tuple[str, ...]:
-    """Roles ``manager`` may give: all for an administrator, all but admin otherwise."""
-    return ROLES if manager.has_role(ADMIN) else tuple(r for r in ROLES if r != ADMIN)
+    """Roles ``manager`` may give: all for an administrator; otherwise all but admin, and the
+    central role only from the Central Committee's own (a province never makes one)."""
+    return tuple(role for role in ROLES if grant_fault(manager, [role]) is None)
+
+
+def grant_fault(manager: User, roles: list[str]) -> str | None:
+    """Why ``manager`` may not give ``roles`` at all (whoever to), or None."""
+    if ADMIN in roles and not manager.has_role(ADMIN):
+        return ADMIN_ONLY
+    if CENTRAL in roles and not manager.has_role(ADMIN, CENTRAL):
+        return CENTRAL_ONLY
+    return None
 
 
 def may_grant(manager: User, roles: list[str]) -> bool:
-    """Whether ``manager`` may give every one of ``roles`` (only an administrator gives admin)."""
-    return ADMIN not in roles or manager.has_role(ADMIN)
+    """Whether ``manager`` may give every one of ``roles`` (see :func:`grant_fault`)."""
+    return grant_fault(manager, roles) is None
 
 
 def role_fault(manager: User, target: User | None, roles: list[str]) -> str | None:
     """Why ``manager`` may not give ``target`` (None: a new user) these roles, or None."""
-    if not may_grant(manager, roles):
-        return ADMIN_ONLY
+    fault = grant_fault(manager, roles)
+    if fault is not None:
+        return fault
     if target is not None and target.id == manager.id and sorted(roles) != sorted(target.role_list):
         return OWN_ROLES
     return None

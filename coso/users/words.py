@@ -41,6 +41,8 @@ def role_problem(manager: User, target: User | None, roles: list[str]) -> str | 
     fault = rules.role_fault(manager, target, roles)
     if fault == rules.ADMIN_ONLY:
         return _("Only an administrator can give the admin role.")
+    if fault == rules.CENTRAL_ONLY:
+        return _("Only an administrator or the Central Committee can give the central role.")
     if fault == rules.OWN_ROLES:
         return _("You cannot change your own roles; ask another administrator.")
     return fault

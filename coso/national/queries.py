@@ -1,0 +1,240 @@
+"""The national roll-up's reads: every province's figures in a few grouped queries.
+
+Each query is one of the province pages' own reads (the dashboard's state counts,
+where to act's rates and failing items, the 1+2 ledger), joined once to the province a
+row lies under and grouped by it: a province is a path range (``subtree_of``), so the
+join is one indexed range per province, never a query per province. Four grouped
+queries (states; rates and trend; failing items; those who go out) and one read of the
+visits of the year answer the whole country.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from datetime import date
+from typing import Any
+
+import sqlalchemy as sa
+from sqlalchemy.orm import aliased
+
+from coso.checklists.queries import current_template
+from coso.dashboard.rules import Period, months_ending
+from coso.evaluations.queries import not_superseded
+from coso.extensions import db
+from coso.judging.queries import Thresholds
+from coso.models import BranchStatus, Evaluation, EvaluationAnswer, Unit, User, Visit
+from coso.models.evaluations import FAILING_ANSWER
+from coso.national.rules import TREND_MONTHS, Item, Ledger, MonthRate, ProvinceRow, top_items
+from coso.visits.queries import year_spans
+from coso.visits.rules import GOING_ROLES, GOING_SECRETARY, count_visit_days, goes_out, is_behind
+
+#: The province a row lies under (an alias of ``Unit``), joined by :func:`_under_province`.
+Province = aliased(Unit, name="province")
+
+
+def provinces(top: Unit) -> list[Unit]:
+    """The active units right under the Central Committee's ``top`` (its provinces), by name."""
+    return list(
+        db.session.scalars(
+            sa.select(Unit)
+            .where(Unit.parent_id == top.id, Unit.active.is_(True), Unit.kind != "branch")
+            .order_by(Unit.name, Unit.id)
+        )
+    )
+
+
+def _under_province(top: Unit) -> sa.ColumnElement[bool]:
+    """``Unit`` lies in the subtree of ``Province``, a unit right under ``top``.
+
+    The same path range as :func:`coso.models.units.subtree_of`, written against the
+    joined row: ``/1/5/`` ≤ path < ``/1/50``.
+    """
+    upper = sa.func.substr(Province.path, 1, sa.func.length(Province.path) - 1, type_=sa.String)
+    return sa.and_(
+        Province.parent_id == top.id,
+        Province.active.is_(True),
+        Province.kind != "branch",
+        Unit.path >= Province.path,
+        Unit.path < upper.concat("0"),
+    )
+
+
+def _active_branches() -> sa.ColumnElement[bool]:
+    return sa.and_(Unit.kind == "branch", Unit.active.is_(True))
+
+
+def state_counts(top: Unit, today: date, resolved: Thresholds) -> dict[int, dict[str, int]]:
+    """Active branches per province and effective state (the dashboard's counts), one query."""
+    state = resolved.state_expr(today)
+    rows = db.session.execute(
+        sa.select(Province.id, state, sa.func.count())
+        .select_from(Unit)
+        .join(Province, _under_province(top))
+        .outerjoin(BranchStatus, BranchStatus.branch_id == Unit.id)
+        .where(_active_branches())
+        .group_by(Province.id, state)
+    ).all()
+    out: dict[int, dict[str, int]] = defaultdict(dict)
+    for province_id, name, count in rows:
+        out[province_id][name] = out[province_id].get(name, 0) + count
+    return out
+
+
+def _between(start: date, end: date) -> sa.ColumnElement[bool]:
+    return sa.and_(Evaluation.meeting_date >= start, Evaluation.meeting_date <= end)
+
+
+def rates(top: Unit, period: Period) -> dict[int, tuple[int, int, int, list[MonthRate]]]:
+    """Per province: the period's evaluations, compliant ones, branches evaluated, and the
+    compliance of each month of the trend (:data:`TREND_MONTHS` ending with the period's).
+
+    Where to act's rates (only evaluations still standing), all in one grouped query.
+    """
+    months = months_ending(period.end, TREND_MONTHS)
+    start, end = min(months[0].start, period.start), period.end
+    ok = Evaluation.compliant.is_(True)
+    in_period = _between(period.start, period.end)
+    columns: list[Any] = [
+        sa.func.sum(sa.case((in_period, 1), else_=0)),
+        sa.func.sum(sa.case((sa.and_(in_period, ok), 1), else_=0)),
+        sa.func.count(sa.distinct(sa.case((in_period, Evaluation.branch_id)))),
+    ]
+    for month in months:
+        inside = _between(month.start, month.end)
+        columns.append(sa.func.sum(sa.case((inside, 1), else_=0)))
+        columns.append(sa.func.sum(sa.case((sa.and_(inside, ok), 1), else_=0)))
+    rows = db.session.execute(
+        sa.select(Province.id, *columns)
+        .select_from(Evaluation)
+        .join(Unit, Unit.id == Evaluation.branch_id)
+        .join(Province, _under_province(top))
+        .where(_active_branches(), _between(start, end), not_superseded())
+        .group_by(Province.id)
+    ).all()
+    out = {}
+    for province_id, count, compliant, evaluated, *per_month in rows:
+        trend = [
+            MonthRate(
+                f"{m.start.month:02d}/{m.start.year % 100:02d}",
+                int(per_month[2 * i] or 0),
+                int(per_month[2 * i + 1] or 0),
+            )
+            for i, m in enumerate(months)
+        ]
+        out[province_id] = (int(count or 0), int(compliant or 0), int(evaluated or 0), trend)
+    return out
+
+
+def failing(top: Unit, period: Period) -> dict[int, dict[str, Item]]:
+    """Per province, each checklist item's fails and partial passes over the period."""
+    rows = db.session.execute(
+        sa.select(Province.id, EvaluationAnswer.item_code, EvaluationAnswer.value, sa.func.count())
+        .select_from(EvaluationAnswer)
+        .join(Evaluation, Evaluation.id == EvaluationAnswer.evaluation_id)
+        .join(Unit, Unit.id == Evaluation.branch_id)
+        .join(Province, _under_province(top))
+        .where(
+            _active_branches(),
+            _between(period.start, period.end),
+            not_superseded(),
+            sa.text(f"evaluation_answer.{FAILING_ANSWER}"),
+        )
+        .group_by(Province.id, EvaluationAnswer.item_code, EvaluationAnswer.value)
+    ).all()
+    out: dict[int, dict[str, Item]] = defaultdict(dict)
+    for province_id, code, value, count in rows:
+        item = out[province_id].setdefault(code, Item(code))
+        if value == "fail":
+            item.fail += count
+        else:
+            item.partial += count
+    return out
+
+
+def ledgers(top: Unit, year: int, today: date, resolved: Thresholds) -> dict[int, Ledger]:
+    """The 1+2 ledger per province: who goes out (``visits.rules.goes_out``), their days in
+    ``year`` (distinct dates, ``count_visit_days``) and who is behind the pace or at target.
+
+    Those who go out are read in one query; a visit of one day (most are) counts in SQL as
+    a distinct date per person; only the people with a visit of several days have their
+    visits read and counted in Python, exactly as the ledger page counts them.
+    """
+    held = [User.roles.like(f"%{role}%") for role in (*GOING_ROLES, GOING_SECRETARY)]
+    people = db.session.execute(
+        sa.select(User.id, User.roles, Unit.kind, Unit.path, Province.id)
+        .join(Unit, Unit.id == User.unit_id)
+        .join(Province, _under_province(top))
+        .where(User.active.is_(True), sa.or_(*held))
+    ).all()
+    goers = {
+        user_id: (path, province_id)
+        for user_id, roles, kind, path, province_id in people
+        if goes_out(roles.split(), kind)
+    }
+    first, last = date(year, 1, 1), date(year, 12, 31)
+    going = User.id.in_(sa.select(User.id).where(User.active.is_(True), sa.or_(*held)))
+    days: dict[int, int] = dict(
+        db.session.execute(  # type: ignore[arg-type]
+            sa.select(Visit.user_id, sa.func.count(sa.distinct(Visit.start_date)))
+            .join(User, User.id == Visit.user_id)
+            .where(going, Visit.start_date >= first, Visit.start_date <= last)
+            .where(Visit.start_date == Visit.end_date)
+            .group_by(Visit.user_id)
+        ).all()
+    )
+    long_ones = sorted(
+        set(
+            db.session.scalars(
+                sa.select(Visit.user_id)
+                .where(Visit.start_date != Visit.end_date)
+                .where(Visit.start_date <= last, Visit.end_date >= first)
+                .distinct()
+            )
+        )
+        & set(goers)
+    )
+    for user_id, spans in year_spans(long_ones, year).items():
+        ranges = ((s.form, s.start_date, s.end_date) for s in spans)
+        days[user_id] = count_visit_days(ranges, year).total
+    out: dict[int, Ledger] = defaultdict(Ledger)
+    for user_id, (path, province_id) in goers.items():
+        target = resolved.at(path).visit_target
+        count = days.get(user_id, 0)
+        ledger = out[province_id]
+        ledger.goers += 1
+        ledger.days += count
+        ledger.behind += int(is_behind(count, target, year, today))
+        ledger.reached += int(count >= target)
+    return out
+
+
+def rollup(
+    top: Unit, period: Period, year: int, today: date, resolved: Thresholds, locale: str
+) -> list[ProvinceRow]:
+    """Every province of ``top`` with its counts, rates, trend, failing items and ledger."""
+    units = provinces(top)
+    counts = state_counts(top, today, resolved)
+    period_rates = rates(top, period)
+    items = failing(top, period)
+    people = ledgers(top, year, today, resolved)
+    empty_trend = [
+        MonthRate(f"{m.start.month:02d}/{m.start.year % 100:02d}")
+        for m in months_ending(period.end, TREND_MONTHS)
+    ]
+    out = []
+    for unit in units:
+        row = ProvinceRow(unit)
+        row.counts.update(counts.get(unit.id, {}))
+        count, compliant, evaluated, trend = period_rates.get(unit.id, (0, 0, 0, empty_trend))
+        row.evaluations, row.compliant, row.evaluated = count, compliant, evaluated
+        row.trend = [MonthRate(m.label, m.evaluations, m.compliant) for m in trend]
+        row.items = top_items(items.get(unit.id, {}))
+        if row.items:
+            template = current_template(unit)  # a small table: the province's own or the centre's
+            for item in row.items:
+                spec = template.item(item.code) if template is not None else None
+                item.text = spec.text(locale) if spec else item.code
+                item.critical = bool(spec and spec.critical)
+        row.ledger = people.get(unit.id, Ledger())
+        out.append(row)
+    return out
