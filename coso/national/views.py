@@ -7,7 +7,6 @@ province's own pages (``/dashboard?unit=<province>`` and the rest) as its users 
 
 from __future__ import annotations
 
-from datetime import date
 from typing import Any
 
 from flask import Blueprint, Flask, abort, render_template, request
@@ -26,21 +25,12 @@ from coso.judging.queries import thresholds
 from coso.national import queries, rules
 from coso.national.rules import ProvinceRow
 from coso.national.words import items_in_words, trend_in_words
+from coso.visits.views import requested_year
 from coso.web import render_page
 
 bp = Blueprint("national", __name__)
 
 Errors = dict[str, list[str]]
-
-
-def _year(errors: Errors, today: date) -> int:
-    raw = request.args.get("year", "").strip()
-    if not raw:
-        return today.year
-    if raw.isdecimal() and len(raw) == 4 and 2000 <= int(raw) <= today.year + 1:
-        return int(raw)
-    errors["year"] = [_("Choose a year between 2000 and next year.")]
-    return today.year
 
 
 def _context() -> tuple[dict[str, Any], Errors]:
@@ -49,7 +39,7 @@ def _context() -> tuple[dict[str, Any], Errors]:
     errors: Errors = {}
     today = clock.today()
     period = parse_period(request.args, errors, today)
-    year = _year(errors, today)
+    year = requested_year(errors, today)
     top = current_user.unit
     resolved = thresholds(top)  # once: every province's branches by their own settings
     rows = queries.rollup(top, period, year, today, resolved, str(get_locale()))

@@ -53,7 +53,8 @@ PAGE_SIZE = 25
 Errors = dict[str, list[str]]
 
 
-def _year(errors: Errors, today: date) -> int:
+def requested_year(errors: Errors, today: date) -> int:
+    """The ``?year=`` of a ledger page (this year by default); a bad one goes in ``errors``."""
     raw = request.args.get("year", "").strip()
     if not raw:
         return today.year
@@ -88,7 +89,7 @@ def mine() -> ResponseReturnValue:
     user = _whose()
     today = clock.today()
     errors: Errors = {}
-    year = _year(errors, today)
+    year = requested_year(errors, today)
     visits = queries.year_visits([user.id], year).get(user.id, [])
     row = queries.row_for(
         user, visits, year, today, queries.target_for(user), queries.report_days_for(user)
@@ -244,7 +245,7 @@ def _ledger_context() -> tuple[dict[str, Any], Errors]:
     errors: Errors = {}
     today = clock.today()
     unit = unit_arg(errors)
-    year = _year(errors, today)
+    year = requested_year(errors, today)
     behind_only = request.args.get("behind", "") in ("1", "on", "true")
     rows = queries.ledger(unit, year, today, behind_only=behind_only)
     planned = plan_queries.planned_days([row.user.id for row in rows], year)
