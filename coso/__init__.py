@@ -65,6 +65,7 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
         security,
         sessions,
         sync,
+        tallies,
         tokens,
         training,
         units,
@@ -102,6 +103,7 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     feedback.init_app(app)
     dashboard.init_app(app)
     national.init_app(app)
+    tallies.init_app(app)
     visits.init_app(app)
     meetings.init_app(app)
     plans.init_app(app)

@@ -35,6 +35,7 @@ from flask.cli import with_appcontext
 from sqlalchemy.engine import URL, Connection
 
 from coso.extensions import db
+from coso.models.tally_triggers import drop_trigger_statements
 
 FORMAT = 1
 MANIFEST = "manifest.json"
@@ -288,6 +289,8 @@ def _restore_postgresql(engine: sa.Engine, dump: Path) -> None:
         meta = sa.MetaData()
         meta.reflect(bind=conn)
         meta.drop_all(bind=conn)  # only reached on an empty database or with --force
+        for statement in drop_trigger_statements(conn.dialect.name):  # the dump makes them
+            conn.exec_driver_sql(statement)
     engine.dispose()
     uri, env = _libpq(engine.url)
     argv = [pg_restore, "--no-owner", "--no-privileges", "--single-transaction"]

@@ -28,6 +28,7 @@ from coso.judging.queries import Thresholds
 from coso.models import BranchStatus, Evaluation, EvaluationAnswer, SecretaryTerm, Unit, User
 from coso.models.evaluations import FAILING_ANSWER
 from coso.models.units import SECRETARY_ROLE
+from coso.tallies import queries as tallies
 from coso.web import Page, paginate
 
 PRACTICES_PAGE = 25
@@ -113,18 +114,23 @@ def child_rates(unit: Unit, period: Period) -> tuple[list[Rate], Rate]:
     """The compliance rate of each child of ``unit`` over ``period``, weakest first, and the total.
 
     Only evaluations still standing count (a corrected one is replaced by its correction).
+    A calendar month is read from the communes' tallies (``coso.tallies``).
     """
     bucket = _bucket(unit)
     compliant = sa.func.sum(sa.case((Evaluation.compliant.is_(True), 1), else_=0))
-    evaluated = db.session.execute(
-        sa.select(
-            bucket, sa.func.count(), compliant, sa.func.count(sa.distinct(Evaluation.branch_id))
-        )
-        .select_from(Evaluation)
-        .join(Unit, Unit.id == Evaluation.branch_id)
-        .where(_evaluations_in(unit, period))
-        .group_by(bucket)
-    ).all()
+    if tallies.one_month(period.start, period.end) and tallies.counts_subtree(unit):
+        sums = tallies.month_sums(period.start, period.end, [Unit.id], tallies.within(unit))
+        evaluated: Any = [(commune, n, ok, b) for commune, _month, n, ok, b in sums]
+    else:
+        evaluated = db.session.execute(
+            sa.select(
+                bucket, sa.func.count(), compliant, sa.func.count(sa.distinct(Evaluation.branch_id))
+            )
+            .select_from(Evaluation)
+            .join(Unit, Unit.id == Evaluation.branch_id)
+            .where(_evaluations_in(unit, period))
+            .group_by(bucket)
+        ).all()
     branches = db.session.execute(
         sa.select(bucket, sa.func.count()).where(_branches_in(unit)).group_by(bucket)
     ).all()
@@ -178,6 +184,13 @@ class Month:
 def monthly_trend(unit: Unit, last: date, months: int = TREND_MONTHS) -> list[Month]:
     """The compliance rate month by month, ``months`` months ending with ``last``'s."""
     periods = months_ending(last, months)
+    out = {p.month: Month(p) for p in periods}
+    if tallies.counts_subtree(unit):
+        sums = tallies.month_sums(periods[0].start, periods[-1].end, [], tallies.within(unit))
+        for first, count, ok, _branches in sums:
+            month = out[f"{first.year:04d}-{first.month:02d}"]
+            month.evaluations, month.compliant = int(count or 0), int(ok or 0)
+        return list(out.values())
     span = Period(periods[0].start, periods[-1].end)
     compliant = sa.func.sum(sa.case((Evaluation.compliant.is_(True), 1), else_=0))
     by_day = db.session.execute(
@@ -187,7 +200,6 @@ def monthly_trend(unit: Unit, last: date, months: int = TREND_MONTHS) -> list[Mo
         .where(_evaluations_in(unit, span))
         .group_by(Evaluation.meeting_date)
     ).all()
-    out = {p.month: Month(p) for p in periods}
     for day, count, ok in by_day:
         month = out.get(f"{day.year:04d}-{day.month:02d}")
         if month is not None:
@@ -210,14 +222,20 @@ def failing_items(
     unit: Unit, period: Period, evaluations: int, locale: str, limit: int = 10
 ) -> list[FailingItem]:
     """The checklist items most often failed or partly met in the subtree over the period."""
-    rows = db.session.execute(
-        sa.select(EvaluationAnswer.item_code, EvaluationAnswer.value, sa.func.count())
-        .select_from(EvaluationAnswer)
-        .join(Evaluation, Evaluation.id == EvaluationAnswer.evaluation_id)
-        .join(Unit, Unit.id == Evaluation.branch_id)
-        .where(_evaluations_in(unit, period), sa.text(f"evaluation_answer.{FAILING_ANSWER}"))
-        .group_by(EvaluationAnswer.item_code, EvaluationAnswer.value)
-    ).all()
+    rows: Any
+    if tallies.counts_subtree(unit) and tallies.whole_months(period.start, period.end):
+        sums = tallies.item_sums(period.start, period.end, [], tallies.within(unit))
+        pairs = (("fail", 1), ("partial", 2))
+        rows = [(row[0], value, row[i]) for row in sums for value, i in pairs]
+    else:
+        rows = db.session.execute(
+            sa.select(EvaluationAnswer.item_code, EvaluationAnswer.value, sa.func.count())
+            .select_from(EvaluationAnswer)
+            .join(Evaluation, Evaluation.id == EvaluationAnswer.evaluation_id)
+            .join(Unit, Unit.id == Evaluation.branch_id)
+            .where(_evaluations_in(unit, period), sa.text(f"evaluation_answer.{FAILING_ANSWER}"))
+            .group_by(EvaluationAnswer.item_code, EvaluationAnswer.value)
+        ).all()
     template = current_template(unit)
     found: dict[str, FailingItem] = {}
     for code, value, count in rows:

@@ -20,6 +20,7 @@ from coso.models.practices import Practice, PracticeRead
 from coso.models.reviews import ReviewRubric, VisitReview
 from coso.models.sessions import LoginSession
 from coso.models.settings import UnitSettings
+from coso.models.tallies import AnswerTally, EvaluationTally
 from coso.models.tokens import AccessToken
 from coso.models.units import SecretaryTerm, Unit
 from coso.models.users import User
@@ -27,6 +28,7 @@ from coso.models.visits import Visit
 
 __all__ = [
     "AccessToken",
+    "AnswerTally",
     "AuditEvent",
     "BranchStatus",
     "ChecklistItem",
@@ -37,6 +39,7 @@ __all__ = [
     "DifficultyPass",
     "Evaluation",
     "EvaluationAnswer",
+    "EvaluationTally",
     "Feedback",
     "Guidance",
     "GuidanceTopic",

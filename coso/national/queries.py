@@ -12,7 +12,6 @@ from __future__ import annotations
 
 from collections import defaultdict
 from datetime import date
-from typing import Any
 
 import sqlalchemy as sa
 from sqlalchemy.orm import aliased
@@ -22,9 +21,17 @@ from coso.dashboard.rules import Period, months_ending
 from coso.evaluations.queries import not_superseded
 from coso.extensions import db
 from coso.judging.queries import Thresholds
-from coso.models import BranchStatus, Evaluation, EvaluationAnswer, Unit, User, Visit
+from coso.models import (
+    BranchStatus,
+    Evaluation,
+    EvaluationAnswer,
+    Unit,
+    User,
+    Visit,
+)
 from coso.models.evaluations import FAILING_ANSWER
 from coso.national.rules import TREND_MONTHS, Item, Ledger, MonthRate, ProvinceRow, top_items
+from coso.tallies import queries as tallies
 from coso.visits.queries import year_spans
 from coso.visits.rules import GOING_ROLES, GOING_SECRETARY, count_visit_days, goes_out, is_behind
 
@@ -84,49 +91,75 @@ def _between(start: date, end: date) -> sa.ColumnElement[bool]:
     return sa.and_(Evaluation.meeting_date >= start, Evaluation.meeting_date <= end)
 
 
+def _label(month: Period) -> str:
+    return f"{month.start.month:02d}/{month.start.year % 100:02d}"
+
+
+def _in_provinces(top: Unit) -> tallies.Scope:
+    return lambda select: select.join(Province, _under_province(top))
+
+
+def _period_from_evaluations(top: Unit, period: Period) -> dict[int, tuple[int, int, int]]:
+    """A period that is not one month: its evaluations counted one by one (the distinct
+    branches of several months are not a sum of months)."""
+    ok = Evaluation.compliant.is_(True)
+    rows = db.session.execute(
+        sa.select(
+            Province.id,
+            sa.func.count(),
+            sa.func.sum(sa.case((ok, 1), else_=0)),
+            sa.func.count(sa.distinct(Evaluation.branch_id)),
+        )
+        .select_from(Evaluation)
+        .join(Unit, Unit.id == Evaluation.branch_id)
+        .join(Province, _under_province(top))
+        .where(_active_branches(), _between(period.start, period.end), not_superseded())
+        .group_by(Province.id)
+    ).all()
+    return {p: (int(n or 0), int(c or 0), int(b or 0)) for p, n, c, b in rows}
+
+
 def rates(top: Unit, period: Period) -> dict[int, tuple[int, int, int, list[MonthRate]]]:
     """Per province: the period's evaluations, compliant ones, branches evaluated, and the
     compliance of each month of the trend (:data:`TREND_MONTHS` ending with the period's).
 
-    Where to act's rates (only evaluations still standing), all in one grouped query.
+    Where to act's rates (only evaluations still standing, of active branches), read from
+    the months' tallies (``evaluation_tally``, a row per commune and month): the trend
+    always, the period when it is one calendar month. Any other period's figures are
+    counted from its evaluations.
     """
     months = months_ending(period.end, TREND_MONTHS)
-    start, end = min(months[0].start, period.start), period.end
-    ok = Evaluation.compliant.is_(True)
-    in_period = _between(period.start, period.end)
-    columns: list[Any] = [
-        sa.func.sum(sa.case((in_period, 1), else_=0)),
-        sa.func.sum(sa.case((sa.and_(in_period, ok), 1), else_=0)),
-        sa.func.count(sa.distinct(sa.case((in_period, Evaluation.branch_id)))),
-    ]
-    for month in months:
-        inside = _between(month.start, month.end)
-        columns.append(sa.func.sum(sa.case((inside, 1), else_=0)))
-        columns.append(sa.func.sum(sa.case((sa.and_(inside, ok), 1), else_=0)))
-    rows = db.session.execute(
-        sa.select(Province.id, *columns)
-        .select_from(Evaluation)
-        .join(Unit, Unit.id == Evaluation.branch_id)
-        .join(Province, _under_province(top))
-        .where(_active_branches(), _between(start, end), not_superseded())
-        .group_by(Province.id)
-    ).all()
+    one_month = tallies.one_month(period.start, period.end)
+    per_month: dict[int, dict[date, tuple[int, int, int]]] = defaultdict(dict)
+    rows = tallies.month_sums(months[0].start, period.end, [Province.id], _in_provinces(top))
+    for province_id, month, count, compliant, branches in rows:
+        per_month[province_id][month] = (int(count or 0), int(compliant or 0), int(branches or 0))
+    in_period = (
+        {p: by_month.get(period.start, (0, 0, 0)) for p, by_month in per_month.items()}
+        if one_month
+        else _period_from_evaluations(top, period)
+    )
     out = {}
-    for province_id, count, compliant, evaluated, *per_month in rows:
-        trend = [
-            MonthRate(
-                f"{m.start.month:02d}/{m.start.year % 100:02d}",
-                int(per_month[2 * i] or 0),
-                int(per_month[2 * i + 1] or 0),
-            )
-            for i, m in enumerate(months)
-        ]
-        out[province_id] = (int(count or 0), int(compliant or 0), int(evaluated or 0), trend)
+    for province_id in set(per_month) | set(in_period):
+        by_month = per_month.get(province_id, {})
+        trend = [MonthRate(_label(m), *by_month.get(m.start, (0, 0, 0))[:2]) for m in months]
+        count, compliant, evaluated = in_period.get(province_id, (0, 0, 0))
+        out[province_id] = (count, compliant, evaluated, trend)
     return out
 
 
 def failing(top: Unit, period: Period) -> dict[int, dict[str, Item]]:
-    """Per province, each checklist item's fails and partial passes over the period."""
+    """Per province, each checklist item's fails and partial passes over the period.
+
+    From ``answer_tally`` when the period is whole months; any other period's answers are
+    counted one by one.
+    """
+    out: dict[int, dict[str, Item]] = defaultdict(dict)
+    if tallies.whole_months(period.start, period.end):
+        sums = tallies.item_sums(period.start, period.end, [Province.id], _in_provinces(top))
+        for province_id, code, fail, partial in sums:
+            out[province_id][code] = Item(code, fail=int(fail or 0), partial=int(partial or 0))
+        return out
     rows = db.session.execute(
         sa.select(Province.id, EvaluationAnswer.item_code, EvaluationAnswer.value, sa.func.count())
         .select_from(EvaluationAnswer)
@@ -141,7 +174,6 @@ def failing(top: Unit, period: Period) -> dict[int, dict[str, Item]]:
         )
         .group_by(Province.id, EvaluationAnswer.item_code, EvaluationAnswer.value)
     ).all()
-    out: dict[int, dict[str, Item]] = defaultdict(dict)
     for province_id, code, value, count in rows:
         item = out[province_id].setdefault(code, Item(code))
         if value == "fail":
@@ -217,10 +249,7 @@ def rollup(
     period_rates = rates(top, period)
     items = failing(top, period)
     people = ledgers(top, year, today, resolved)
-    empty_trend = [
-        MonthRate(f"{m.start.month:02d}/{m.start.year % 100:02d}")
-        for m in months_ending(period.end, TREND_MONTHS)
-    ]
+    empty_trend = [MonthRate(_label(m)) for m in months_ending(period.end, TREND_MONTHS)]
     out = []
     for unit in units:
         row = ProvinceRow(unit)
