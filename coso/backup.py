@@ -36,6 +36,7 @@ from sqlalchemy.engine import URL, Connection
 
 from coso.extensions import db
 from coso.models.tally_triggers import drop_trigger_statements
+from coso.models.visit_days import drop_visit_trigger_statements
 
 FORMAT = 1
 MANIFEST = "manifest.json"
@@ -289,8 +290,9 @@ def _restore_postgresql(engine: sa.Engine, dump: Path) -> None:
         meta = sa.MetaData()
         meta.reflect(bind=conn)
         meta.drop_all(bind=conn)  # only reached on an empty database or with --force
-        for statement in drop_trigger_statements(conn.dialect.name):  # the dump makes them
-            conn.exec_driver_sql(statement)
+        dialect = conn.dialect.name
+        for statement in drop_trigger_statements(dialect) + drop_visit_trigger_statements(dialect):
+            conn.exec_driver_sql(statement)  # the dump makes them again
     engine.dispose()
     uri, env = _libpq(engine.url)
     argv = [pg_restore, "--no-owner", "--no-privileges", "--single-transaction"]

@@ -30,7 +30,12 @@ from tests.support import ROOT, fresh_database, pg_url
 
 #: Tables the writer changes in place (a branch's flag row follows its evaluations): the
 #: restored rows of every other table must be found, unchanged, in the source afterwards.
-UPDATED_IN_PLACE = {"branch_status", "evaluation_tally", "answer_tally"}  # counts kept current
+UPDATED_IN_PLACE = {
+    "branch_status",
+    "evaluation_tally",
+    "answer_tally",
+    "visit_day_tally",
+}  # counts kept current
 
 
 def _app(url: str, media: Path) -> Flask:

@@ -29,6 +29,8 @@ from coso.models import (
     Unit,
     UnitSettings,
     User,
+    Visit,
+    VisitDayTally,
 )
 from coso.models.tally_triggers import rebuild_statements
 from coso.units.service import move_unit, set_active
@@ -225,3 +227,68 @@ def test_flask_tallies_check_finds_a_wrong_row_and_rebuild_mends_it(
     assert runner.invoke(args=["tallies", "check"]).exit_code == 0
     row = db.session.get(EvaluationTally, (world["communes"][0].id, day))
     assert row is not None and row.evaluations == 1
+
+
+def _visit_days_expected() -> Counter[tuple[Any, ...]]:
+    out: Counter[tuple[Any, ...]] = Counter()
+    for visit in db.session.scalars(sa.select(Visit)):
+        if visit.start_date == visit.end_date:
+            out[(visit.user_id, visit.start_date)] += 1
+    return +out
+
+
+def _visit_days_stored() -> Counter[tuple[Any, ...]]:
+    rows = db.session.scalars(sa.select(VisitDayTally))
+    return +Counter({(row.user_id, row.day): row.visits for row in rows})
+
+
+def test_visit_days_follow_every_insert_change_and_delete(world: dict[str, Any]) -> None:
+    cadre: User = world["users"]["cadre"]
+    other: User = world["users"]["cadre_b"]
+    b11, b12 = world["branches"][:2]
+    day = clock.today().replace(day=1)
+
+    def check() -> None:
+        db.session.flush()
+        db.session.expire_all()
+        assert _visit_days_stored() == _visit_days_expected()
+
+    # Evaluations log their visit day (two on one date: one row counting 2).
+    service.submit_batch(
+        [_item(world, b11, day), _item(world, b12, day), _item(world, b12, day + timedelta(1))],
+        cadre,
+    )
+    check()
+    assert _visit_days_stored()[(cadre.id, day)] == 2
+    # A visit of several days is not a one-day visit; one added by hand is.
+    db.session.add_all(
+        [
+            Visit(
+                user_id=cadre.id,
+                unit_id=b11.id,
+                form="meeting",
+                start_date=day,
+                end_date=day + timedelta(2),
+                days=3,
+            ),
+            Visit(user_id=other.id, unit_id=b11.id, form="meeting", start_date=day, end_date=day),
+        ]
+    )
+    check()
+    # Changed: another person, another date, several days and back.
+    visit = db.session.scalars(sa.select(Visit).where(Visit.user_id == other.id)).one()
+    visit.user_id = cadre.id
+    check()
+    visit.start_date = visit.end_date = day + timedelta(3)
+    check()
+    visit.end_date = day + timedelta(4)
+    check()
+    # A correction replaces its original's visit day (the original's row is deleted).
+    first = db.session.scalars(sa.select(Evaluation).order_by(Evaluation.id).limit(1)).one()
+    fix = payload(first.branch_id, world["template_id"], None, meeting_date=str(day + timedelta(5)))
+    fix["supersedes"] = first.uuid
+    assert service.submit_batch([fix], cadre)[0].id
+    check()
+    db.session.execute(sa.delete(Visit).where(Visit.user_id == cadre.id, Visit.days == 3))
+    check()
+    db.session.commit()

@@ -58,6 +58,7 @@ import psycopg
 
 from bench.common import PG_BASE, ROOT, SECRET
 from coso.models.tally_triggers import rebuild_statements
+from coso.models.visit_days import rebuild_visit_statements
 
 GENERATOR_VERSION = "1"
 DB_NAME = "coso_bench_national"
@@ -826,10 +827,10 @@ WITHOUT_TRIGGERS = "SET session_replication_role = replica"
 def _tallies(conn: psycopg.Connection) -> None:
     """The summary tables counted from the loaded evaluations (the triggers were off)."""
     step = time.perf_counter()
-    for statement in rebuild_statements("postgresql"):
+    for statement in rebuild_statements("postgresql") + rebuild_visit_statements():
         conn.execute(statement)  # type: ignore[arg-type]
     conn.commit()
-    log(f"evaluation and answer tallies counted ({time.perf_counter() - step:.0f} s)")
+    log(f"evaluation, answer and visit-day tallies counted ({time.perf_counter() - step:.0f} s)")
 
 
 def counts(conn: psycopg.Connection) -> dict[str, int]:

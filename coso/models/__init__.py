@@ -24,6 +24,7 @@ from coso.models.tallies import AnswerTally, EvaluationTally
 from coso.models.tokens import AccessToken
 from coso.models.units import SecretaryTerm, Unit
 from coso.models.users import User
+from coso.models.visit_days import VisitDayTally
 from coso.models.visits import Visit
 
 __all__ = [
@@ -61,6 +62,7 @@ __all__ = [
     "UnitSettings",
     "User",
     "Visit",
+    "VisitDayTally",
     "VisitPlan",
     "VisitReview",
 ]

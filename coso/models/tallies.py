@@ -32,6 +32,7 @@ from sqlalchemy.orm import Mapped, mapped_column
 
 from coso.extensions import db
 from coso.models.tally_triggers import trigger_statements
+from coso.models.visit_days import visit_trigger_statements
 
 
 class EvaluationTally(db.Model):
@@ -55,7 +56,8 @@ class AnswerTally(db.Model):
 
 
 def _create_triggers(target: sa.MetaData, connection: sa.Connection, **_: object) -> None:
-    for statement in trigger_statements(connection.dialect.name):
+    dialect = connection.dialect.name
+    for statement in trigger_statements(dialect) + visit_trigger_statements(dialect):
         connection.exec_driver_sql(statement)
 
 

@@ -19,7 +19,18 @@ VISIT_FORMS = ("meeting", "inspection", "coorganise", "field_study", "research")
 class Visit(db.Model):
     """One stay at the grassroots; a branch-meeting evaluation makes one of a day."""
 
-    __table_args__ = (sa.Index("ix_visit_user_start", "user_id", "start_date"),)
+    __table_args__ = (
+        sa.Index("ix_visit_user_start", "user_id", "start_date"),
+        # The few visits of several days (the national ledger reads them one by one).
+        sa.Index(
+            "ix_visit_several_days",
+            "user_id",
+            "start_date",
+            "end_date",
+            sqlite_where=sa.text("start_date <> end_date"),
+            postgresql_where=sa.text("start_date <> end_date"),
+        ),
+    )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     user_id: Mapped[int] = mapped_column(sa.ForeignKey("user.id"))

@@ -28,6 +28,7 @@ from coso.models import (
     Unit,
     User,
     Visit,
+    VisitDayTally,
 )
 from coso.models.evaluations import FAILING_ANSWER
 from coso.national.rules import TREND_MONTHS, Item, Ledger, MonthRate, ProvinceRow, top_items
@@ -183,37 +184,44 @@ def failing(top: Unit, period: Period) -> dict[int, dict[str, Item]]:
     return out
 
 
-def ledgers(top: Unit, year: int, today: date, resolved: Thresholds) -> dict[int, Ledger]:
-    """The 1+2 ledger per province: who goes out (``visits.rules.goes_out``), their days in
-    ``year`` (distinct dates, ``count_visit_days``) and who is behind the pace or at target.
+def ledgers(
+    top: Unit, year: int, today: date, resolved: Thresholds, provinces: set[int]
+) -> dict[int, Ledger]:
+    """The 1+2 ledger per province (of ``provinces``): who goes out (``visits.rules.goes_out``),
+    their days in ``year`` (distinct dates, ``count_visit_days``) and who is behind the pace
+    or at target.
 
-    Those who go out are read in one query; a visit of one day (most are) counts in SQL as
-    a distinct date per person; only the people with a visit of several days have their
-    visits read and counted in Python, exactly as the ledger page counts them.
+    Those who go out are read in one query (a branch's own secretary never goes: filtered in
+    SQL, the country's 250,000 of them are never read); their province is read from their
+    unit's path. One-day visits (most are) are counted from ``visit_day_tally`` (a row per
+    person and date); only the people with a visit of several days have their visits read
+    and counted in Python, exactly as the ledger page counts them.
     """
-    held = [User.roles.like(f"%{role}%") for role in (*GOING_ROLES, GOING_SECRETARY)]
-    people = db.session.execute(
-        sa.select(User.id, User.roles, Unit.kind, Unit.path, Province.id)
-        .join(Unit, Unit.id == User.unit_id)
-        .join(Province, _under_province(top))
-        .where(User.active.is_(True), sa.or_(*held))
-    ).all()
-    goers = {
-        user_id: (path, province_id)
-        for user_id, roles, kind, path, province_id in people
-        if goes_out(roles.split(), kind)
-    }
-    first, last = date(year, 1, 1), date(year, 12, 31)
-    going = User.id.in_(sa.select(User.id).where(User.active.is_(True), sa.or_(*held)))
-    days: dict[int, int] = dict(
-        db.session.execute(  # type: ignore[arg-type]
-            sa.select(Visit.user_id, sa.func.count(sa.distinct(Visit.start_date)))
-            .join(User, User.id == Visit.user_id)
-            .where(going, Visit.start_date >= first, Visit.start_date <= last)
-            .where(Visit.start_date == Visit.end_date)
-            .group_by(Visit.user_id)
-        ).all()
+    may_go = sa.or_(
+        *(User.roles.like(f"%{role}%") for role in GOING_ROLES),
+        sa.and_(User.roles.like(f"%{GOING_SECRETARY}%"), Unit.kind != "branch"),
     )
+    people = db.session.execute(
+        sa.select(User.id, User.roles, Unit.kind, Unit.path)
+        .join(Unit, Unit.id == User.unit_id)
+        .where(User.active.is_(True), may_go, top.subtree_clause())
+    ).all()
+    goers: dict[int, tuple[str, int]] = {}
+    for user_id, roles, kind, path in people:
+        chain = path.strip("/").split("/")
+        province_id = int(chain[top.depth + 1]) if len(chain) > top.depth + 1 else None
+        if province_id in provinces and goes_out(roles.split(), kind):
+            goers[user_id] = (path, province_id)
+    first, last = date(year, 1, 1), date(year, 12, 31)
+    days: dict[int, int] = {
+        user_id: count
+        for user_id, count in db.session.execute(
+            sa.select(VisitDayTally.user_id, sa.func.count())
+            .where(VisitDayTally.visits > 0, VisitDayTally.day >= first, VisitDayTally.day <= last)
+            .group_by(VisitDayTally.user_id)
+        )
+        if user_id in goers
+    }
     long_ones = sorted(
         set(
             db.session.scalars(
@@ -248,7 +256,7 @@ def rollup(
     counts = state_counts(top, today, resolved)
     period_rates = rates(top, period)
     items = failing(top, period)
-    people = ledgers(top, year, today, resolved)
+    people = ledgers(top, year, today, resolved, {unit.id for unit in units})
     empty_trend = [MonthRate(_label(m)) for m in months_ending(period.end, TREND_MONTHS)]
     out = []
     for unit in units:

@@ -13,8 +13,9 @@ from typing import Any
 import sqlalchemy as sa
 
 from coso.extensions import db
-from coso.models import AnswerTally, EvaluationTally
+from coso.models import AnswerTally, EvaluationTally, VisitDayTally
 from coso.models.tally_triggers import rebuild_statements
+from coso.models.visit_days import rebuild_visit_statements
 
 
 def _contents() -> dict[tuple[Any, ...], tuple[int, ...]]:
@@ -42,12 +43,18 @@ def _contents() -> dict[tuple[Any, ...], tuple[int, ...]]:
     ):
         if any(row[3:]):
             out[("item", row[0], row[1], row[2])] = tuple(row[3:])
+    for user_id, day, visits in db.session.execute(
+        sa.select(VisitDayTally.user_id, VisitDayTally.day, VisitDayTally.visits)
+    ):
+        if visits:
+            out[("visit day", user_id, day)] = (visits,)
     return out
 
 
 def rebuild() -> None:
     """Replace the tallies with a count from the evaluations (the caller commits)."""
-    for statement in rebuild_statements(db.session.get_bind().dialect.name):
+    dialect = db.session.get_bind().dialect.name
+    for statement in rebuild_statements(dialect) + rebuild_visit_statements():
         db.session.execute(sa.text(statement))
 
 
