@@ -16,6 +16,10 @@ import sqlalchemy as sa
 from coso.extensions import db
 from coso.models import AnswerTally, EvaluationTally, Unit
 
+#: A tally's unit is never a branch: said in SQL, the units are read from the small partial
+#: index ``ix_unit_path_above_branches`` instead of among every branch of the subtree.
+_ABOVE_BRANCHES = sa.text("unit.kind <> 'branch'")
+
 #: Narrows a tally select (joined to ``Unit``, the row's commune) to the units wanted.
 Scope = Callable[[sa.Select[Any]], sa.Select[Any]]
 
@@ -46,7 +50,9 @@ def month_sums(
         .select_from(EvaluationTally)
         .join(Unit, Unit.id == EvaluationTally.unit_id)
     )
-    select = scope(select).where(EvaluationTally.month >= start, EvaluationTally.month <= end)
+    select = scope(select).where(
+        _ABOVE_BRANCHES, EvaluationTally.month >= start, EvaluationTally.month <= end
+    )
     return list(db.session.execute(select.group_by(*by, EvaluationTally.month)).all())
 
 
@@ -65,7 +71,9 @@ def item_sums(
         .select_from(AnswerTally)
         .join(Unit, Unit.id == AnswerTally.unit_id)
     )
-    select = scope(select).where(AnswerTally.month >= start, AnswerTally.month <= end)
+    select = scope(select).where(
+        _ABOVE_BRANCHES, AnswerTally.month >= start, AnswerTally.month <= end
+    )
     return [
         row
         for row in db.session.execute(select.group_by(*by, AnswerTally.item_code)).all()
