@@ -134,7 +134,8 @@ def test_every_change_keeps_the_tallies_equal_to_a_recount(world: dict[str, Any]
     moved["supersedes"] = third["uuid"]
     again = _item(world, b21, last_month, P2="fail")
     again["supersedes"] = fourth["uuid"]
-    results = service.submit_batch([fix, moved, again], cadre)
+    beside = _item(world, b21, last_month + timedelta(days=3))  # a new one beside `again`
+    results = service.submit_batch([fix, moved, again, beside], cadre)
     assert all(r.id for r in results), [r.errors for r in results]
     _check()
 
@@ -292,3 +293,53 @@ def test_visit_days_follow_every_insert_change_and_delete(world: dict[str, Any])
     db.session.execute(sa.delete(Visit).where(Visit.user_id == cadre.id, Visit.days == 3))
     check()
     db.session.commit()
+
+
+@pytest.mark.parametrize("level", ["province", "commune"])
+def test_where_to_act_reads_the_same_figures_from_the_tallies_as_from_the_evaluations(
+    world: dict[str, Any], monkeypatch: pytest.MonkeyPatch, level: str
+) -> None:
+    from coso.dashboard import analysis
+    from coso.dashboard.rules import months_ending
+    from coso.tallies import queries as tally_queries
+
+    cadre: User = world["users"]["cadre"]
+    b11, b12, b21, b22 = world["branches"]
+    this_month = clock.today().replace(day=1)
+    last_month = (this_month - timedelta(days=1)).replace(day=1)
+    batch = [
+        _item(world, b11, last_month, P1="fail"),
+        _item(world, b11, last_month + timedelta(days=2), P2="partial"),
+        _item(world, b12, last_month),
+        _item(world, b21, last_month, P3="fail", P5="partial"),
+        _item(world, b22, this_month, P1="fail"),
+    ]
+    service.submit_batch(batch, cadre)
+    fix = _item(world, b11, last_month, P1="pass")
+    fix["supersedes"] = batch[0]["uuid"]
+    service.submit_batch([fix], cadre)
+    set_active(b12, False)
+    db.session.flush()
+    unit = world["province"] if level == "province" else world["communes"][0]
+    month = months_ending(last_month, 1)[0]
+
+    def figures() -> tuple[Any, ...]:
+        rates, total = analysis.child_rates(unit, month)
+        items = analysis.failing_items(unit, month, total.evaluations, "vi")
+        return (
+            [(r.unit.id, r.evaluations, r.compliant, r.evaluated, r.branches) for r in rates],
+            (total.evaluations, total.compliant, total.evaluated, total.branches),
+            [(i.code, i.fail, i.partial) for i in items],
+        )
+
+    tallied = figures()
+    trend = [(m.evaluations, m.compliant) for m in analysis.monthly_trend(unit, this_month)]
+    monkeypatch.setattr(tally_queries, "whole_months", lambda start, end: False)
+    monkeypatch.setattr(tally_queries, "one_month", lambda start, end: False)
+    assert figures() == tallied
+    assert tallied[1][0] > 0 and tallied[2]
+    counted = []
+    for each in months_ending(this_month, len(trend)):
+        _rates, total = analysis.child_rates(unit, each)
+        counted.append((total.evaluations, total.compliant))
+    assert trend == counted

@@ -185,7 +185,7 @@ def monthly_trend(unit: Unit, last: date, months: int = TREND_MONTHS) -> list[Mo
     """The compliance rate month by month, ``months`` months ending with ``last``'s."""
     periods = months_ending(last, months)
     out = {p.month: Month(p) for p in periods}
-    if tallies.counts_subtree(unit):
+    if not unit.is_branch:  # the tally rows under it are its branches
         sums = tallies.month_sums(periods[0].start, periods[-1].end, [], tallies.within(unit))
         for first, count, ok, _branches in sums:
             month = out[f"{first.year:04d}-{first.month:02d}"]
@@ -223,7 +223,7 @@ def failing_items(
 ) -> list[FailingItem]:
     """The checklist items most often failed or partly met in the subtree over the period."""
     rows: Any
-    if tallies.counts_subtree(unit) and tallies.whole_months(period.start, period.end):
+    if not unit.is_branch and tallies.whole_months(period.start, period.end):
         sums = tallies.item_sums(period.start, period.end, [], tallies.within(unit))
         pairs = (("fail", 1), ("partial", 2))
         rows = [(row[0], value, row[i]) for row in sums for value, i in pairs]

@@ -15,12 +15,14 @@ writes an evaluation, an answer, a re-judged outcome or a moved or (de)activated
 every writer — the sync API, the web form, re-judging, imports, the demo, a manual fix in
 SQL — keeps them current, and no nightly job can lag. Evaluations are never deleted and
 their branch and meeting date never change (a correction is a new row); the triggers rely
-on it. :func:`rebuild_statements` recounts both tables from scratch (the migration that
-made them; a bulk load that turns triggers off; ``flask tallies check``).
+on it. ``tally_triggers.rebuild_statements`` counts both tables again from scratch (the
+migration that made them; a bulk load made with the triggers off; ``flask tallies``).
 
-Concurrent writers on PostgreSQL take the month rows in one order first
-(``coso.judging.service.lock_tallies``): an ``answer_tally`` row is only written while its
-month's ``evaluation_tally`` row is held, so two batches cannot deadlock on them.
+Concurrent batches on PostgreSQL do not deadlock on the rows: each statement trigger upserts
+its rows in key order, and a batch takes its months' ``evaluation_tally`` rows (evaluations
+first) before their ``answer_tally`` rows (answers after). Re-judging, which updates rows
+one statement at a time, can still meet a batch crosswise; PostgreSQL then cancels one of
+the two, and the phone sends its batch again.
 """
 
 from __future__ import annotations

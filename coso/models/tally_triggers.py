@@ -4,14 +4,13 @@ Two databases, two shapes of trigger, one set of counts:
 
 - **SQLite** fires a row trigger right after each row, so a row's trigger sees the rows
   before it and none after: counts move by deltas (+1 for a new evaluation, −1 for the one
-  it corrects, ±1 to the branches of a month when the branch had no other standing
-  evaluation there).
+  it corrects, ±1 to a month's branches when the branch had no other standing one there).
 - **PostgreSQL** fires row triggers only once the whole statement is done (every row of an
   ``executemany`` batch visible to every trigger), so a delta of "the branch had no other
   one" would be wrong inside a batch. Its triggers are per statement, read the rows the
   statement wrote from transition tables, add grouped deltas in one upsert *in key order*
-  (two concurrent batches take the rows in one order: no deadlock), and count each touched
-  month's branches again.
+  (two concurrent batches take the rows in one order: no deadlock); a month's branches move
+  by each touched (branch, month) evaluated after the statement less before it.
 
 Counted: evaluations no correction replaced (*standing*), of active branches (kind
 ``branch``), under their parent. Evaluations are never deleted and never change branch or
@@ -199,9 +198,9 @@ _SQLITE_TRIGGERS: tuple[tuple[str, str, str, str | None, Callable[[], list[str]]
 
 
 def _pg_month_upsert(deltas: str) -> str:
-    """Add ``deltas`` (rows of unit_id, month, n, ok) to the months, in key order."""
+    """Add ``deltas`` (rows of unit_id, month, n, ok, b) to the months, in key order."""
     return (
-        f"{_INTO_MONTH} SELECT unit_id, month, SUM(n), SUM(ok), 0 FROM ({deltas}) d"
+        f"{_INTO_MONTH} SELECT unit_id, month, SUM(n), SUM(ok), SUM(b) FROM ({deltas}) d"
         f" GROUP BY unit_id, month ORDER BY unit_id, month {_UPSERT_MONTH}"
     )
 
@@ -215,29 +214,41 @@ def _pg_item_upsert(deltas: str) -> str:
     )
 
 
-def _pg_recount(keys: str) -> str:
-    """Count again the branches with a standing evaluation in each month of ``keys``."""
-    return (
-        "UPDATE evaluation_tally t SET branches = (SELECT COUNT(DISTINCT e.branch_id)"
-        " FROM unit b JOIN evaluation e ON e.branch_id = b.id"
-        f" WHERE b.parent_id = t.unit_id AND {_counted('b')} AND e.meeting_date >= t.month"
-        f" AND e.meeting_date < {_PG.next_month('t.month')} AND {_standing('e')})"
-        f" WHERE (t.unit_id, t.month) IN ({keys})"
-    )
-
-
 def _pg_evaluation_insert() -> list[str]:
     d = _PG
     new = (
         f"SELECT u.parent_id AS unit_id, {d.month('i.meeting_date')} AS month, 1 AS n,"
-        f" {d.num('i.compliant')} AS ok FROM inserted i JOIN unit u ON u.id = i.branch_id"
-        f" WHERE {_counted('u')}"
+        f" {d.num('i.compliant')} AS ok, 0 AS b FROM inserted i"
+        f" JOIN unit u ON u.id = i.branch_id WHERE {_counted('u')}"
     )
     corrected = (
         f"SELECT u.parent_id AS unit_id, {d.month('x.meeting_date')} AS month, -1 AS n,"
-        f" -{d.num('x.compliant')} AS ok FROM inserted i"
+        f" -{d.num('x.compliant')} AS ok, 0 AS b FROM inserted i"
         " JOIN evaluation x ON x.id = i.supersedes_id JOIN unit u ON u.id = x.branch_id"
         f" WHERE {_counted('u')}"
+    )
+    # Each (branch, month) the statement touched: evaluated after it, and before it (an
+    # evaluation not inserted by it and corrected by none other than it).
+    pairs = (
+        f"SELECT DISTINCT branch_id, month FROM (SELECT i.branch_id, {d.month('i.meeting_date')}"
+        " AS month FROM inserted i UNION ALL SELECT x.branch_id,"
+        f" {d.month('x.meeting_date')} FROM inserted i"
+        " JOIN evaluation x ON x.id = i.supersedes_id) p"
+    )
+    in_month = (
+        "o.branch_id = t.branch_id AND o.meeting_date >= t.month"
+        f" AND o.meeting_date < {d.next_month('t.month')}"
+    )
+    after = f"EXISTS (SELECT 1 FROM evaluation o WHERE {in_month} AND {_standing('o')})"
+    before = (
+        f"EXISTS (SELECT 1 FROM evaluation o WHERE {in_month}"
+        " AND o.id NOT IN (SELECT id FROM inserted) AND NOT EXISTS (SELECT 1 FROM evaluation c"
+        " WHERE c.supersedes_id = o.id AND c.id NOT IN (SELECT id FROM inserted)))"
+    )
+    branches = (
+        f"SELECT u.parent_id AS unit_id, t.month AS month, 0 AS n, 0 AS ok,"
+        f" {d.num(after)} - {d.num(before)} AS b FROM ({pairs}) t"
+        f" JOIN unit u ON u.id = t.branch_id WHERE {_counted('u')}"
     )
     their_answers = (
         f"SELECT u.parent_id AS unit_id, {d.month('x.meeting_date')} AS month, a.item_code,"
@@ -246,11 +257,9 @@ def _pg_evaluation_insert() -> list[str]:
         " JOIN evaluation_answer a ON a.evaluation_id = x.id JOIN unit u ON u.id = x.branch_id"
         f" WHERE a.value {_FAILING} AND {_counted('u')}"
     )
-    keys = f"SELECT unit_id, month FROM ({new} UNION ALL {corrected}) k"
     return [
-        _pg_month_upsert(f"{new} UNION ALL {corrected}"),
+        _pg_month_upsert(f"{new} UNION ALL {corrected} UNION ALL {branches}"),
         _pg_item_upsert(their_answers),
-        _pg_recount(keys),
     ]
 
 
@@ -259,7 +268,7 @@ def _pg_evaluation_update() -> list[str]:
     return [
         _pg_month_upsert(
             f"SELECT u.parent_id AS unit_id, {d.month('n.meeting_date')} AS month, 0 AS n,"
-            f" {d.num('n.compliant')} - {d.num('o.compliant')} AS ok"
+            f" {d.num('n.compliant')} - {d.num('o.compliant')} AS ok, 0 AS b"
             " FROM new_rows n JOIN old_rows o ON o.id = n.id JOIN unit u ON u.id = n.branch_id"
             f" WHERE o.compliant IS DISTINCT FROM n.compliant AND {_counted('u')}"
             f" AND {_standing('n')}"
@@ -296,10 +305,11 @@ def _pg_unit_update() -> list[str]:
     month = d.month("e.meeting_date")
     months, items = [], []
     for ref, sign in (("o", "-"), ("w", "")):
-        months.append(
-            f"SELECT {ref}.parent_id AS unit_id, {month} AS month, {sign}1 AS n,"
-            f" {sign}{d.num('e.compliant')} AS ok FROM {moved}"
+        months.append(  # a row per (branch, month): its evaluations, and 1 branch
+            f"SELECT {ref}.parent_id AS unit_id, {month} AS month, {sign}COUNT(*) AS n,"
+            f" {sign}SUM({d.num('e.compliant')}) AS ok, {sign}1 AS b FROM {moved}"
             f" JOIN evaluation e ON e.branch_id = o.id WHERE {_counted(ref)} AND {_standing('e')}"
+            f" GROUP BY {ref}.parent_id, o.id, {month}"
         )
         items.append(
             f"SELECT {ref}.parent_id AS unit_id, {month} AS month, a.item_code,"
@@ -308,13 +318,9 @@ def _pg_unit_update() -> list[str]:
             " JOIN evaluation_answer a ON a.evaluation_id = e.id"
             f" WHERE a.value {_FAILING} AND {_counted(ref)} AND {_standing('e')}"
         )
-    parents = f"SELECT o.parent_id FROM {moved} UNION SELECT w.parent_id FROM {moved}"
     return [
         _pg_month_upsert(" UNION ALL ".join(months)),
         _pg_item_upsert(" UNION ALL ".join(items)),
-        _pg_recount(
-            f"SELECT t2.unit_id, t2.month FROM evaluation_tally t2 WHERE t2.unit_id IN ({parents})"
-        ),
     ]
 
 

@@ -132,6 +132,8 @@ def test_offline_visit_and_report_drafted_over_a_reload_sync_once(  # type: igno
     assert live_server.sql(f"SELECT count(*) FROM visit WHERE uuid = '{visit_uuid}'")[0][0] == 1
     assert _days(page) == before + 1
     # The report shows as on time on the cadre's own list.
-    # Its own row: the branch may have other visits of the cadre's (another test's, say).
-    row = page.locator(f"#visit-list tr:has-text('{branch_name}'):has-text('{day:%d/%m/%Y}')").first
+    # Its own row, by id: the branch may have other visits that day (another test's, say).
+    visit_id = live_server.sql(f"SELECT id FROM visit WHERE uuid = '{visit_uuid}'")[0][0]
+    row = page.locator(f'#visit-list tr[data-visit-id="{visit_id}"]')
+    assert branch_name in row.inner_text() and f"{day:%d/%m/%Y}" in row.inner_text()
     assert row.locator(".report-on-time").count() == 1
