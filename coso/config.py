@@ -124,6 +124,11 @@ def from_environment(instance_path: Path) -> dict[str, Any]:
         "REMEMBER_COOKIE_DURATION": timedelta(days=idle_days),
         # How often a sign-in's "last used" is written (a write per request would cost a lock).
         "LOGIN_SESSION_TOUCH_SECONDS": int(os.environ.get("COSO_SESSION_TOUCH_SECONDS", "300")),
+        # Brotli first (Chromium asks for it over HTTPS), at quality 5 rather than 4: a
+        # province's field pack (2.7 MB of JSON) is 184 KB instead of 216 KB (gzip: 232 KB,
+        # zstd at its level 3: 238 KB) for 4 ms more; a page of HTML costs no more.
+        "COMPRESS_ALGORITHM": ["br", "zstd", "gzip", "deflate"],
+        "COMPRESS_BR_LEVEL": 5,
         "COMPRESS_MIMETYPES": [
             "text/html",
             "text/css",

@@ -4,9 +4,11 @@ from __future__ import annotations
 
 import sqlite3
 import time
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
+from typing import Any
 
+import sqlalchemy as sa
 from flask import g, has_app_context, has_request_context, request
 from flask_babel import Babel
 from flask_compress import Compress
@@ -17,6 +19,7 @@ from flask_migrate import Migrate
 from flask_sqlalchemy import SQLAlchemy
 from flask_wtf.csrf import CSRFProtect
 from sqlalchemy import MetaData, event
+from sqlalchemy.dialects import postgresql
 from sqlalchemy.engine import Engine
 from sqlalchemy.exc import OperationalError
 from sqlalchemy.orm import DeclarativeBase
@@ -66,20 +69,39 @@ def _sqlite_pragmas(dbapi_connection, connection_record) -> None:  # type: ignor
 
 
 def _postgresql_settings(dbapi_connection, connection_record) -> None:  # type: ignore[no-untyped-def]
-    """Two planner settings for every PostgreSQL session (issue 22, item 2; bench/README.md).
+    """Three planner settings for every PostgreSQL session (issue 22, item 2; bench/README.md).
 
     - No JIT compilation: the app's queries are short, and past the planner's
       ``jit_above_cost`` (a province's year of evaluations at the national scale) compiling
       took 150–250 ms of a 100 ms query.
     - ``random_page_cost`` 1.1, the usual value for SSDs: at the default 4 the planner scanned
       the whole country's branch states to count one province's (143–266 ms against 53–81).
+    - ``parallel_setup_cost`` 25,000 (default 1,000): a province's 7,500 branches were read by
+      parallel workers, whose start cost more than they saved (a flagged list's three queries
+      22–26 ms each, 15–21 serial); the whole country's scans stay parallel.
     """
     if type(dbapi_connection).__module__.startswith("psycopg"):
         autocommit = dbapi_connection.autocommit
         dbapi_connection.autocommit = True
         dbapi_connection.execute("SET jit = off")
         dbapi_connection.execute("SET random_page_cost = 1.1")
+        dbapi_connection.execute("SET parallel_setup_cost = 25000")
         dbapi_connection.autocommit = autocommit
+
+
+def among(column: Any, values: Iterable[Any]) -> sa.ColumnElement[bool]:
+    """``column IN (values)``; on PostgreSQL one array parameter, ``column = ANY(:values)``.
+
+    An IN list is a new statement for each number of values: SQLAlchemy renders and psycopg
+    parses a placeholder per value on every execution, and the server plans it anew (at the
+    national scale 0.3 s of a province's field pack of 3,000 branches). With one array the
+    statement's text never changes: compiled once, and prepared by psycopg once it recurs.
+    """
+    values = list(values)
+    if db.session.get_bind().dialect.name != "postgresql":
+        return column.in_(values)  # type: ignore[no-any-return]
+    array = sa.bindparam(None, values, type_=postgresql.ARRAY(column.type))
+    return column == sa.any_(array)  # type: ignore[no-any-return]
 
 
 def _sqlite_begin(conn) -> None:  # type: ignore[no-untyped-def]

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from dataclasses import replace
 from datetime import date, timedelta
 from typing import Any
 
@@ -414,7 +415,7 @@ def test_list_reads_status_rows_not_evaluations(
     assert touching
     for statement in touching:
         # The page's deciding evaluations by id, or the page's branches' (alerts).
-        assert re.search(r"evaluation\.(id|branch_id) IN", statement), statement
+        assert re.search(r"evaluation\.(id|branch_id) (IN|= ANY)", statement), statement
 
 
 def test_a_new_province_user_with_settings(
@@ -446,3 +447,28 @@ def test_a_new_province_user_with_settings(
     page = client.get("/dashboard").get_data(as_text=True)
     assert _counts(page)["overdue"] == 1
     assert listed(page) == [branch_id]
+
+
+@pytest.mark.parametrize("state", ["attention", "all", *flags.STATES, "bogus"])
+def test_a_list_narrowed_by_state_alone_takes_its_total_from_the_counts(
+    app: Flask, world: dict[str, Any], state: str
+) -> None:
+    """The page's count without a count query (from the state counts) is the counted one."""
+    from coso.dashboard import flagged
+    from coso.judging.queries import count_states, thresholds
+
+    with app.app_context():
+        for unit_id in (world["province"], world["communes"][0]):
+            unit = db.session.get(Unit, unit_id)
+            resolved = thresholds(unit)
+            counts = count_states(unit, TODAY, resolved)
+            narrowed = flagged.Filters(unit=unit, state=state)
+            counted = flagged.page(narrowed, TODAY, resolved)
+            given = flagged.page(narrowed, TODAY, resolved, counts)
+            assert given.total == counted.total, (unit.name, state)
+            assert [r.branch_id for r in given.rows] == [r.branch_id for r in counted.rows]
+            serious = flagged.page(replace(narrowed, serious=True), TODAY, resolved, counts)
+            assert (
+                serious.total
+                == flagged.page(replace(narrowed, serious=True), TODAY, resolved).total
+            )

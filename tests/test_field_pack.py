@@ -89,3 +89,36 @@ def test_openapi_documents_the_contract(client: FlaskClient, world: dict) -> Non
     assert {"uuid", "branch_id", "template_id", "answers", "meeting_date"} <= set(
         evaluation["required"]
     )
+
+
+def test_field_pack_is_utf8_json_compressed_as_the_browser_asks(
+    client: FlaskClient, auth: AuthActions, world: dict
+) -> None:
+    """One serialisation: the ETag is the content's (not the stamp's), names stay UTF-8,
+    and a browser asking for brotli (Chromium over HTTPS) gets it."""
+    import json
+
+    import brotli
+
+    auth.login("cadre")
+    plain = client.get("/api/v1/field-pack", headers={"Accept-Encoding": "identity"})
+    assert plain.mimetype == "application/json"
+    assert "Content-Encoding" not in plain.headers
+    body = plain.get_data()
+    assert b"\\u" not in body  # Vietnamese names as UTF-8, not escaped
+    pack = json.loads(body)
+    assert next(iter(pack)) == "generated_at" and pack["branches"]
+    squeezed = client.get("/api/v1/field-pack", headers={"Accept-Encoding": "gzip, br, zstd"})
+    assert squeezed.headers["Content-Encoding"] == "br"
+    unpacked = json.loads(brotli.decompress(squeezed.get_data()))
+    del unpacked["generated_at"], pack["generated_at"]
+    assert unpacked == pack
+    assert squeezed.headers["ETag"] == plain.headers["ETag"].rstrip('"') + ':br"'
+    # The tag as the browser holds it (compressed) answers 304 before any compression.
+    held = squeezed.headers["ETag"]
+    again = client.get(
+        "/api/v1/field-pack", headers={"Accept-Encoding": "br", "If-None-Match": held}
+    )
+    assert again.status_code == 304 and again.data == b""
+    for odd in ('"other:br"', '""', "W/", ",", '"' + held):
+        assert client.get("/api/v1/field-pack", headers={"If-None-Match": odd}).status_code == 200

@@ -94,12 +94,18 @@ def time_pages(clients: dict[str, Any], pages: list[Page]) -> None:
             page.rounds.append((statistics.median(values), percentile(values, 0.95)))
 
 
-def body_sizes(client: Any, url: str) -> tuple[int, int]:
-    """The uncompressed body of ``url`` and its size gzipped at level 6 (a reverse proxy's)."""
+def body_sizes(client: Any, url: str) -> dict[str, int]:
+    """The body of ``url``: as JSON, gzipped at level 6 (a reverse proxy's), and as the app
+    itself sends it to a browser asking for each encoding (``br``: Chromium over HTTPS)."""
     response = client.get(url)
     assert response.status_code == 200, (url, response.status_code)
     body = response.get_data()
-    return len(body), len(gzip.compress(body, compresslevel=6))
+    sizes = {"json": len(body), "gzip 6": len(gzip.compress(body, compresslevel=6))}
+    for encoding in ("br", "zstd", "gzip"):
+        sent = client.get(url, headers={"Accept-Encoding": encoding})
+        assert sent.headers.get("Content-Encoding") == encoding, (url, encoding)
+        sizes[f"sent {encoding}"] = len(sent.get_data())
+    return sizes
 
 
 # ------------------------------------------------------------------ EXPLAIN

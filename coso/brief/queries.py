@@ -26,7 +26,7 @@ from typing import Any
 import sqlalchemy as sa
 
 from coso.dashboard.words import form_label
-from coso.extensions import db
+from coso.extensions import among, db
 from coso.feedback.alerts import alerts_for
 from coso.feedback.rules import OPEN, is_overdue
 from coso.judging.queries import Thresholds
@@ -101,7 +101,7 @@ def _failed(evaluation_ids: list[int]) -> dict[int, list[str]]:
         rows = db.session.execute(
             sa.select(EvaluationAnswer.evaluation_id, EvaluationAnswer.item_code)
             .where(
-                EvaluationAnswer.evaluation_id.in_(evaluation_ids[start : start + 500]),
+                among(EvaluationAnswer.evaluation_id, evaluation_ids[start : start + 500]),
                 EvaluationAnswer.value == "fail",
             )
             .order_by(EvaluationAnswer.evaluation_id, EvaluationAnswer.item_code)
@@ -118,7 +118,7 @@ def _actions(branch_ids: list[int], today: date) -> dict[int, list[dict[str, Any
         rows = db.session.scalars(
             sa.select(CorrectiveAction)
             .where(
-                CorrectiveAction.branch_id.in_(branch_ids[start : start + 500]),
+                among(CorrectiveAction.branch_id, branch_ids[start : start + 500]),
                 CorrectiveAction.status == OPEN,
             )
             .order_by(CorrectiveAction.due_date, CorrectiveAction.id)
@@ -148,7 +148,7 @@ def _plans(branch_ids: list[int], user_id: int, today: date) -> dict[int, list[d
         .join(PlanCadre, PlanCadre.plan_id == VisitPlan.id)
         .where(
             PlanCadre.user_id == user_id,
-            VisitPlan.unit_id.in_(branch_ids),
+            among(VisitPlan.unit_id, branch_ids),
             VisitPlan.status.in_(PLAN_STATUSES),
             VisitPlan.end_date >= today,
         )

@@ -22,7 +22,7 @@ from sqlalchemy.orm import aliased
 from coso.checklists.queries import current_template
 from coso.dashboard.rules import TREND_MONTHS, Period, months_ending, rate
 from coso.evaluations.queries import not_superseded
-from coso.extensions import db
+from coso.extensions import among, db
 from coso.judging import flags
 from coso.judging.queries import Thresholds
 from coso.models import BranchStatus, Evaluation, EvaluationAnswer, SecretaryTerm, Unit, User
@@ -45,7 +45,7 @@ def _child_of(unit: Unit, bucket_ids: set[int]) -> dict[int, int]:
     ids = [i for i in bucket_ids if i is not None]
     for start in range(0, len(ids), 500):
         for bucket_id, path in db.session.execute(
-            sa.select(Unit.id, Unit.path).where(Unit.id.in_(ids[start : start + 500]))
+            sa.select(Unit.id, Unit.path).where(among(Unit.id, ids[start : start + 500]))
         ):
             chain = [int(part) for part in path.strip("/").split("/") if part]
             if len(chain) > unit.depth + 1:
@@ -385,7 +385,7 @@ def child_summaries(
             sa.select(Unit.id, state, since, BranchStatus.score)
             .select_from(Unit)
             .outerjoin(BranchStatus, BranchStatus.branch_id == Unit.id)
-            .where(Unit.id.in_(branch_children))
+            .where(among(Unit.id, branch_children))
         ):
             target = summaries[branch_id]
             target.state, target.since, target.score = st, since_on, score

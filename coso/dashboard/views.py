@@ -142,13 +142,14 @@ def index() -> ResponseReturnValue:
     filters, errors = parse_filters(request.args)
     today = clock.today()
     resolved = thresholds(filters.unit)  # once: the list, its alerts and the counts
-    result = flagged.page(filters, today, resolved)
+    counts = count_states(filters.unit, today, resolved)
+    result = flagged.page(filters, today, resolved, counts)
     template = current_template(filters.unit)
     context = {
         "filters": replace(filters, page=result.page),
         "errors": errors,
         "result": result,
-        "counts": count_states(filters.unit, today, resolved),
+        "counts": counts,
         "units": unit_choices(filters.unit),
         "reasons": _reason_options(template),
         "template": template,

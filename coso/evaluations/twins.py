@@ -17,7 +17,7 @@ import sqlalchemy as sa
 
 from coso.evaluations.queries import not_superseded
 from coso.evaluations.rules import correction_open
-from coso.extensions import db
+from coso.extensions import among, db
 from coso.models import Evaluation, User
 
 
@@ -73,7 +73,7 @@ def recent_by_branch(branch_ids: Iterable[int], since: date) -> dict[int, list[E
         return {}
     rows = db.session.execute(
         _earlier_query()
-        .where(Evaluation.branch_id.in_(ids), Evaluation.meeting_date >= since)
+        .where(among(Evaluation.branch_id, ids), Evaluation.meeting_date >= since)
         .order_by(Evaluation.branch_id, Evaluation.meeting_date, Evaluation.received_at)
     )
     found: dict[int, list[Earlier]] = defaultdict(list)
@@ -91,8 +91,8 @@ def twin_keys(keys: Iterable[tuple[int, date]]) -> set[tuple[int, date]]:
     rows = db.session.execute(
         sa.select(Evaluation.branch_id, Evaluation.meeting_date)
         .where(
-            Evaluation.branch_id.in_({b for b, _ in wanted}),
-            Evaluation.meeting_date.in_({d for _, d in wanted}),
+            among(Evaluation.branch_id, {b for b, _ in wanted}),
+            among(Evaluation.meeting_date, {d for _, d in wanted}),
             not_superseded(),
         )
         .group_by(Evaluation.branch_id, Evaluation.meeting_date)

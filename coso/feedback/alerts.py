@@ -15,7 +15,7 @@ import sqlalchemy as sa
 
 from coso import scope
 from coso.evaluations.queries import not_superseded
-from coso.extensions import db
+from coso.extensions import among, db
 from coso.feedback import rules
 from coso.feedback.rules import OPEN, PROPOSED, Alerts, Notices
 from coso.judging.queries import Thresholds, thresholds
@@ -78,7 +78,7 @@ def alerts_for(
                 total(sa.and_(is_open, action.due_date < today)),
                 total(action.status == PROPOSED),
             )
-            .where(action.branch_id.in_(chunk), action.status.in_((OPEN, PROPOSED)))
+            .where(among(action.branch_id, chunk), action.status.in_((OPEN, PROPOSED)))
             .group_by(action.branch_id)
         ):
             alerts = out[branch_id]
@@ -89,7 +89,7 @@ def alerts_for(
             sa.select(Evaluation.branch_id, sa.func.count(), total(late))
             .join(Unit, Unit.id == Evaluation.branch_id)  # the path that picks the setting
             .outerjoin(Feedback, Feedback.evaluation_id == Evaluation.id)
-            .where(Evaluation.branch_id.in_(chunk), unread_clause())
+            .where(among(Evaluation.branch_id, chunk), unread_clause())
             .group_by(Evaluation.branch_id)
         ):
             out[branch_id].unacknowledged = int(n_unack)

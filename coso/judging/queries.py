@@ -19,7 +19,7 @@ from sqlalchemy.orm import aliased
 
 from coso import clock
 from coso.evaluations.queries import not_superseded, superseded
-from coso.extensions import db
+from coso.extensions import among, db
 from coso.judging import flags
 from coso.judging.scoring import DEFAULT_SETTINGS, Settings
 from coso.models import BranchStatus, Evaluation, Unit, UnitSettings
@@ -49,7 +49,7 @@ def settings_for_paths(paths: Iterable[str]) -> dict[str, Settings]:
     ancestors = sorted({uid for path in paths for uid in path_ids(path)})
     raw: dict[str, dict[str, Any]] = {}
     for start in range(0, len(ancestors), _CHUNK):
-        raw.update(_overrides(UnitSettings.unit_id.in_(ancestors[start : start + _CHUNK])))
+        raw.update(_overrides(among(UnitSettings.unit_id, ancestors[start : start + _CHUNK])))
     resolved = Thresholds.from_overrides(raw)
     return {path: resolved.at(path) for path in paths}
 
@@ -186,7 +186,7 @@ def thresholds(branches: Unit | Iterable[int]) -> Thresholds:
     by those of the unit being viewed.
     """
     if isinstance(branches, Unit):
-        condition = sa.or_(Unit.id.in_(branches.ancestor_ids), branches.subtree_clause())
+        condition = sa.or_(among(Unit.id, branches.ancestor_ids), branches.subtree_clause())
         return Thresholds.from_overrides(_overrides(condition), within=branches.path)
     ids = sorted(set(branches))
     branch = aliased(Unit)
@@ -194,7 +194,7 @@ def thresholds(branches: Unit | Iterable[int]) -> Thresholds:
     for start in range(0, len(ids), _CHUNK):
         above = (
             sa.select(branch.id)
-            .where(branch.id.in_(ids[start : start + _CHUNK]), branch.path.startswith(Unit.path))
+            .where(among(branch.id, ids[start : start + _CHUNK]), branch.path.startswith(Unit.path))
             .exists()
         )
         raw.update(_overrides(above))
@@ -213,7 +213,7 @@ def inherited_from(unit: Unit) -> dict[str, Unit]:
     rows = db.session.execute(
         sa.select(Unit, UnitSettings.values)
         .join(UnitSettings, UnitSettings.unit_id == Unit.id)
-        .where(Unit.id.in_(above))
+        .where(among(Unit.id, above))
         .order_by(Unit.depth)
     ).all()
     out: dict[str, Unit] = {}
@@ -259,7 +259,7 @@ def histories(
         columns.append(Evaluation.reasons)
     for start in range(0, len(ids), _CHUNK):
         rows = db.session.execute(
-            sa.select(*columns).where(Evaluation.branch_id.in_(ids[start : start + _CHUNK]))
+            sa.select(*columns).where(among(Evaluation.branch_id, ids[start : start + _CHUNK]))
         )
         for branch_id, ev_id, meeting, submitted, uuid, compliant, serious, sup, *rest in rows:
             out[branch_id].append(
@@ -316,7 +316,7 @@ def current_runs(
     )
     for start in range(0, len(ids), _CHUNK):
         chunk = ids[start : start + _CHUNK]
-        conditions = [Evaluation.branch_id.in_(chunk), not_superseded()]
+        conditions = [among(Evaluation.branch_id, chunk), not_superseded()]
         bounds = {b: since[b] for b in chunk if since and b in since}
         if bounds:
             conditions.append(

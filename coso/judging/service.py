@@ -15,7 +15,7 @@ import sqlalchemy as sa
 from sqlalchemy.dialects import postgresql, sqlite
 
 from coso import clock
-from coso.extensions import db
+from coso.extensions import among, db
 from coso.judging import flags
 from coso.judging.queries import current_runs, history, thresholds
 from coso.models import BranchStatus, Evaluation, Unit
@@ -79,7 +79,7 @@ def lock_rows(branch_ids: Iterable[int]) -> None:
     )
     db.session.execute(
         sa.select(BranchStatus.branch_id)
-        .where(BranchStatus.branch_id.in_(ids))
+        .where(among(BranchStatus.branch_id, ids))
         .order_by(BranchStatus.branch_id)
         .with_for_update()
     )
@@ -125,7 +125,7 @@ def record_many(evaluations: list[dict[str, Any]]) -> None:
             Evaluation.uuid,
         )
         .outerjoin(Evaluation, Evaluation.id == table.c.evaluation_id)
-        .where(table.c.branch_id.in_(sorted(by_branch)))
+        .where(among(table.c.branch_id, sorted(by_branch)))
     ).all()
     states: dict[int, flags.BranchState] = {}
     stale: dict[int, flags.BranchState] = {}  # an older meeting or a correction arrived
@@ -183,7 +183,7 @@ def record_many(evaluations: list[dict[str, Any]]) -> None:
             ev_id: (score, reasons or [])
             for ev_id, score, reasons in db.session.execute(
                 sa.select(Evaluation.id, Evaluation.score, Evaluation.reasons).where(
-                    Evaluation.id.in_(others)
+                    among(Evaluation.id, others)
                 )
             )
         }

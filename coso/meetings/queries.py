@@ -8,7 +8,7 @@ from typing import NamedTuple
 
 import sqlalchemy as sa
 
-from coso.extensions import db
+from coso.extensions import among, db
 from coso.models import Meeting, MeetingPattern, Unit
 from coso.models.units import subtree_of
 
@@ -50,7 +50,7 @@ def upcoming(branch_ids: Iterable[int], today: date, days: timedelta = PACK_DAYS
         out += db.session.scalars(
             sa.select(Meeting)
             .where(
-                Meeting.branch_id.in_(ids[start : start + 500]),
+                among(Meeting.branch_id, ids[start : start + 500]),
                 Meeting.day >= today,
                 Meeting.day <= today + days,
             )

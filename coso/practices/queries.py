@@ -8,7 +8,7 @@ from dataclasses import dataclass
 import sqlalchemy as sa
 
 from coso import scope
-from coso.extensions import db
+from coso.extensions import among, db
 from coso.models import Evaluation, Practice, PracticeRead, Unit, User
 from coso.practices.rules import MAX_LISTED, reaches
 
@@ -35,7 +35,7 @@ def _read_ids(user: User, practice_ids: list[int]) -> set[int]:
     return set(
         db.session.scalars(
             sa.select(PracticeRead.practice_id).where(
-                PracticeRead.user_id == user.id, PracticeRead.practice_id.in_(practice_ids)
+                PracticeRead.user_id == user.id, among(PracticeRead.practice_id, practice_ids)
             )
         )
     )
@@ -107,7 +107,7 @@ def recorded_evaluations(evaluation_ids: list[int]) -> dict[int, int]:
         evaluation_id: practice_id
         for evaluation_id, practice_id in db.session.execute(
             sa.select(Practice.evaluation_id, Practice.id).where(
-                Practice.evaluation_id.in_(evaluation_ids)
+                among(Practice.evaluation_id, evaluation_ids)
             )
         )
         if evaluation_id is not None

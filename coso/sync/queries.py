@@ -19,7 +19,7 @@ from flask_babel import get_locale
 from coso import clock, scope
 from coso.brief.queries import briefs
 from coso.evaluations.twins import Earlier, recent_by_branch
-from coso.extensions import db
+from coso.extensions import among, db
 from coso.feedback.rules import OPEN
 from coso.guidance.rules import period_of, previous_period
 from coso.judging.queries import Thresholds, thresholds
@@ -160,14 +160,22 @@ def user_dict(user: User) -> dict[str, Any]:
     }
 
 
-def fingerprint(pack: dict[str, Any]) -> str:
-    """A strong ETag for the pack's content."""
-    canonical = json.dumps(pack, sort_keys=True, separators=(",", ":"), default=str)
-    return hashlib.sha256(canonical.encode()).hexdigest()[:32]
+def encode(pack: dict[str, Any]) -> tuple[bytes, str]:
+    """The pack as JSON and its strong ETag, from one serialisation (3 MB for a province).
+
+    ``generated_at`` is not in it (see :func:`stamped`), so an unchanged pack keeps its ETag.
+    Not ASCII-escaped: Vietnamese names are 10 % shorter as UTF-8 than as ``\\uXXXX``.
+    """
+    body = json.dumps(
+        pack, sort_keys=True, separators=(",", ":"), ensure_ascii=False, default=str
+    ).encode()
+    return body, hashlib.sha256(body).hexdigest()[:32]
 
 
-def stamp(pack: dict[str, Any]) -> dict[str, Any]:
-    return {"generated_at": datetime.now(UTC).isoformat(timespec="seconds"), **pack}
+def stamped(body: bytes) -> bytes:
+    """The pack's JSON with ``generated_at`` put first (a pack is never an empty object)."""
+    stamp = datetime.now(UTC).isoformat(timespec="seconds")
+    return b'{"generated_at":"' + stamp.encode() + b'",' + body[1:]
 
 
 def _branches(
@@ -197,7 +205,7 @@ def _guidance(unit_ids: set[int], periods: tuple[str, str]) -> list[Guidance]:
     return list(
         db.session.scalars(
             sa.select(Guidance)
-            .where(Guidance.unit_id.in_(unit_ids), Guidance.period.in_(periods))
+            .where(among(Guidance.unit_id, unit_ids), Guidance.period.in_(periods))
             .order_by(Guidance.period.desc(), Guidance.id)
         )
     )
@@ -207,7 +215,9 @@ def _templates(unit_ids: set[int]) -> list[ChecklistTemplate]:
     return list(
         db.session.scalars(
             sa.select(ChecklistTemplate)
-            .where(ChecklistTemplate.unit_id.in_(unit_ids), ChecklistTemplate.status == PUBLISHED)
+            .where(
+                among(ChecklistTemplate.unit_id, unit_ids), ChecklistTemplate.status == PUBLISHED
+            )
             .order_by(ChecklistTemplate.version.desc())
         )
     )
@@ -219,7 +229,7 @@ def _open_actions(branch_ids: list[int]) -> dict[int, int]:
     counts: dict[int, int] = defaultdict(int)
     rows = db.session.execute(
         sa.select(CorrectiveAction.branch_id, sa.func.count())
-        .where(CorrectiveAction.status == OPEN, CorrectiveAction.branch_id.in_(branch_ids))
+        .where(CorrectiveAction.status == OPEN, among(CorrectiveAction.branch_id, branch_ids))
         .group_by(CorrectiveAction.branch_id)
     )
     for branch_id, n in rows:

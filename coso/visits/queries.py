@@ -16,7 +16,7 @@ from typing import Any, NamedTuple, Protocol
 
 import sqlalchemy as sa
 
-from coso.extensions import db
+from coso.extensions import among, db
 from coso.judging.queries import settings_for_path
 from coso.judging.scoring import Settings
 from coso.models import Unit, User, Visit
@@ -110,7 +110,7 @@ def cadres_under(unit: Unit) -> list[User]:
 def _touching(user_ids: list[int], year: int) -> sa.ColumnElement[bool]:
     first, last = date(year, 1, 1), date(year, 12, 31)
     return sa.and_(
-        Visit.user_id.in_(user_ids),
+        among(Visit.user_id, user_ids),
         Visit.start_date >= first - LOOKBACK,
         Visit.start_date <= last,
         Visit.end_date >= first,
