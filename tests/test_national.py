@@ -410,3 +410,23 @@ def test_the_export_names_its_file_one_way(
         assert response.status_code == 200, url
         assert ONE_WAY.fullmatch(response.headers["Content-Disposition"]), url
         assert response.headers.get("Cache-Control") == "private, no-store", url
+
+
+def test_current_templates_picks_each_units_own_checklist_as_current_template_does(
+    app: Flask, nation: dict[str, Any]
+) -> None:
+    """The roll-up reads every province's checklist in one query; each the nearest issuer's
+    newest published version, as a branch's own page reads it — and none above nothing."""
+    from coso.checklists.queries import current_template, current_templates
+    from coso.checklists.service import create_default_template
+
+    with app.app_context():
+        units = db.session.scalars(sa.select(Unit).order_by(Unit.id)).all()
+        create_default_template(units[0])  # the centre issues one too: provinces keep theirs
+        db.session.commit()
+        found = current_templates(units)
+        assert set(found) == {u.id for u in units}
+        for unit in units:
+            expected = current_template(unit)
+            assert found[unit.id] is expected, unit.name
+        assert current_templates([]) == {}

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
+
 import sqlalchemy as sa
 
 from coso import scope
@@ -22,6 +24,26 @@ def current_template(unit: Unit) -> ChecklistTemplate | None:
         .order_by(Unit.depth.desc(), ChecklistTemplate.version.desc())
         .limit(1)
     )
+
+
+def current_templates(units: Iterable[Unit]) -> dict[int, ChecklistTemplate | None]:
+    """:func:`current_template` of each unit, by unit id, in one query (and one for the items)."""
+    units = list(units)
+    above = {uid for unit in units for uid in unit.ancestor_ids}
+    found = db.session.scalars(
+        sa.select(ChecklistTemplate)
+        .join(Unit, Unit.id == ChecklistTemplate.unit_id)
+        .where(ChecklistTemplate.unit_id.in_(above), ChecklistTemplate.status == PUBLISHED)
+        .order_by(Unit.depth.desc(), ChecklistTemplate.version.desc())
+    ).all()
+    newest: dict[int, ChecklistTemplate] = {}
+    for template in found:  # the deepest issuer first, its newest version first
+        newest.setdefault(template.unit_id, template)
+    out: dict[int, ChecklistTemplate | None] = {}
+    for unit in units:
+        nearest = next((uid for uid in reversed(unit.ancestor_ids) if uid in newest), None)
+        out[unit.id] = newest[nearest] if nearest is not None else None
+    return out
 
 
 def draft_of(unit: Unit) -> ChecklistTemplate | None:

@@ -16,7 +16,7 @@ from datetime import date
 import sqlalchemy as sa
 from sqlalchemy.orm import aliased
 
-from coso.checklists.queries import current_template
+from coso.checklists.queries import current_templates
 from coso.dashboard.rules import Period, months_ending
 from coso.evaluations.queries import not_superseded
 from coso.extensions import db
@@ -279,6 +279,8 @@ def rollup(
     items = failing(top, period)
     people = ledgers(top, year, today, resolved, {unit.id for unit in units})
     empty_trend = [MonthRate(_label(m)) for m in months_ending(period.end, TREND_MONTHS)]
+    # The checklist that names each province's failing items: its own or the centre's.
+    templates = current_templates(u for u in units if items.get(u.id))
     out = []
     for unit in units:
         row = ProvinceRow(unit)
@@ -288,7 +290,7 @@ def rollup(
         row.trend = [MonthRate(m.label, m.evaluations, m.compliant) for m in trend]
         row.items = top_items(items.get(unit.id, {}))
         if row.items:
-            template = current_template(unit)  # a small table: the province's own or the centre's
+            template = templates[unit.id]
             for item in row.items:
                 spec = template.item(item.code) if template is not None else None
                 item.text = spec.text(locale) if spec else item.code
