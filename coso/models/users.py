@@ -27,6 +27,17 @@ from coso.users.rules import (  # noqa: F401 (the roles are re-exported)
 class User(UserMixin, db.Model):
     """A signed-in person. ``roles`` is a space-separated subset of ``ROLES``."""
 
+    __table_args__ = (
+        # Everyone but the branches' own secretaries (250,000 in the country, who never go
+        # out): the national ledger reads who goes out from it (coso.national.queries).
+        sa.Index(
+            "ix_user_unit_not_only_secretary",
+            "unit_id",
+            sqlite_where=sa.text("roles <> 'secretary'"),
+            postgresql_where=sa.text("roles <> 'secretary'"),
+        ),
+    )
+
     id: Mapped[int] = mapped_column(primary_key=True)
     username: Mapped[str] = mapped_column(sa.String(60), unique=True)
     password_hash: Mapped[str] = mapped_column(sa.String(255))

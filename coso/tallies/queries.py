@@ -18,7 +18,7 @@ from coso.models import AnswerTally, EvaluationTally, Unit
 
 #: A tally's unit is never a branch: said in SQL, the units are read from the small partial
 #: index ``ix_unit_path_above_branches`` instead of among every branch of the subtree.
-_ABOVE_BRANCHES = sa.text("unit.kind <> 'branch'")
+ABOVE_BRANCHES = sa.text("unit.kind <> 'branch'")
 
 #: Narrows a tally select (joined to ``Unit``, the row's commune) to the units wanted.
 Scope = Callable[[sa.Select[Any]], sa.Select[Any]]
@@ -51,7 +51,7 @@ def month_sums(
         .join(Unit, Unit.id == EvaluationTally.unit_id)
     )
     select = scope(select).where(
-        _ABOVE_BRANCHES, EvaluationTally.month >= start, EvaluationTally.month <= end
+        ABOVE_BRANCHES, EvaluationTally.month >= start, EvaluationTally.month <= end
     )
     return list(db.session.execute(select.group_by(*by, EvaluationTally.month)).all())
 
@@ -72,7 +72,7 @@ def item_sums(
         .join(Unit, Unit.id == AnswerTally.unit_id)
     )
     select = scope(select).where(
-        _ABOVE_BRANCHES, AnswerTally.month >= start, AnswerTally.month <= end
+        ABOVE_BRANCHES, AnswerTally.month >= start, AnswerTally.month <= end
     )
     return [
         row
