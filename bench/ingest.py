@@ -48,7 +48,8 @@ CLIENTS = 4
 #: A province at domain.md's planned scale (1,500-3,000 branches); BENCH_BRANCHES changes it.
 BRANCHES = int(os.environ.get("BENCH_BRANCHES", "2000"))
 TARGET_SQLITE = 1_000.0  # evaluations/s
-TARGET_SHARE = 0.25  # of the ceiling, on each database
+#: Of each database's own ceiling: SQLite 25 %, PostgreSQL 60 % (issue 22, item 5).
+TARGET_SHARE = {"sqlite": 0.25, "postgresql": 0.60}
 _VALUES = ("pass",) * 7 + ("partial", "fail", "na")
 
 
@@ -299,7 +300,7 @@ def run_backend(backend: str, report: Report) -> None:
             f"{label}: share of the ceiling",
             [rate / ceiling * 100 for rate in rates],
             "%",
-            target=TARGET_SHARE * 100,
+            target=TARGET_SHARE[backend] * 100,
             higher_is_better=True,
         )
     )
