@@ -15,7 +15,6 @@ from datetime import date
 from typing import Any
 
 import sqlalchemy as sa
-from sqlalchemy.orm import aliased
 
 from coso.extensions import among, db
 from coso.feedback.alerts import alerts_for
@@ -113,14 +112,13 @@ def valid_reason(reason: str) -> bool:
 def _query(filters: Filters, today: date, resolved: Thresholds) -> sa.Select[Any]:
     state = resolved.state_expr(today)
     since = resolved.since_expr(today)
-    parent = aliased(Unit)
     query = (
         sa.select(
             Unit.id,
             Unit.name,
             Unit.code,
             Unit.parent_id,
-            parent.name,
+            sa.null(),  # the parent's name: read for the page's rows only (_attach_details)
             state.label("state"),
             since.label("since"),
             BranchStatus.reasons,
@@ -132,7 +130,6 @@ def _query(filters: Filters, today: date, resolved: Thresholds) -> sa.Select[Any
         )
         .select_from(Unit)
         .outerjoin(BranchStatus, BranchStatus.branch_id == Unit.id)
-        .outerjoin(parent, parent.id == Unit.parent_id)
         .where(filters.unit.subtree_clause(), Unit.kind == "branch", Unit.active.is_(True))
     )
     if filters.state == ATTENTION:
@@ -224,12 +221,21 @@ def all_rows(filters: Filters, today: date, resolved: Thresholds) -> list[Row]:
 
 
 def _attach_details(rows: list[Row], today: date, resolved: Thresholds) -> None:
-    """The deciding evaluation's cadre (by primary key) and the alerts, for these rows only.
+    """The parent's name, the deciding evaluation's cadre (both by primary key) and the
+    alerts, for these rows only.
 
-    Joined in the list query instead, PostgreSQL would hash-join every evaluation
-    before sorting and cutting the page.
+    Joined in the list query instead, PostgreSQL would hash-join every evaluation before
+    sorting and cutting the page, and look up the parent of every branch needing attention
+    (2,356 in a province of the national bench: 8 ms of the page's 17).
     """
     found = alerts_for([row.branch_id for row in rows], today, resolved)
+    parent_ids = {row.parent_id for row in rows if row.parent_id is not None}
+    parents: dict[int, str] = {}
+    if parent_ids:
+        found_names = db.session.execute(
+            sa.select(Unit.id, Unit.name).where(among(Unit.id, parent_ids))
+        )
+        parents = {unit_id: name for unit_id, name in found_names}
     evaluation_ids = [row.evaluation_id for row in rows if row.evaluation_id]
     cadres: dict[int, str] = {}
     for start in range(0, len(evaluation_ids), 500):
@@ -241,5 +247,6 @@ def _attach_details(rows: list[Row], today: date, resolved: Thresholds) -> None:
         ):
             cadres[evaluation_id] = name
     for row in rows:
+        row.parent_name = parents.get(row.parent_id) if row.parent_id is not None else None
         row.alerts = found.get(row.branch_id, Alerts())
         row.cadre = cadres.get(row.evaluation_id) if row.evaluation_id else None
