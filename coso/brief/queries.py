@@ -21,7 +21,7 @@ from __future__ import annotations
 from collections import defaultdict
 from collections.abc import Iterable
 from datetime import date
-from typing import Any
+from typing import Any, Protocol
 
 import sqlalchemy as sa
 
@@ -36,8 +36,30 @@ from coso.models import CorrectiveAction, Evaluation, EvaluationAnswer, PlanCadr
 PLAN_STATUSES = ("planned", "proposed")
 
 
+class BriefBranch(Protocol):
+    """What a brief reads of a branch: a ``Unit``, or the field pack's plain row."""
+
+    @property
+    def id(self) -> int: ...
+    @property
+    def secretary_name(self) -> str | None: ...
+    @property
+    def secretary_since(self) -> date | None: ...
+    @property
+    def secretary_party_member(self) -> bool | None: ...
+
+
+class BriefEvaluation(Protocol):
+    """What a brief reads of the latest evaluation: an ``Evaluation``, or the pack's row."""
+
+    @property
+    def id(self) -> int: ...
+    @property
+    def notes(self) -> str | None: ...
+
+
 def briefs(
-    branches: Iterable[tuple[Unit, Evaluation | None]],
+    branches: Iterable[tuple[BriefBranch, BriefEvaluation | None]],
     user_id: int,
     today: date,
     resolved: Thresholds | None = None,
@@ -83,7 +105,7 @@ def brief_of(branch: Unit, latest: Evaluation | None, user_id: int, today: date)
     return briefs([(branch, latest)], user_id, today)[branch.id]
 
 
-def _secretary(branch: Unit) -> dict[str, Any] | None:
+def _secretary(branch: BriefBranch) -> dict[str, Any] | None:
     if not branch.secretary_name and branch.secretary_party_member is None:
         return None
     secretary: dict[str, Any] = {"name": branch.secretary_name}
@@ -115,28 +137,38 @@ def _actions(branch_ids: list[int], today: date) -> dict[int, list[dict[str, Any
     """The open corrective actions of each branch, the oldest due first."""
     out: dict[int, list[dict[str, Any]]] = defaultdict(list)
     for start in range(0, len(branch_ids), 500):
-        rows = db.session.scalars(
-            sa.select(CorrectiveAction)
+        action = CorrectiveAction
+        rows = db.session.execute(
+            sa.select(  # columns, not objects: a province's open actions are thousands
+                action.id,
+                action.branch_id,
+                action.description,
+                action.owner,
+                action.due_date,
+                action.item_code,
+                action.status,
+                action.seen_done_at,
+            )
             .where(
                 among(CorrectiveAction.branch_id, branch_ids[start : start + 500]),
                 CorrectiveAction.status == OPEN,
             )
             .order_by(CorrectiveAction.due_date, CorrectiveAction.id)
         )
-        for action in rows:
+        for row in rows:
             entry: dict[str, Any] = {
-                "id": action.id,
-                "text": action.description,
-                "owner": action.owner,
-                "due": action.due_date.isoformat(),
+                "id": row.id,
+                "text": row.description,
+                "owner": row.owner,
+                "due": row.due_date.isoformat(),
             }
-            if action.item_code:
-                entry["item"] = action.item_code
-            if is_overdue(action.status, action.due_date, today):
+            if row.item_code:
+                entry["item"] = row.item_code
+            if is_overdue(row.status, row.due_date, today):
                 entry["overdue"] = True
-            if action.seen_done_at is not None:
+            if row.seen_done_at is not None:
                 entry["seen"] = True
-            out[action.branch_id].append(entry)
+            out[row.branch_id].append(entry)
     return out
 
 

@@ -10,7 +10,8 @@ from __future__ import annotations
 import hashlib
 import json
 from collections import defaultdict
-from datetime import UTC, datetime, timedelta
+from dataclasses import dataclass
+from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
 import sqlalchemy as sa
@@ -178,9 +179,39 @@ def stamped(body: bytes) -> bytes:
     return b'{"generated_at":"' + stamp.encode() + b'",' + body[1:]
 
 
+@dataclass(frozen=True, slots=True)
+class PackBranch:
+    """What the pack and its brief read of a branch (a plain row: a province's 3,000 branches
+    as ORM objects cost more than their query)."""
+
+    id: int
+    code: str
+    name: str
+    path: str
+    member_count: int | None
+    secretary_name: str | None
+    secretary_since: date | None
+    secretary_party_member: bool | None
+
+    @property
+    def ancestor_ids(self) -> list[int]:
+        return [int(part) for part in self.path.strip("/").split("/") if part]
+
+
+@dataclass(frozen=True, slots=True)
+class PackEvaluation:
+    """What the pack and its brief read of a branch's latest evaluation."""
+
+    id: int
+    meeting_date: date
+    score: float | None
+    compliant: bool
+    notes: str | None
+
+
 def _branches(
     user: User, today: Any, resolved: Thresholds
-) -> list[tuple[Unit, str | None, str, Evaluation | None]]:
+) -> list[tuple[PackBranch, str | None, str, PackEvaluation | None]]:
     if user.unit.kind == "central" and not scope.can(user, "evaluate"):
         # The Central Committee reads the provinces and never goes out with a pack: a whole
         # country's branches (250,000) are not a phone's (issue 22, item 1).
@@ -188,17 +219,38 @@ def _branches(
     parent = sa.orm.aliased(Unit)
     state = resolved.state_expr(today)  # each branch by its own settings, as the pages show it
     rows = db.session.execute(
-        sa.select(Unit, parent.name, state, Evaluation)
+        sa.select(
+            Unit.id,
+            Unit.code,
+            Unit.name,
+            Unit.path,
+            Unit.member_count,
+            Unit.secretary_name,
+            Unit.secretary_since,
+            Unit.secretary_party_member,
+            parent.name,
+            state,
+            Evaluation.id,
+            Evaluation.meeting_date,
+            Evaluation.score,
+            Evaluation.compliant,
+            Evaluation.notes,
+        )
         .outerjoin(parent, parent.id == Unit.parent_id)
         .outerjoin(BranchStatus, BranchStatus.branch_id == Unit.id)
         .outerjoin(Evaluation, Evaluation.id == BranchStatus.evaluation_id)
         .where(scope.scope_clause(user), Unit.kind == "branch", Unit.active.is_(True))
         .order_by(Unit.path)
-        # The pack reads the latest evaluation's columns, never its answers (21 rows each,
-        # a selectin load by default: 63,000 objects for a province of 3,000 branches).
-        .options(sa.orm.lazyload(Evaluation.answers))
     ).all()
-    return [(unit, parent_name, st, ev) for unit, parent_name, st, ev in rows]
+    return [
+        (
+            PackBranch(*row[:8]),
+            row[8],
+            row[9],
+            PackEvaluation(*row[10:15]) if row[10] is not None else None,
+        )
+        for row in rows
+    ]
 
 
 def _guidance(unit_ids: set[int], periods: tuple[str, str]) -> list[Guidance]:
