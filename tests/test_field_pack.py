@@ -120,5 +120,6 @@ def test_field_pack_is_utf8_json_compressed_as_the_browser_asks(
         "/api/v1/field-pack", headers={"Accept-Encoding": "br", "If-None-Match": held}
     )
     assert again.status_code == 304 and again.data == b""
+    assert again.headers["ETag"] == held  # the tag as the phone holds it
     for odd in ('"other:br"', '""', "W/", ",", '"' + held):
         assert client.get("/api/v1/field-pack", headers={"If-None-Match": odd}).status_code == 200

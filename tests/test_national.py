@@ -430,3 +430,45 @@ def test_current_templates_picks_each_units_own_checklist_as_current_template_do
             expected = current_template(unit)
             assert found[unit.id] is expected, unit.name
         assert current_templates([]) == {}
+
+
+def test_the_ledger_counts_exactly_who_goes_out_whatever_their_unit(
+    app: Flask, nation: dict[str, Any]
+) -> None:
+    """The roll-up reads who goes out through two partial indexes; it must count the same
+    people as ``goes_out`` over every user: a secretary above a branch goes, a branch's own
+    does not, a cadre or a province user goes wherever they sit, an inactive one never."""
+    from coso.judging.queries import thresholds
+    from coso.national.queries import ledgers
+    from coso.visits.rules import goes_out
+
+    with app.app_context():
+        province = db.session.get(Unit, nation["province"])
+        commune = db.session.scalars(
+            sa.select(Unit).where(province.subtree_clause(), Unit.kind == "commune")
+        ).first()
+        branch = db.session.scalars(
+            sa.select(Unit).where(province.subtree_clause(), Unit.kind == "branch")
+        ).first()
+        make_user("x-branch-sec", "secretary", branch)
+        make_user("x-commune-sec", "secretary", commune)
+        make_user("x-branch-cadre", "cadre", branch)
+        make_user("x-branch-both", "cadre secretary", branch)
+        make_user("x-commune-province", "province", commune)
+        make_user("x-none", "", commune)
+        make_user("x-inactive", "cadre", commune).active = False
+        db.session.commit()
+        top = db.session.get(Unit, nation["top"])
+        today = clock.today()
+        found = ledgers(top, today.year, today, thresholds(top), {nation["province"]})
+        expected = [
+            u.username
+            for u in db.session.scalars(sa.select(User))
+            if u.active
+            and u.unit.path.startswith(province.path)
+            and goes_out(u.roles.split(), u.unit.kind)
+        ]
+        assert {"x-commune-sec", "x-branch-cadre", "x-branch-both", "x-commune-province"} <= set(
+            expected
+        )
+        assert found[nation["province"]].goers == len(expected)

@@ -57,22 +57,27 @@ def session_info() -> ResponseReturnValue:
 def get_field_pack() -> ResponseReturnValue:
     """What the phone needs offline; an unchanged pack answers 304 to its ETag."""
     body, etag = queries.encode(queries.field_pack(user_now()))
-    if _holds(etag):
+    held = _held(etag)
+    if held is not None:  # the tag the phone holds, as it holds it
         response = current_app.response_class(status=304)
+        response.set_etag(held)
     else:
         response = current_app.response_class(queries.stamped(body), mimetype="application/json")
-    response.set_etag(etag)
+        response.set_etag(etag)
     response.cache_control.private = True
     response.cache_control.no_cache = True
     return response
 
 
-def _holds(etag: str) -> bool:
-    """Whether the phone's If-None-Match names this pack: as sent compressed (Flask-Compress
-    makes it ``"<etag>:br"``, ``":gzip"`` …) or plain. Matched here, an unchanged pack
-    answers 304 without being compressed again (3 MB for a province)."""
+def _held(etag: str) -> str | None:
+    """The tag of the phone's If-None-Match that names this pack, or None: as it was sent
+    compressed (Flask-Compress makes it ``"<etag>:br"``, ``":gzip"`` …) or plain. Matched
+    here, an unchanged pack answers 304 without being compressed again (3 MB for a province)."""
     held = request.if_none_match
-    return etag in held or any((tag or "").partition(":")[0] == etag for tag in held.as_set())
+    for tag in held.as_set():
+        if tag and tag.partition(":")[0] == etag:
+            return tag
+    return etag if etag in held else None  # "*", or a weak tag of the same value
 
 
 @bp.get("/openapi.json")
