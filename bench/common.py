@@ -115,6 +115,8 @@ def describe(fig: Figure) -> str:
         parts.append(
             f"; {fig.baseline_ratio:.2f}× {fig.baseline_name} ({fig.fmt(fig.baseline)} {fig.unit})"
         )
+    if fig.note:
+        parts.append(f"[{fig.note}]")
     parts.append(f"→ {fig.verdict()}")
     return " ".join(parts)
 
