@@ -443,8 +443,32 @@ def test_a_reply_and_a_plan_notify_in_their_transaction(
 # ------------------------------------------------------------------ digests
 
 
+@pytest.fixture
+def midday(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The real clock at noon in Vietnam (05:00 UTC), whatever the hour the tests run at.
+
+    A pinned day (``COSO_TODAY``) keeps the real time of day, and a digest covers a UTC day
+    (``rules.day_bounds``): from midnight to 07:00 in Vietnam the UTC day is still the one
+    before, so the notices of a pinned day would fall in the previous day's digest.
+    """
+    real = datetime
+
+    class Midday(real):
+        @classmethod
+        def now(cls, tz: Any = None) -> datetime:  # type: ignore[override]
+            noon = real.now(UTC).replace(hour=5, minute=0, second=0, microsecond=0)
+            return noon.astimezone(tz) if tz is not None else noon.replace(tzinfo=None)
+
+    monkeypatch.setattr(clock, "datetime", Midday)
+
+
 def test_a_daily_digest_gathers_a_day_for_who_chose_it(
-    app: Flask, client: FlaskClient, auth: AuthActions, world: dict[str, Any], smtp: Any
+    app: Flask,
+    client: FlaskClient,
+    auth: AuthActions,
+    world: dict[str, Any],
+    smtp: Any,
+    midday: None,
 ) -> None:
     inbox, _port = smtp
     with app.app_context():
