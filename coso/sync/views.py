@@ -77,7 +77,7 @@ def _held(etag: str) -> str | None:
     for tag in held.as_set():
         if tag and tag.partition(":")[0] == etag:
             return tag
-    return etag if etag in held else None  # "*", or a weak tag of the same value
+    return etag if etag in held else None  # "*" (ETags holds no weak tag as a match)
 
 
 @bp.get("/openapi.json")
