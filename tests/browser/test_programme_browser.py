@@ -108,6 +108,23 @@ def _visits_on(live_server: LiveServer, cadre: int, day: date) -> int:
     )[0][0]
 
 
+def _around(live_server: LiveServer, cadre: int, day: date) -> dict[str, list[tuple]]:
+    """What a plan that reads missed is matched against: the cadre's plans and visits from the
+    day before ``day`` on (for the failure's message)."""
+    since = day - timedelta(days=1)
+    return {
+        "plans": live_server.sql(
+            "SELECT p.id, p.unit_id, p.form, p.start_date, p.end_date, p.day_before, p.status"
+            " FROM visit_plan p JOIN plan_cadre c ON c.plan_id = p.id"
+            f" WHERE c.user_id = {cadre} AND p.end_date >= '{since}' ORDER BY p.start_date, p.id"
+        ),
+        "visits": live_server.sql(
+            "SELECT id, unit_id, form, start_date, end_date FROM visit"
+            f" WHERE user_id = {cadre} AND end_date >= '{since}' ORDER BY start_date, id"
+        ),
+    }
+
+
 def test_plan_prepare_brief_evaluate_log_report_and_the_province_sees_it_done(
     browser, context, live_server: LiveServer
 ) -> None:  # type: ignore[no-untyped-def]
@@ -187,7 +204,8 @@ def test_plan_prepare_brief_evaluate_log_report_and_the_province_sees_it_done(
         login(view, "province")
         for key in ("meeting_plan", "coorganise_plan"):
             view.goto(f"/plans/{world[key]}")
-            assert "plan-done" in (view.get_attribute("#plan-state", "class") or ""), key
+            state = view.get_attribute("#plan-state", "class") or ""
+            assert "plan-done" in state, (key, _around(live_server, cadre, yesterday))
         assert view.locator("#plan-cadres .report-on-time").count() == 1
         view.goto(f"/plans/{world['meeting_plan']}")
         assert view.locator("#plan-cadres a", has_text="đánh giá").count() >= 1
