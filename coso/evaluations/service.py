@@ -29,7 +29,7 @@ from coso.evaluations.queries import Catalog
 from coso.evaluations.rules import CONTENT_FIELDS as CONTENT_FIELDS  # re-exported
 from coso.evaluations.rules import canonical_uuid, clean_text, content_hash
 from coso.evaluations.schema import EvaluationSchema
-from coso.extensions import db, reading_phase
+from coso.extensions import db, insert_all, reading_phase
 from coso.feedback.service import record_seen_done
 from coso.fields import plain_errors
 from coso.judging.queries import settings_for_paths
@@ -346,8 +346,9 @@ def _store(batch: list[_New], user: User, now: datetime) -> dict[str, Evaluation
     if not stored:
         return lost
 
-    connection.execute(
-        sa.insert(EvaluationAnswer.__table__),
+    insert_all(
+        connection,
+        EvaluationAnswer.__table__,
         [
             {"evaluation_id": new.row["id"], **answer}  # type: ignore[index]
             for new in stored

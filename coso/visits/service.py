@@ -17,7 +17,7 @@ from sqlalchemy.exc import IntegrityError
 
 from coso import audit, clock
 from coso.evaluations.rules import canonical_uuid
-from coso.extensions import db, reading_phase
+from coso.extensions import db, insert_all, reading_phase
 from coso.fields import plain_errors
 from coso.models import User, Visit, VisitReview
 from coso.visits.rules import REPORT_CONTENT, VISIT_CONTENT, report_step, sync_hash
@@ -73,8 +73,9 @@ def record_meetings(rows: Iterable[dict[str, Any]], replaced: list[int], now: da
     a replaced day move to its correction's day (a reviewer's work is not lost with the
     original); then the original's day goes.
     """
-    db.session.connection().execute(
-        sa.insert(Visit.__table__),
+    insert_all(
+        db.session.connection(),
+        Visit.__table__,
         [
             {
                 "user_id": row["cadre_id"],
