@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import sqlite3
 import time
 from collections.abc import Iterable, Iterator
@@ -118,14 +119,33 @@ def insert_all(connection: sa.Connection, table: sa.Table, rows: list[dict[str, 
         connection.execute(sa.insert(table), rows)
         return
     names = list(rows[0])
-    arrays = [
-        sa.bindparam(
-            f"all_{name}", [row[name] for row in rows], type_=postgresql.ARRAY(table.c[name].type)
-        )
-        for name in names
-    ]
+    connection.execute(sa.insert(table).from_select(names, unnested(table, rows)))
+
+
+def unnested(table: sa.Table, rows: list[dict[str, Any]]) -> sa.Select[Any]:
+    """PostgreSQL: ``SELECT * FROM unnest(:column_1, :column_2, ..)`` of ``rows`` (dicts with the
+    same keys), one array parameter per column typed as ``table``'s column, in ``rows``' order.
+
+    A JSON column goes as an array of its JSON texts, cast back to the column's type: an
+    array of JSON lists would be read as one array of more dimensions.
+    """
+    names = list(rows[0])
+    arrays, columns = [], []
+    for name in names:
+        kind = table.c[name].type
+        values = [row[name] for row in rows]
+        if isinstance(kind, sa.JSON):
+            texts = [None if value is None else json.dumps(value) for value in values]
+            arrays.append(sa.bindparam(f"all_{name}", texts, type_=postgresql.ARRAY(sa.Text)))
+        else:
+            arrays.append(sa.bindparam(f"all_{name}", values, type_=postgresql.ARRAY(kind)))
     source = sa.func.unnest(*arrays).table_valued(*names).render_derived()
-    connection.execute(sa.insert(table).from_select(names, sa.select(*source.c)))
+    for name in names:
+        kind = table.c[name].type
+        columns.append(
+            sa.cast(source.c[name], kind) if isinstance(kind, sa.JSON) else source.c[name]
+        )
+    return sa.select(*columns)
 
 
 def _sqlite_begin(conn) -> None:  # type: ignore[no-untyped-def]

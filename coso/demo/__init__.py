@@ -28,6 +28,8 @@ from collections.abc import Callable
 from datetime import UTC, date, datetime, time
 from random import Random
 
+import sqlalchemy as sa
+
 from coso import audit
 from coso.checklists.service import create_default_template
 from coso.clock import today as local_today
@@ -144,6 +146,12 @@ def seed(
     # The mark the pages read to say the data is a demo, and as of which day.
     audit.record(audit.DEMO_SEED, as_of=today.isoformat(), months=months)
     db.session.commit()
+    if db.session.get_bind().dialect.name == "postgresql":
+        # The planner's statistics for what was just loaded: without them (before autovacuum
+        # gets there, or where it is off) PostgreSQL takes a table of thousands of branches
+        # for one row, and the tallies' triggers probe every branch for every answer synced.
+        db.session.execute(sa.text("ANALYZE"))
+        db.session.commit()
     elapsed = clock.monotonic() - started
     progress(f"Committed in {elapsed:.1f} s.")
     return "\n".join(summaries)

@@ -29,7 +29,7 @@ from coso.evaluations.queries import Catalog
 from coso.evaluations.rules import CONTENT_FIELDS as CONTENT_FIELDS  # re-exported
 from coso.evaluations.rules import canonical_uuid, clean_text, content_hash
 from coso.evaluations.schema import EvaluationSchema
-from coso.extensions import db, insert_all, reading_phase
+from coso.extensions import db, insert_all, reading_phase, unnested
 from coso.feedback.service import record_seen_done
 from coso.fields import plain_errors
 from coso.judging.queries import settings_for_paths
@@ -328,12 +328,20 @@ def _store(batch: list[_New], user: User, now: datetime) -> dict[str, Evaluation
     connection = db.session.connection()
     # One statement for the batch (executemany with RETURNING: compiled once, then cached).
     # A UUID (or an original's correction) stored meanwhile skips its row, not the batch.
-    inserted = dict(
-        connection.execute(
-            _insert(Evaluation).on_conflict_do_nothing().returning(table.c.uuid, table.c.id),
-            ordered,
-        ).all()
-    )
+    if connection.dialect.name == "postgresql":  # one statement, whatever the batch's size
+        statement = postgresql.insert(table).from_select(list(ordered[0]), unnested(table, ordered))
+        inserted = dict(
+            connection.execute(
+                statement.on_conflict_do_nothing().returning(table.c.uuid, table.c.id)
+            ).all()
+        )
+    else:
+        inserted = dict(
+            connection.execute(
+                _insert(Evaluation).on_conflict_do_nothing().returning(table.c.uuid, table.c.id),
+                ordered,
+            ).all()
+        )
     stored: list[_New] = []
     for new in batch:
         assert new.row is not None

@@ -6,7 +6,7 @@ from collections.abc import Iterable
 
 import sqlalchemy as sa
 
-from coso.extensions import db
+from coso.extensions import among, db
 from coso.models import (
     Notification,
     NotificationContact,
@@ -33,7 +33,7 @@ def branch_secretaries(
     if not branch_ids:
         return {}
     branches = db.session.execute(
-        sa.select(Unit.id, Unit.name, Unit.parent_id).where(Unit.id.in_(branch_ids))
+        sa.select(Unit.id, Unit.name, Unit.parent_id).where(among(Unit.id, branch_ids))
     ).all()
     units = {b.id for b in branches} | (
         {b.parent_id for b in branches if b.parent_id} if communes else set()
@@ -41,7 +41,7 @@ def branch_secretaries(
     people: dict[int, list[int]] = {}
     for user in db.session.scalars(
         sa.select(User)
-        .where(User.unit_id.in_(units), User.active.is_(True), User.roles.contains(SECRETARY))
+        .where(among(User.unit_id, units), User.active.is_(True), User.roles.contains(SECRETARY))
         .order_by(User.id)
     ):
         if user.has_role(SECRETARY):
