@@ -140,9 +140,9 @@ def send_all(clients: list[Client], items: list[Any]) -> float:
 
 def bulk_insert(database_url: str, items: list[Any], cadre_id: int) -> float:
     """The ceiling: the same rows inserted in one transaction (seconds), the way the app's fastest
-    path inserts them: the evaluations with one multi-row INSERT .. RETURNING, their answers and
-    visit days with :func:`coso.extensions.insert_all` (one ``unnest`` statement each on
-    PostgreSQL, executemany on SQLite).
+    path inserts them: on PostgreSQL one ``unnest`` statement per table (evaluations, answers,
+    visit days: :func:`coso.extensions.insert_all`), on SQLite a multi-row INSERT .. RETURNING
+    of the evaluations and executemany of the rest.
 
     Scores are computed before the clock starts; what is timed is the database
     taking the evaluation, answer and visit rows.
@@ -200,10 +200,7 @@ def bulk_insert(database_url: str, items: list[Any], cadre_id: int) -> float:
             conn.commit()
             start = time.perf_counter()
             with conn.begin():
-                ids = conn.scalars(
-                    sa.insert(Evaluation).returning(Evaluation.id, sort_by_parameter_order=True),
-                    rows,
-                ).all()
+                ids = _insert_evaluations(conn, Evaluation.__table__, rows)
                 insert_all(
                     conn,
                     EvaluationAnswer.__table__,
@@ -233,6 +230,28 @@ def bulk_insert(database_url: str, items: list[Any], cadre_id: int) -> float:
             return time.perf_counter() - start
     finally:
         engine.dispose()
+
+
+def _insert_evaluations(
+    conn: sa.Connection, table: sa.Table, rows: list[dict[str, Any]]
+) -> list[int]:
+    """The evaluations' ids in ``rows``' order, inserted as the sync inserts them."""
+    from coso.extensions import unnested
+
+    if conn.dialect.name == "postgresql":  # one unnest statement, as coso.evaluations.service
+        by_uuid = dict(
+            conn.execute(
+                sa.insert(table)
+                .from_select(list(rows[0]), unnested(table, rows))
+                .returning(table.c.uuid, table.c.id)
+            ).all()
+        )
+        return [by_uuid[row["uuid"]] for row in rows]
+    return list(
+        conn.scalars(
+            sa.insert(table).returning(table.c.id, sort_by_parameter_order=True), rows
+        ).all()
+    )
 
 
 def run_backend(backend: str, report: Report) -> None:
