@@ -148,7 +148,7 @@ def bulk_insert(database_url: str, items: list[Any], cadre_id: int) -> float:
     taking the evaluation, answer and visit rows.
     """
     from coso.checklists.rules import DEFAULT_ITEMS
-    from coso.extensions import insert_all
+    from coso.extensions import insert_all, insert_new
     from coso.judging import scoring
     from coso.models import Evaluation, EvaluationAnswer, Visit
 
@@ -200,7 +200,9 @@ def bulk_insert(database_url: str, items: list[Any], cadre_id: int) -> float:
             conn.commit()
             start = time.perf_counter()
             with conn.begin():
-                ids = _insert_evaluations(conn, Evaluation.__table__, rows)
+                table = Evaluation.__table__  # as the sync inserts them
+                by_uuid = dict(insert_new(conn, table, rows, table.c.uuid, table.c.id))
+                ids = [by_uuid[row["uuid"]] for row in rows]
                 insert_all(
                     conn,
                     EvaluationAnswer.__table__,
@@ -230,28 +232,6 @@ def bulk_insert(database_url: str, items: list[Any], cadre_id: int) -> float:
             return time.perf_counter() - start
     finally:
         engine.dispose()
-
-
-def _insert_evaluations(
-    conn: sa.Connection, table: sa.Table, rows: list[dict[str, Any]]
-) -> list[int]:
-    """The evaluations' ids in ``rows``' order, inserted as the sync inserts them."""
-    from coso.extensions import unnested
-
-    if conn.dialect.name == "postgresql":  # one unnest statement, as coso.evaluations.service
-        by_uuid = dict(
-            conn.execute(
-                sa.insert(table)
-                .from_select(list(rows[0]), unnested(table, rows))
-                .returning(table.c.uuid, table.c.id)
-            ).all()
-        )
-        return [by_uuid[row["uuid"]] for row in rows]
-    return list(
-        conn.scalars(
-            sa.insert(table).returning(table.c.id, sort_by_parameter_order=True), rows
-        ).all()
-    )
 
 
 def run_backend(backend: str, report: Report) -> None:

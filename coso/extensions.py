@@ -20,7 +20,7 @@ from flask_migrate import Migrate
 from flask_sqlalchemy import SQLAlchemy
 from flask_wtf.csrf import CSRFProtect
 from sqlalchemy import MetaData, event
-from sqlalchemy.dialects import postgresql
+from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import Engine
 from sqlalchemy.exc import OperationalError
 from sqlalchemy.orm import DeclarativeBase
@@ -120,6 +120,21 @@ def insert_all(connection: sa.Connection, table: sa.Table, rows: list[dict[str, 
         return
     names = list(rows[0])
     connection.execute(sa.insert(table).from_select(names, unnested(table, rows)))
+
+
+def insert_new(
+    connection: sa.Connection, table: sa.Table, rows: list[dict[str, Any]], *returning: Any
+) -> list[sa.Row[Any]]:
+    """Insert ``rows`` but those a unique key already holds (ON CONFLICT DO NOTHING); the
+    ``returning`` columns of the rows inserted. On PostgreSQL one ``unnest`` statement, on
+    SQLite executemany with RETURNING (compiled once)."""
+    if not rows:
+        return []
+    if connection.dialect.name == "postgresql":
+        statement = postgresql.insert(table).from_select(list(rows[0]), unnested(table, rows))
+        return list(connection.execute(statement.on_conflict_do_nothing().returning(*returning)))
+    statement = sqlite.insert(table).on_conflict_do_nothing().returning(*returning)
+    return list(connection.execute(statement, rows))
 
 
 def unnested(table: sa.Table, rows: list[dict[str, Any]]) -> sa.Select[Any]:

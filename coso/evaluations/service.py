@@ -22,14 +22,13 @@ import sqlalchemy as sa
 from flask import current_app, has_request_context, request
 from flask_babel import gettext as _
 from marshmallow import ValidationError
-from sqlalchemy.dialects import postgresql, sqlite
 
 from coso.checklists.rules import item_specs
 from coso.evaluations.queries import Catalog
 from coso.evaluations.rules import CONTENT_FIELDS as CONTENT_FIELDS  # re-exported
 from coso.evaluations.rules import canonical_uuid, clean_text, content_hash
 from coso.evaluations.schema import EvaluationSchema
-from coso.extensions import db, insert_all, reading_phase, unnested
+from coso.extensions import db, insert_all, insert_new, reading_phase
 from coso.feedback.service import record_seen_done
 from coso.fields import plain_errors
 from coso.judging.queries import settings_for_paths
@@ -257,12 +256,6 @@ def _score(
     )
 
 
-def _insert(model: type[Any]) -> Any:
-    """The dialect's INSERT (for ON CONFLICT) of ``model``'s table."""
-    dialect = db.session.get_bind().dialect.name
-    return (postgresql.insert if dialect == "postgresql" else sqlite.insert)(model.__table__)
-
-
 def _prepare(
     batch: list[_New], user: User, device_id: str | None, catalog: Catalog, now: datetime
 ) -> None:
@@ -326,22 +319,9 @@ def _store(batch: list[_New], user: User, now: datetime) -> dict[str, Evaluation
     ordered = sorted((new.row for new in batch if new.row is not None), key=itemgetter("uuid"))
     table = Evaluation.__table__
     connection = db.session.connection()
-    # One statement for the batch (executemany with RETURNING: compiled once, then cached).
+    # One statement for the batch (PostgreSQL: unnest; SQLite: executemany with RETURNING).
     # A UUID (or an original's correction) stored meanwhile skips its row, not the batch.
-    if connection.dialect.name == "postgresql":  # one statement, whatever the batch's size
-        statement = postgresql.insert(table).from_select(list(ordered[0]), unnested(table, ordered))
-        inserted = dict(
-            connection.execute(
-                statement.on_conflict_do_nothing().returning(table.c.uuid, table.c.id)
-            ).all()
-        )
-    else:
-        inserted = dict(
-            connection.execute(
-                _insert(Evaluation).on_conflict_do_nothing().returning(table.c.uuid, table.c.id),
-                ordered,
-            ).all()
-        )
+    inserted = dict(insert_new(connection, table, ordered, table.c.uuid, table.c.id))
     stored: list[_New] = []
     for new in batch:
         assert new.row is not None

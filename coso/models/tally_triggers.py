@@ -5,12 +5,13 @@ Two databases, two shapes of trigger, one set of counts:
 - **SQLite** fires a row trigger right after each row, so a row's trigger sees the rows
   before it and none after: counts move by deltas (+1 for a new evaluation, −1 for the one
   it corrects, ±1 to a month's branches when the branch had no other standing one there).
-- **PostgreSQL** fires row triggers only once the whole statement is done (every row of an
-  ``executemany`` batch visible to every trigger), so a delta of "the branch had no other
-  one" would be wrong inside a batch. Its triggers are per statement, read the rows the
-  statement wrote from transition tables, add grouped deltas in one upsert *in key order*
-  (two concurrent batches take the rows in one order: no deadlock); a month's branches move
-  by each touched (branch, month) evaluated after the statement less before it.
+- **PostgreSQL** fires row triggers only once the whole statement is done, so a delta of "the
+  branch had no other one" would be wrong inside a batch. Its triggers are per statement,
+  read the rows the statement wrote from transition tables and add grouped deltas in one
+  upsert *in key order* (two concurrent batches cannot deadlock); a month's branches move by
+  each touched (branch, month) evaluated after the statement less before it. Each run is
+  planned for its own rows (``PG_FUNCTION_OPTIONS``): a generic plan, kept after five runs
+  whatever their size, once probed every branch for each of a batch's 1,050 answers.
 
 Counted: evaluations no correction replaced (*standing*), of active branches (kind
 ``branch``), under their parent. Evaluations are never deleted and never change branch or
@@ -154,10 +155,8 @@ def _sqlite_branch(ref: str, sign: str) -> list[str]:
 
 
 def _unit_changed(old: str, new: str) -> str:
-    return " OR ".join(
-        f"{old}.{column} IS DISTINCT FROM {new}.{column}"
-        for column in ("parent_id", "active", "kind")
-    )
+    columns = ("parent_id", "active", "kind")
+    return " OR ".join(f"{old}.{c} IS DISTINCT FROM {new}.{c}" for c in columns)
 
 
 #: SQLite: (name, event, table, condition, statements).
@@ -324,10 +323,6 @@ def _pg_unit_update() -> list[str]:
     ]
 
 
-#: Each run of a trigger's statements is planned for its transition table's rows. PL/pgSQL
-#: otherwise keeps a generic plan after five runs, made without knowing the table's size: for
-#: a batch's 1,050 answers one such plan probed every branch for every answer (0.7 s instead
-#: of a few ms).
 PG_FUNCTION_OPTIONS = "SET plan_cache_mode = force_custom_plan"
 _NEW = "REFERENCING NEW TABLE AS inserted"
 _BOTH = "REFERENCING OLD TABLE AS old_rows NEW TABLE AS new_rows"
