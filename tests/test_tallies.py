@@ -343,17 +343,3 @@ def test_where_to_act_reads_the_same_figures_from_the_tallies_as_from_the_evalua
         _rates, total = analysis.child_rates(unit, each)
         counted.append((total.evaluations, total.compliant))
     assert trend == counted
-
-
-def test_postgresql_plans_each_trigger_run_for_its_rows(app: Flask) -> None:
-    """The tallies' trigger functions are planned for each statement's transition table, never
-    from a generic plan kept after five runs (one probed every branch for every answer)."""
-    with app.app_context():
-        if db.engine.dialect.name != "postgresql":
-            pytest.skip("PL/pgSQL's plan cache is PostgreSQL's")
-        rows = db.session.execute(
-            sa.text("SELECT proname, proconfig FROM pg_proc WHERE proname LIKE 'tally\\_%'")
-        ).all()
-        assert len(rows) == 8
-        for name, config in rows:
-            assert "plan_cache_mode=force_custom_plan" in (config or []), name

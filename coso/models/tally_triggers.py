@@ -9,9 +9,7 @@ Two databases, two shapes of trigger, one set of counts:
   branch had no other one" would be wrong inside a batch. Its triggers are per statement,
   read the rows the statement wrote from transition tables and add grouped deltas in one
   upsert *in key order* (two concurrent batches cannot deadlock); a month's branches move by
-  each touched (branch, month) evaluated after the statement less before it. Each run is
-  planned for its own rows (``PG_FUNCTION_OPTIONS``): a generic plan, kept after five runs
-  whatever their size, once probed every branch for each of a batch's 1,050 answers.
+  each touched (branch, month) evaluated after the statement less before it.
 
 Counted: evaluations no correction replaced (*standing*), of active branches (kind
 ``branch``), under their parent. Evaluations are never deleted and never change branch or
@@ -323,7 +321,6 @@ def _pg_unit_update() -> list[str]:
     ]
 
 
-PG_FUNCTION_OPTIONS = "SET plan_cache_mode = force_custom_plan"
 _NEW = "REFERENCING NEW TABLE AS inserted"
 _BOTH = "REFERENCING OLD TABLE AS old_rows NEW TABLE AS new_rows"
 #: PostgreSQL: (name, event, table, transition tables, statements).
@@ -363,8 +360,8 @@ def trigger_statements(dialect: str) -> list[str]:
     for name, event, table, transition, statements in _PG_TRIGGERS:
         body = "".join(f"  {sql};\n" for sql in statements())
         out.append(
-            f"CREATE OR REPLACE FUNCTION {name}() RETURNS trigger LANGUAGE plpgsql"
-            f" {PG_FUNCTION_OPTIONS} AS $$\nBEGIN\n{body}  RETURN NULL;\nEND $$"
+            f"CREATE OR REPLACE FUNCTION {name}() RETURNS trigger LANGUAGE plpgsql AS $$\n"
+            f"BEGIN\n{body}  RETURN NULL;\nEND $$"
         )
         out.append(
             f"CREATE TRIGGER {name} AFTER {event} ON {table} {transition}"

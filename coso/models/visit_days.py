@@ -21,7 +21,6 @@ import sqlalchemy as sa
 from sqlalchemy.orm import Mapped, mapped_column
 
 from coso.extensions import db
-from coso.models.tally_triggers import PG_FUNCTION_OPTIONS
 
 
 class VisitDayTally(db.Model):
@@ -85,8 +84,8 @@ def _postgresql() -> list[str]:
     out = []
     for name, (event, transition, rows) in bodies.items():
         out.append(
-            f"CREATE OR REPLACE FUNCTION {name}() RETURNS trigger LANGUAGE plpgsql"
-            f" {PG_FUNCTION_OPTIONS} AS $$\nBEGIN\n  {upsert(rows)};\n  RETURN NULL;\nEND $$"
+            f"CREATE OR REPLACE FUNCTION {name}() RETURNS trigger LANGUAGE plpgsql AS $$\n"
+            f"BEGIN\n  {upsert(rows)};\n  RETURN NULL;\nEND $$"
         )
         out.append(
             f"CREATE TRIGGER {name} AFTER {event} ON visit {transition}"
