@@ -99,7 +99,7 @@ def app(_shared_app: Flask) -> Iterator[Flask]:
 
 
 #: Every sequence PostgreSQL has handed out a value from, set back to start again at 1.
-_RESTART_USED_SEQUENCES = sa.text(
+_RESTART_USED_SEQUENCES = (
     "SELECT setval(format('%I.%I', schemaname, sequencename)::regclass, 1, false)"
     " FROM pg_sequences WHERE schemaname = current_schema() AND last_value IS NOT NULL"
 )
@@ -110,13 +110,17 @@ def _empty_tables() -> None:
 
     A DELETE of a few rows is far quicker than PostgreSQL's TRUNCATE, which makes new files
     for every table (~100 ms a test for the schema's tables); SQLite reuses ids by itself.
+    On PostgreSQL the deletes go as one string, one round trip (13 → 5 ms a test).
     """
     engine = db.engine
+    tables = list(reversed(db.metadata.sorted_tables))
     with engine.begin() as conn:
-        for table in reversed(db.metadata.sorted_tables):
-            conn.execute(table.delete())
         if engine.dialect.name == "postgresql":
-            conn.execute(_RESTART_USED_SEQUENCES)
+            deletes = "; ".join(f'DELETE FROM "{table.name}"' for table in tables)
+            conn.exec_driver_sql(f"{deletes}; {_RESTART_USED_SEQUENCES}".replace("%", "%%"))
+        else:
+            for table in tables:
+                conn.execute(table.delete())
 
 
 @pytest.fixture

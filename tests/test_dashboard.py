@@ -19,6 +19,7 @@ from coso.judging.queries import settings_for_path
 from coso.models import BranchStatus, CorrectiveAction, Evaluation, Feedback, Unit, User
 from tests.builders import make_unit, make_user
 from tests.conftest import AuthActions
+from tests.snapshots import seeded
 
 TODAY = date(2025, 11, 20)
 OVERDUE_DAYS = 90
@@ -28,7 +29,7 @@ def seed_demo(app: Flask) -> dict[str, Any]:
     """The demo province at 40 branches and 6 months as of ``TODAY``, with the app's clock there."""
     app.config["COSO_TODAY"] = TODAY.isoformat()
     with app.app_context():
-        demo.seed(branches=40, months=6, today=TODAY)
+        seeded(("demo", 40, 6, TODAY), lambda: demo.seed(branches=40, months=6, today=TODAY))
         communes = db.session.scalars(
             sa.select(Unit).where(Unit.kind.in_(("commune", "ward"))).order_by(Unit.id)
         ).all()

@@ -20,6 +20,7 @@ from coso.feedback.alerts import alerts_for
 from coso.feedback.rules import SHOWN_STATUSES, shown_status
 from coso.judging import flags
 from coso.models import BranchStatus, CorrectiveAction, Evaluation, Feedback, Unit, User
+from tests import snapshots
 from tests.builders import small_province
 from tests.conftest import AuthActions
 
@@ -33,7 +34,9 @@ MIN_PER_MONTH = BRANCHES // 2
 def year(app: Flask) -> str:
     """A small demo with the default history, as of ``TODAY``."""
     with app.app_context():
-        return demo.seed(branches=BRANCHES, today=TODAY)
+        return snapshots.seeded(
+            ("demo", BRANCHES, None, TODAY), lambda: demo.seed(branches=BRANCHES, today=TODAY)
+        )
 
 
 def _province() -> Unit:

@@ -35,6 +35,7 @@ from coso.models import (
     User,
     Visit,
 )
+from tests import snapshots
 from tests.builders import make_unit, payload, small_province, with_checklist
 from tests.conftest import AuthActions
 
@@ -46,7 +47,10 @@ BRANCHES = 40
 def seeded(app: Flask) -> str:
     """The demo at 40 branches and 6 months, as of ``TODAY``."""
     with app.app_context():
-        return demo.seed(branches=BRANCHES, months=6, today=TODAY)
+        return snapshots.seeded(
+            ("demo", BRANCHES, 6, TODAY),
+            lambda: demo.seed(branches=BRANCHES, months=6, today=TODAY),
+        )
 
 
 def _first_commune() -> Unit:
