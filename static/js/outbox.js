@@ -257,13 +257,18 @@
 
   // force: the person asked ("send now") or the signal just came back: items waiting out a
   // backoff of ours go now; items the server asked to hold (Retry-After) still wait.
+  // locked: this run holds the sender's Web Lock, which the browser frees when the page or
+  // worker holding it goes away. So an item still marked "sending" is one whose sender died
+  // half-way (a page left during a drain): it goes now. Without Web Locks nobody can tell a
+  // sender that died from one still waiting for its answer, and it goes after STALE_SENDING.
   async function run(options) {
     const force = !!(options && options.force);
+    const stale = options && options.locked ? 0 : STALE_SENDING;
     const now = Date.now();
     const queued = await all("outbox");
     let items = queued.filter((i) =>
       (i.state === "waiting" && ((i.next_attempt_at || 0) <= now || (force && !i.held_by_server))) ||
-      (i.state === "sending" && now - (i.updated_at || 0) > STALE_SENDING));
+      (i.state === "sending" && now - (i.updated_at || 0) >= stale));
     // A report goes with its visit when the visit is still waiting here (each backs off on
     // its own, so the report could otherwise reach the server first and be refused). The
     // sync is idempotent: a visit sent twice is a duplicate, never a second visit.
@@ -275,7 +280,7 @@
     });
     let photos = (await all("photos")).filter((p) =>
       (p.state === "waiting" && ((p.next_attempt_at || 0) <= now || (force && !p.held_by_server))) ||
-      (p.state === "sending" && now - (p.updated_at || 0) > STALE_SENDING));
+      (p.state === "sending" && now - (p.updated_at || 0) >= stale));
     if (!items.length && !photos.length) return { sent: 0, left: 0 };
     let me;
     try {
@@ -493,9 +498,10 @@
   // while another tab's drain may still fail); otherwise a busy lock means "someone is on it".
   function drain(options) {
     if (global.navigator && navigator.locks && navigator.locks.request) {
-      if (options && options.wait) return navigator.locks.request("coso-sync", () => run(options));
+      const locked = Object.assign({}, options, { locked: true });
+      if (options && options.wait) return navigator.locks.request("coso-sync", () => run(locked));
       return navigator.locks.request("coso-sync", { ifAvailable: true }, (lock) =>
-        lock ? run(options) : { busy: true });
+        lock ? run(locked) : { busy: true });
     }
     return run(options);
   }

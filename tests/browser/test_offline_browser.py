@@ -209,6 +209,49 @@ def test_server_errors_back_off_then_sync(context, live_server: LiveServer) -> N
     assert stored(live_server, [uuid]) == 1
 
 
+def test_a_send_cut_off_by_leaving_the_page_goes_at_once_next_time(
+    context, live_server: LiveServer
+) -> None:  # type: ignore[no-untyped-def]
+    """A page left while its drain waits for the server leaves the item marked "sending".
+
+    Its sender is gone (the browser freed its Web Lock), so the next drain takes the item at
+    once: "send now" must not wait out the minute kept for senders that may still be alive.
+    """
+    page = context.new_page()
+    login(page, "cadre")
+    held: list = []
+
+    def hold(route) -> None:  # type: ignore[no-untyped-def]
+        held.append(route)  # never answered: the page goes first
+
+    context.route("**/api/v1/sync", hold)
+    page.goto(f"/evaluate/{branch_ids(live_server, 1)[0]}")
+    uuid = fill(page)
+    page.click("button[type=submit].wide")  # stored, then sent: the answer never comes
+    for _ in range(100):
+        if held:
+            break
+        page.wait_for_timeout(100)
+    assert held, "the drain never reached the server"
+    assert page.evaluate(f"CosoOutbox.get('outbox', '{uuid}')")["state"] == "sending"
+    page.close()
+    context.unroute("**/api/v1/sync")
+    for route in held:
+        with contextlib.suppress(Exception):
+            route.abort()
+
+    again = context.new_page()
+    again.goto("/outbox")
+    again.wait_for_selector("#send-now")
+    if again.locator("#outbox-count").inner_text() != "0":
+        again.click("#send-now")
+    # Well inside the minute an item of a sender that may be alive waits (STALE_SENDING).
+    again.wait_for_function(
+        "document.getElementById('outbox-count').textContent === '0'", timeout=15_000
+    )
+    assert stored(live_server, [uuid]) == 1
+
+
 def test_invalid_item_needs_attention_and_can_be_fixed(context, live_server: LiveServer) -> None:  # type: ignore[no-untyped-def]
     page = context.new_page()
     prepare(page)
