@@ -19,7 +19,7 @@ from typing import Any, TypeVar
 
 import sqlalchemy as sa
 
-from coso.extensions import db
+from coso.extensions import db, insert_all
 
 T = TypeVar("T")
 
@@ -113,7 +113,7 @@ def _put_back(engine: sa.Engine, snapshot: Snapshot) -> None:
             found = snapshot.rows.get(table.name)
             if found:
                 keys = [column.key for column in table.columns]
-                conn.execute(table.insert(), [dict(zip(keys, row, strict=True)) for row in found])
+                insert_all(conn, table, [dict(zip(keys, row, strict=True)) for row in found])
         for _name, sql in triggers:
             conn.exec_driver_sql(sql)
         if snapshot.sequences:
