@@ -3,9 +3,9 @@
 Seeding the demo province through the services (every evaluation scored, every tally and
 flag kept by the triggers) costs 0.8 s a test on SQLite and 2 s on PostgreSQL, and some 250
 tests of each backend start from the same seed. The first test that asks for a seed runs it
-and takes every row of every table (and where PostgreSQL's sequences stood); each later one, on the
-emptied tables the ``app`` fixture leaves, inserts those rows again with the tables'
-triggers held off, so the tallies come back as they were taken and not counted twice.
+and takes every row of every table (and where PostgreSQL's sequences stood); each later
+one, on the emptied tables the ``app`` fixture leaves, inserts those rows again with the
+tables' triggers held off, so the tallies come back as they were taken, not counted twice.
 
 What a test gets is the same database either way: the rows, their ids, and the next id each
 table hands out. A seed asked for over tables that are not empty is run, not restored.
@@ -26,8 +26,8 @@ T = TypeVar("T")
 
 @dataclass(frozen=True)
 class Snapshot:
-    """Every table's rows (columns in the table's order), each used sequence's value, and
-    what the seed returned."""
+    """Every table's rows (columns in the table's order), each sequence's value and whether
+    it was handed out (PostgreSQL), and what the seed returned."""
 
     rows: dict[str, list[tuple[object, ...]]]
     sequences: list[tuple[str, int, bool]]
