@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import re
+import time
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -348,7 +349,14 @@ def test_metrics_and_json_logs_under_gunicorn_with_two_workers(tmp_path: Path) -
             status, _, headers = get("/healthz", **{"X-Request-ID": f"live-{n}"})
             assert status == 200 and headers["X-Request-ID"] == f"live-{n}"
         assert healthz_count() - before == 30
-        assert len(list(metrics_dir.glob("gauge_livesum_*.db"))) == 2  # one per worker
+        # One gauge file per worker. On a busy machine one worker may still be loading the app
+        # while the other serves every request so far (seen in CI): ask until both have served.
+        deadline = time.monotonic() + 30
+        while len(list(metrics_dir.glob("gauge_livesum_*.db"))) < 2:
+            assert time.monotonic() < deadline, "the second worker never served a request"
+            assert get("/healthz")[0] == 200
+            time.sleep(0.05)
+        assert len(list(metrics_dir.glob("gauge_livesum_*.db"))) == 2
         # The queue is read from the database once per scrape, not summed over the workers.
         text = get("/metrics", Authorization=f"Bearer {TOKEN}")[1]
         queue = [
