@@ -8,7 +8,7 @@ page's Content-Security-Policy, so the app's policy does not stop the injection.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from functools import cache
 from typing import TYPE_CHECKING, Any
 
@@ -16,6 +16,7 @@ import pytest
 
 from coso.checklists.rules import DEFAULT_ITEMS
 from tests.browser.conftest import LiveServer, login
+from tests.support import PHONE
 
 if TYPE_CHECKING:
     from playwright.sync_api import Page
@@ -130,12 +131,35 @@ PAGES = [
 ]
 
 
+@pytest.fixture(scope="module")
+def signed_in(browser, live_server: LiveServer) -> Iterator[Callable[[str | None], Page]]:  # type: ignore[no-untyped-def]
+    """One phone per account for the pages below, signed in once: these pages only read, and
+    a profile of its own per page cost a sign-in and a service-worker install each (a third
+    of each test's time)."""
+    pages: dict[str | None, Page] = {}
+
+    def page_of(username: str | None) -> Page:
+        if username not in pages or pages[username].is_closed():
+            ctx = browser.new_context(viewport=PHONE, base_url=live_server.url, locale="vi-VN")
+            ctx.set_default_timeout(20_000)
+            pages[username] = ctx.new_page()
+            if username:
+                login(pages[username], username)
+        return pages[username]
+
+    yield page_of
+    for page in pages.values():
+        page.context.close()
+
+
 @pytest.mark.parametrize(("username", "path"), PAGES, ids=[f"{u}:{p}" for u, p in PAGES])
 def test_no_serious_axe_violations(
-    page: Page, live_server: LiveServer, username: str | None, path: str
+    signed_in: Callable[[str | None], Page],
+    live_server: LiveServer,
+    username: str | None,
+    path: str,
 ) -> None:
-    if username:
-        login(page, username)
+    page = signed_in(username)
     path = path.format(**_ids(live_server))
     response = page.goto(path)
     assert response is not None and response.status == 200, path
