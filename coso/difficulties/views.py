@@ -9,6 +9,7 @@ from datetime import date
 from typing import Any
 
 import sqlalchemy as sa
+import sqlalchemy.orm
 from flask import Blueprint, Flask, abort, flash, redirect, render_template, request, url_for
 from flask.typing import ResponseReturnValue
 from flask_babel import gettext as _
@@ -299,7 +300,8 @@ def inbox() -> ResponseReturnValue:
     else:
         abort(403)
     order = (Difficulty.raised_at, Difficulty.id)
-    result = paginate(query.order_by(*order), page_arg(), scalars=True)
+    query = query.order_by(*order).options(sa.orm.selectinload(Difficulty.unit))  # a row's unit
+    result = paginate(query, page_arg(), scalars=True)
     today = clock.today()
     return render_template(
         "difficulties/inbox.html",

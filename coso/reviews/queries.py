@@ -107,6 +107,8 @@ def queue(reviewer: User, state: str | None, since: date, page: int = 1) -> Page
         .where(subtree_of(reviewer.unit.path), _reviewable(), Visit.end_date >= since)
         .where(Visit.user_id != reviewer.id)
         .order_by(Visit.end_date.desc(), Visit.id.desc())
+        # A row shows the visit's cadre and unit: loaded with the page, not one query a row.
+        .options(sa.orm.selectinload(Visit.user), sa.orm.selectinload(Visit.unit))
     )
     if state is not None:
         query = query.where(current == state)
@@ -123,6 +125,7 @@ def mine(user: User) -> list[VisitReview]:
             .where(Visit.user_id == user.id, VisitReview.state != rules.RECEIVED)
             .order_by(VisitReview.id.desc())
             .limit(200)
+            .options(sa.orm.selectinload(VisitReview.visit).selectinload(Visit.unit))
         )
     )
 
