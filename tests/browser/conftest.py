@@ -171,21 +171,22 @@ def page(context):  # type: ignore[no-untyped-def]
 _SIGNED_IN: dict[tuple[str, str, str], list] = {}
 
 
-def login(page, username: str, password: str = "coso-demo") -> None:  # type: ignore[no-untyped-def]
+def login(page, username: str, password: str = "coso-demo", *, form: bool = False) -> None:  # type: ignore[no-untyped-def]
     """Sign in and land where the account lands, as after the form.
 
     The first sign-in of an account on a server goes through the form (scrypt and all: 0.4 s
     of the server's CPU on a slow machine, 129 times a run). Later ones put that session's
     cookies into the new profile and open ``/``; if the server no longer knows the session
-    (signed out, expired, the database put back) the form is used again. Tests of signing in
-    itself use the form directly.
+    (signed out, expired, the database put back) the form is used again. ``form=True`` always
+    uses the form: for a test tuned to what a sign-in leaves on the phone (the full-phone
+    test's storage quota). Tests of signing in itself use the form directly.
     """
     # The profile's base URL (which server), from Playwright's own record of the options; on a
     # Playwright that keeps it elsewhere every sign-in simply goes through the form.
     options = getattr(getattr(page.context, "_impl_obj", None), "_options", None)
     base = options.get("baseURL") if isinstance(options, dict) else None
     key = (base or "", username, password)
-    cookies = _SIGNED_IN.get(key) if base else None
+    cookies = _SIGNED_IN.get(key) if base and not form else None
     if cookies is not None:
         page.context.add_cookies(cookies)
         page.goto("/")

@@ -28,9 +28,21 @@ WATCH = """
     if (document.readyState === "interactive") inDcl = true;
   });
   window.addEventListener("DOMContentLoaded", () => { inDcl = false; });
+  // A ResizeObserver reports after the browser's own layout: a read in its callback forces
+  // nothing, even when a busy machine lets a frame through between two deferred scripts.
+  let inObserver = 0;
+  const Observer = window.ResizeObserver;
+  window.ResizeObserver = class extends Observer {
+    constructor(callback) {
+      super((...args) => {
+        inObserver += 1;
+        try { callback(...args); } finally { inObserver -= 1; }
+      });
+    }
+  };
   const read = Element.prototype.getBoundingClientRect;
   Element.prototype.getBoundingClientRect = function () {
-    if (inDcl) window.__watch.layoutReads.push(this.tagName + "." + this.className);
+    if (inDcl && !inObserver) window.__watch.layoutReads.push(this.tagName + "." + this.className);
     return read.call(this);
   };
   const localeString = Date.prototype.toLocaleString;
